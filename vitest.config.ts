@@ -1,0 +1,30 @@
+import { defineConfig } from "vitest/config";
+
+// Three tiers. `unit` needs nothing but Node; `slurm` needs the real Slurm + sshd started by
+// scripts/test-env/slurm-up.sh; `python` needs the venv made by `gpu-dag setup-python`.
+// In CI (CI=true) a tier whose service is missing fails; it never skips.
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: "unit", include: ["test/unit/**/*.test.ts"], testTimeout: 30_000 } },
+      {
+        test: {
+          name: "slurm",
+          include: ["test/slurm/**/*.test.ts"],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: "python",
+          include: ["test/python/**/*.test.ts"],
+          testTimeout: 900_000,
+          hookTimeout: 900_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
