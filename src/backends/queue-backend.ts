@@ -1,0 +1,154 @@
+/**
+ * The contract every queue backend implements (local process pool, Slurm, …).
+ *
+ * A backend runs {@link JobSpec}s. The runner never knows how: it submits, listens for state
+ * changes, cancels, reads logs, and asks the backend to `collect()` a finished job's files into
+ * the attempt directory. Backends own their connections and release them in `close()`.
+ *
+ * Job state machine (every backend):
+ *
+ * ```
+ *   submit ─▶ queued ─▶ running ─▶ succeeded
+ *               │          ├────▶ failed      (job's own failure, or infrastructure: node fail, preempted…)
+ *               │          └────▶ cancelled
+ *               └────────────────▶ cancelled | failed (never started: dependency never satisfied, …)
+ *   any ─▶ lost   (the backend no longer knows the job: e.g. a local pid gone after a controller crash)
+ * ```
+ *
+ * @module
+ */
+
+/** Resources a job asks for, resolved from its queue. */
+export interface JobResources {
+  /** GPUs per node the job gets (0 for CPU jobs). */
+  gpus: number;
+  /** Nodes (1 unless multi-node). */
+  nodes: number;
+  /** CPU cores per task, when the queue sets it. */
+  cpus?: number;
+  /** Memory, e.g. `16G`, when the queue sets it. */
+  mem?: string;
+  /** Wall-clock limit in seconds, when set. */
+  timeLimitSeconds?: number;
+}
+
+/** Everything a backend needs to run one attempt of one step. */
+export interface JobSpec {
+  /** Deterministic and unique per attempt; see {@link jobNameFor}. */
+  jobName: string;
+  runId: string;
+  step: string;
+  attempt: number;
+  /** Queue name from the pipeline, e.g. `oneshot-a100x1`. */
+  queue: string;
+  resources: JobResources;
+  /** The command, as an argv array. Never joined without quoting. */
+  argv: readonly string[];
+  /** Environment for the job (non-secret; may be written to scripts and the store). */
+  env: Readonly<Record<string, string>>;
+  /**
+   * Secret environment (tokens, keys). Reaches the job's environment only; never written to a
+   * script, a log or the store.
+   */
+  secretEnv: Readonly<Record<string, string>>;
+  /**
+   * Local directory of this attempt. When the job has finished and `collect()` resolved, it
+   * holds `stdout.log`, `stderr.log` and the job's `outputs.json`.
+   */
+  attemptDir: string;
+  /** Higher runs first when several jobs wait for the same resources. */
+  priority: number;
+}
+
+/** A job the backend accepted. */
+export interface SubmittedJob {
+  jobName: string;
+  /** The backend's own id: a local pid-based id, a Slurm job id. Journaled by the runner. */
+  backendJobId: string;
+}
+
+/** Where a job is in its life. A discriminated union on `status`. */
+export type JobState =
+  | { status: "queued"; reason?: string }
+  | { status: "running"; startedAt?: number; node?: string }
+  | { status: "succeeded"; exitCode: 0; endedAt?: number }
+  | {
+      status: "failed";
+      /** Exit code, when the job ran to an exit. */
+      exitCode: number | null;
+      /** Signal that ended it, e.g. `SIGKILL`. */
+      signal: string | null;
+      /** True when the job did not fail on its own: node failure, preemption, boot failure, lost. */
+      infrastructure: boolean;
+      reason: string;
+      endedAt?: number;
+    }
+  | { status: "cancelled"; reason: string }
+  | { status: "lost"; reason: string };
+
+/** The `status` values of {@link JobState}. */
+export type JobStatus = JobState["status"];
+
+/** True for states a job never leaves. */
+export function isTerminal(state: JobState): boolean {
+  return state.status !== "queued" && state.status !== "running";
+}
+
+/** Listener for job state changes. */
+export type JobUpdateListener = (backendJobId: string, state: JobState) => void;
+
+/** Options for reading a log tail. */
+export interface LogOptions {
+  stream?: "stdout" | "stderr";
+  /** Bytes from the end (default 64 KiB). */
+  tailBytes?: number;
+}
+
+/** The contract; see the module comment. */
+export interface QueueBackend {
+  /** Backend kind, e.g. `local` or `slurm`. */
+  readonly kind: string;
+  /**
+   * Submits jobs. A backend submits a whole batch in as few round trips as it can. Resolves once
+   * every job has an id; rejects with nothing submitted where it can guarantee that.
+   */
+  submit(jobs: readonly JobSpec[], options?: { signal?: AbortSignal }): Promise<SubmittedJob[]>;
+  /** Current state of many jobs in one call. Unknown ids come back as `lost`. */
+  poll(backendJobIds: readonly string[]): Promise<Map<string, JobState>>;
+  /**
+   * Listens for state changes of jobs this backend instance submitted or adopted. Local backends
+   * report process exit as it happens; remote ones poll adaptively while they have active jobs.
+   * Returns the function that unsubscribes.
+   */
+  onUpdate(listener: JobUpdateListener): () => void;
+  /** Cancels jobs (kills local process groups, `scancel` on Slurm). */
+  cancel(backendJobIds: readonly string[]): Promise<void>;
+  /** Tail of a job's log. */
+  logs(backendJobId: string, options?: LogOptions): Promise<string>;
+  /** After a terminal state: brings logs and `outputs.json` into the job's `attemptDir`. */
+  collect(backendJobId: string): Promise<void>;
+  /**
+   * Takes over a job submitted by an earlier controller (resume): the backend starts watching it
+   * again and returns its current state.
+   */
+  adopt(spec: JobSpec, backendJobId: string): Promise<JobState>;
+  /** Releases connections and timers. Does not cancel jobs. */
+  close(): Promise<void>;
+}
+
+/**
+ * Deterministic job name for an attempt: the same run, step and attempt always give the same
+ * name, so a resumed controller can find a job it submitted before it crashed.
+ */
+export function jobNameFor(runId: string, step: string, attempt: number): string {
+  const safeStep = step.replace(/[^A-Za-z0-9_.-]/g, "_");
+  return `gd-${runId}-${safeStep}-a${attempt}`;
+}
+
+/** Environment variable naming the directory where the job writes `outputs.json`. */
+export const OUTPUT_DIR_ENV = "GPU_DAG_OUTPUT_DIR";
+/** File name of the outputs manifest inside the attempt directory. */
+export const OUTPUTS_FILE = "outputs.json";
+/** Log file names inside the attempt directory. */
+export const STDOUT_FILE = "stdout.log";
+export const STDERR_FILE = "stderr.log";

@@ -1,0 +1,204 @@
+/**
+ * Every error gpu-dag throws. Each class has a stable `code` (safe to match on), a `name`,
+ * context fields that say where the problem is, and an optional `cause`.
+ *
+ * @module
+ */
+
+/** Stable error codes. Match on these, not on messages. */
+export const ErrorCode = {
+  Config: "E_CONFIG",
+  TaskOption: "E_TASK_OPTION",
+  TaskNotFound: "E_TASK_NOT_FOUND",
+  PipelineInvalid: "E_PIPELINE_INVALID",
+  Placeholder: "E_PLACEHOLDER",
+  Arguments: "E_ARGUMENTS",
+  Manifest: "E_MANIFEST",
+  Store: "E_STORE",
+  Backend: "E_BACKEND",
+  HostKey: "E_HOST_KEY",
+  RunNotFound: "E_RUN_NOT_FOUND",
+  RunLocked: "E_RUN_LOCKED",
+  Aborted: "E_ABORTED",
+  NotImplemented: "E_NOT_IMPLEMENTED",
+} as const;
+
+/** One of {@link ErrorCode}'s values. */
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Base class of every gpu-dag error. */
+export class GpuDagError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** A cluster config, pipeline file or bundled task config is malformed. */
+export class ConfigError extends GpuDagError {
+  /** File the problem is in, when there is one. */
+  readonly file: string | undefined;
+  /** Dotted path of the field, e.g. `queues.oneshot-a100x1.gpus`. */
+  readonly field: string | undefined;
+  /** 1-based line in `file`, when known. */
+  readonly line: number | undefined;
+
+  constructor(message: string, where: { file?: string; field?: string; line?: number; cause?: unknown } = {}) {
+    super(ErrorCode.Config, message, { cause: where.cause });
+    this.file = where.file;
+    this.field = where.field;
+    this.line = where.line;
+  }
+}
+
+/** A task draft option has the wrong type or value. */
+export class TaskOptionError extends GpuDagError {
+  /** The task class, e.g. `LMEvalTask`. */
+  readonly taskType: string;
+  /** The option name, e.g. `modelId`. */
+  readonly option: string;
+
+  constructor(taskType: string, option: string, message: string) {
+    super(ErrorCode.TaskOption, message);
+    this.taskType = taskType;
+    this.option = option;
+  }
+}
+
+/** No task draft with this id exists in the store. */
+export class TaskNotFoundError extends GpuDagError {
+  readonly taskId: string;
+  constructor(taskId: string, message = `task draft "${taskId}" not found in the store`) {
+    super(ErrorCode.TaskNotFound, message);
+    this.taskId = taskId;
+  }
+}
+
+/** One problem found while validating a pipeline. */
+export interface PipelineProblem {
+  /** Step the problem is in (absent for pipeline-wide problems such as a cycle). */
+  step?: string;
+  /** Field of the step, e.g. `parents` or `parameterOverride.modelId`. */
+  field?: string;
+  /** Human-readable text. */
+  message: string;
+}
+
+/** A pipeline failed validation. Carries every problem found, not just the first. */
+export class PipelineValidationError extends GpuDagError {
+  readonly pipelineName: string;
+  readonly problems: readonly PipelineProblem[];
+
+  constructor(pipelineName: string, problems: readonly PipelineProblem[]) {
+    const lines = problems.map((p) => `  - ${formatProblem(p)}`);
+    super(
+      ErrorCode.PipelineInvalid,
+      `pipeline "${pipelineName}" is invalid (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${lines.join("\n")}`,
+    );
+    this.pipelineName = pipelineName;
+    this.problems = problems;
+  }
+}
+
+/** Formats one pipeline problem as `step "x", field: message`. */
+export function formatProblem(p: PipelineProblem): string {
+  const where = [p.step === undefined ? undefined : `step "${p.step}"`, p.field].filter(Boolean).join(", ");
+  return where ? `${where}: ${p.message}` : p.message;
+}
+
+/** A placeholder is malformed or cannot be resolved. */
+export class PlaceholderError extends GpuDagError {
+  readonly text: string;
+  constructor(text: string, message: string) {
+    super(ErrorCode.Placeholder, message);
+    this.text = text;
+  }
+}
+
+/** `wrapArguments()` could not parse its input. */
+export class ArgumentsError extends GpuDagError {
+  readonly input: string;
+  /** 0-based character offset of the problem. */
+  readonly offset: number;
+  constructor(input: string, offset: number, message: string) {
+    super(ErrorCode.Arguments, message);
+    this.input = input;
+    this.offset = offset;
+  }
+}
+
+/** A job's outputs manifest is missing, not JSON, or does not match the schema. */
+export class ManifestError extends GpuDagError {
+  readonly file: string;
+  constructor(file: string, message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.Manifest, message, options);
+    this.file = file;
+  }
+}
+
+/** The store could not read or write a record. */
+export class StoreError extends GpuDagError {
+  readonly path: string | undefined;
+  constructor(message: string, options: { path?: string; cause?: unknown } = {}) {
+    super(ErrorCode.Store, message, { cause: options.cause });
+    this.path = options.path;
+  }
+}
+
+/** A queue backend failed (submission, polling, transport). */
+export class BackendError extends GpuDagError {
+  readonly backend: string;
+  constructor(backend: string, message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.Backend, message, options);
+    this.backend = backend;
+  }
+}
+
+/** An SSH host presented a key that does not match known_hosts. */
+export class HostKeyError extends GpuDagError {
+  readonly host: string;
+  readonly fingerprint: string;
+  constructor(host: string, fingerprint: string, message: string) {
+    super(ErrorCode.HostKey, message);
+    this.host = host;
+    this.fingerprint = fingerprint;
+  }
+}
+
+/** No run with this id exists in the store. */
+export class RunNotFoundError extends GpuDagError {
+  readonly runId: string;
+  constructor(runId: string) {
+    super(ErrorCode.RunNotFound, `run "${runId}" not found in the store`);
+    this.runId = runId;
+  }
+}
+
+/** Another live controller holds this run's lock. */
+export class RunLockedError extends GpuDagError {
+  readonly runId: string;
+  readonly owner: string;
+  constructor(runId: string, owner: string) {
+    super(ErrorCode.RunLocked, `run "${runId}" is driven by another controller (${owner})`);
+    this.runId = runId;
+    this.owner = owner;
+  }
+}
+
+/** The operation was cancelled through an AbortSignal. */
+export class AbortedError extends GpuDagError {
+  constructor(message = "aborted") {
+    super(ErrorCode.Aborted, message);
+  }
+}
+
+/** A feature whose issue has not been built yet. */
+export class NotImplementedError extends GpuDagError {
+  constructor(message: string) {
+    super(ErrorCode.NotImplemented, message);
+  }
+}

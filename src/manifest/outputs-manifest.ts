@@ -1,0 +1,73 @@
+/**
+ * The outputs manifest: the JSON file a job writes (`$GPU_DAG_OUTPUT_DIR/outputs.json`) to report
+ * the models, artifacts and metrics it produced. The zod schema is the single source of truth.
+ *
+ * @module
+ */
+import { readFile } from "node:fs/promises";
+import { z } from "zod";
+import { ManifestError } from "../errors.js";
+
+/** A model a job produced. `path` is as the job saw it (a directory on the job's filesystem). */
+export const ManifestModelSchema = z.strictObject({
+  name: z.string().min(1),
+  path: z.string().min(1),
+  framework: z.string().min(1).default("transformers"),
+});
+
+/** A file a job produced. */
+export const ManifestArtifactSchema = z.strictObject({
+  name: z.string().min(1),
+  path: z.string().min(1),
+});
+
+/** The whole manifest. */
+export const OutputsManifestSchema = z.strictObject({
+  version: z.literal(1).default(1),
+  /** True when written by the simulate runtime instead of the real tool. */
+  simulated: z.boolean().default(false),
+  models: z.array(ManifestModelSchema).default([]),
+  artifacts: z.array(ManifestArtifactSchema).default([]),
+  metrics: z.record(z.string(), z.number()).default({}),
+});
+
+/** A validated outputs manifest. */
+export type OutputsManifest = z.infer<typeof OutputsManifestSchema>;
+
+/** An empty manifest (a job that wrote none). */
+export function emptyManifest(): OutputsManifest {
+  return { version: 1, simulated: false, models: [], artifacts: [], metrics: {} };
+}
+
+/**
+ * Reads and validates a manifest. A missing file is an empty manifest (jobs need not write one);
+ * a file that is not JSON or does not match the schema is a {@link ManifestError} naming the file.
+ */
+export async function readOutputsManifest(file: string): Promise<OutputsManifest> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return emptyManifest();
+    throw new ManifestError(file, `cannot read outputs manifest ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  return parseOutputsManifest(text, file);
+}
+
+/** Validates manifest text; `file` is only used in error messages. */
+export function parseOutputsManifest(text: string, file: string): OutputsManifest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ManifestError(file, `outputs manifest ${file} is not valid JSON: ${(error as Error).message}`, { cause: error });
+  }
+  const parsed = OutputsManifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const details = parsed.error.issues
+      .map((i) => `${i.path.length ? i.path.join(".") : "(root)"}: ${i.message}`)
+      .join("; ");
+    throw new ManifestError(file, `outputs manifest ${file} is invalid: ${details}`, { cause: parsed.error });
+  }
+  return parsed.data;
+}
