@@ -1,0 +1,214 @@
+/**
+ * The embedded default store: a directory of JSON files.
+ *
+ * ```
+ * <home>/tasks/<id>.json          <home>/models/<id>.json      <home>/artifacts/<id>.json
+ * <home>/runs/<run>/run.json      <home>/runs/<run>/journal.jsonl
+ * <home>/runs/<run>/steps/<step>/attempt-<n>/{stdout.log,stderr.log,outputs.json}
+ * ```
+ *
+ * `home` is the `home` option, else `GPU_DAG_HOME`, else `~/.gpu-dag`.
+ *
+ * @module
+ */
+import { mkdir, readdir, readFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import type { z } from "zod";
+import { RunNotFoundError, StoreError, TaskNotFoundError } from "../errors.js";
+import { atomicWrite } from "./atomic-write.js";
+import { assertSafeSegment } from "./ids.js";
+import { JournalWriter } from "./journal-writer.js";
+import {
+  type ArtifactRecord,
+  ArtifactRecordSchema,
+  type JournalEntry,
+  JournalEntrySchema,
+  type ModelRecord,
+  ModelRecordSchema,
+  type RunRecord,
+  RunRecordSchema,
+  type TaskRecord,
+  TaskRecordSchema,
+} from "./records.js";
+import type { Store } from "./store.js";
+
+/** Resolves the store directory: explicit, then `GPU_DAG_HOME`, then `~/.gpu-dag`. */
+export function defaultStoreHome(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env["GPU_DAG_HOME"] || join(homedir(), ".gpu-dag"));
+}
+
+/** Options for {@link FileStore}. */
+export interface FileStoreOptions {
+  /** Store directory (default: {@link defaultStoreHome}). */
+  home?: string;
+}
+
+/** A {@link Store} in a directory of files. */
+export class FileStore implements Store {
+  readonly home: string;
+  readonly #journals = new Map<string, JournalWriter>();
+
+  constructor(options: FileStoreOptions = {}) {
+    this.home = options.home ? resolve(options.home) : defaultStoreHome();
+  }
+
+  get location(): string {
+    return this.home;
+  }
+
+  putTask(record: TaskRecord): Promise<void> {
+    return this.#put("tasks", record.id, record);
+  }
+  async getTask(id: string): Promise<TaskRecord> {
+    const record = await this.#get("tasks", id, TaskRecordSchema);
+    if (!record) throw new TaskNotFoundError(id);
+    return record;
+  }
+  listTasks(): Promise<TaskRecord[]> {
+    return this.#list("tasks", TaskRecordSchema);
+  }
+
+  putModel(record: ModelRecord): Promise<void> {
+    return this.#put("models", record.id, record);
+  }
+  getModel(id: string): Promise<ModelRecord | undefined> {
+    return this.#get("models", id, ModelRecordSchema);
+  }
+  listModels(): Promise<ModelRecord[]> {
+    return this.#list("models", ModelRecordSchema);
+  }
+
+  putArtifact(record: ArtifactRecord): Promise<void> {
+    return this.#put("artifacts", record.id, record);
+  }
+  getArtifact(id: string): Promise<ArtifactRecord | undefined> {
+    return this.#get("artifacts", id, ArtifactRecordSchema);
+  }
+  listArtifacts(): Promise<ArtifactRecord[]> {
+    return this.#list("artifacts", ArtifactRecordSchema);
+  }
+
+  async createRun(record: RunRecord): Promise<void> {
+    assertSafeSegment("run id", record.id);
+    const dir = this.runDir(record.id);
+    await mkdir(join(this.home, "runs"), { recursive: true });
+    try {
+      await mkdir(dir);
+    } catch (error) {
+      throw new StoreError(`run "${record.id}" already exists in ${this.home}`, { path: dir, cause: error });
+    }
+    await atomicWrite(join(dir, "run.json"), JSON.stringify(record, null, 2));
+  }
+  async getRun(id: string): Promise<RunRecord> {
+    if (!isSafe(id)) throw new RunNotFoundError(id);
+    const record = await this.#readJson(join(this.runDir(id), "run.json"), RunRecordSchema);
+    if (!record) throw new RunNotFoundError(id);
+    return record;
+  }
+  async listRuns(): Promise<RunRecord[]> {
+    const ids = await readdir(join(this.home, "runs")).catch(() => [] as string[]);
+    const runs = await Promise.all(
+      ids.sort().map((id) => this.#readJson(join(this.runDir(id), "run.json"), RunRecordSchema).catch(() => undefined)),
+    );
+    return runs.filter((r): r is RunRecord => r !== undefined);
+  }
+
+  appendJournal(runId: string, entry: JournalEntry): Promise<void> {
+    let writer = this.#journals.get(runId);
+    if (!writer) {
+      assertSafeSegment("run id", runId);
+      writer = new JournalWriter(join(this.runDir(runId), "journal.jsonl"));
+      this.#journals.set(runId, writer);
+    }
+    return writer.append(entry);
+  }
+
+  async readJournal(runId: string): Promise<JournalEntry[]> {
+    if (!isSafe(runId)) throw new RunNotFoundError(runId);
+    const file = join(this.runDir(runId), "journal.jsonl");
+    const text = await readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return "";
+      throw new StoreError(`cannot read journal ${file}: ${error.message}`, { path: file, cause: error });
+    });
+    const lines = text.split("\n");
+    const entries: JournalEntry[] = [];
+    lines.forEach((line, index) => {
+      if (line === "") return;
+      const isLast = index >= lines.length - 2 && !text.endsWith("\n");
+      try {
+        entries.push(JournalEntrySchema.parse(JSON.parse(line)));
+      } catch (error) {
+        // A torn final line is what a crash mid-append leaves; anything else is corruption.
+        if (isLast) return;
+        throw new StoreError(`journal ${file} line ${index + 1} is corrupt: ${(error as Error).message}`, {
+          path: file,
+          cause: error,
+        });
+      }
+    });
+    return entries;
+  }
+
+  async attemptDir(runId: string, step: string, attempt: number): Promise<string> {
+    assertSafeSegment("run id", runId);
+    const dir = join(this.runDir(runId), "steps", encodeSegment(step), `attempt-${attempt}`);
+    await mkdir(dir, { recursive: true });
+    return dir;
+  }
+
+  runDir(runId: string): string {
+    return join(this.home, "runs", runId);
+  }
+
+  async close(): Promise<void> {
+    const writers = [...this.#journals.values()];
+    this.#journals.clear();
+    await Promise.all(writers.map((w) => w.close()));
+  }
+
+  async #put(kind: string, id: string, record: unknown): Promise<void> {
+    assertSafeSegment(`${kind} id`, id);
+    await atomicWrite(join(this.home, kind, `${id}.json`), JSON.stringify(record, null, 2));
+  }
+
+  async #get<S extends z.ZodType>(kind: string, id: string, schema: S): Promise<z.output<S> | undefined> {
+    if (!isSafe(id)) return undefined;
+    return this.#readJson(join(this.home, kind, `${id}.json`), schema);
+  }
+
+  async #list<S extends z.ZodType>(kind: string, schema: S): Promise<z.output<S>[]> {
+    const dir = join(this.home, kind);
+    const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith(".json") && !f.startsWith("."));
+    const records: z.output<S>[] = [];
+    for (const f of files.sort()) {
+      const record = await this.#readJson(join(dir, f), schema);
+      if (record !== undefined) records.push(record);
+    }
+    return records;
+  }
+
+  async #readJson<S extends z.ZodType>(file: string, schema: S): Promise<z.output<S> | undefined> {
+    let text: string;
+    try {
+      text = await readFile(file, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw new StoreError(`cannot read ${file}: ${(error as Error).message}`, { path: file, cause: error });
+    }
+    try {
+      return schema.parse(JSON.parse(text));
+    } catch (error) {
+      throw new StoreError(`store record ${file} is corrupt: ${(error as Error).message}`, { path: file, cause: error });
+    }
+  }
+}
+
+function isSafe(id: string): boolean {
+  return /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(id) && !id.includes("..");
+}
+
+/** Step names are validated by the pipeline, but encode defensively: a path segment must never escape. */
+function encodeSegment(step: string): string {
+  return isSafe(step) ? step : encodeURIComponent(step).replace(/\./g, "%2E");
+}

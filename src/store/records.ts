@@ -1,0 +1,133 @@
+/**
+ * The records a store holds. Plain JSON data; the zod schemas validate what is read back.
+ *
+ * @module
+ */
+import { z } from "zod";
+
+/** Kinds of task drafts. */
+export const TaskType = {
+  LLMCompressor: "llm-compressor",
+  LMEval: "lm-eval",
+  Generate: "generate",
+  Custom: "custom",
+} as const;
+/** One of {@link TaskType}'s values. */
+export type TaskType = (typeof TaskType)[keyof typeof TaskType];
+
+/** A stored task draft. `options` are the draft's validated constructor options. */
+export const TaskRecordSchema = z.object({
+  id: z.string(),
+  type: z.enum([TaskType.LLMCompressor, TaskType.LMEval, TaskType.Generate, TaskType.Custom]),
+  projectName: z.string(),
+  taskName: z.string(),
+  createdAt: z.string(),
+  options: z.record(z.string(), z.unknown()),
+});
+export type TaskRecord = z.infer<typeof TaskRecordSchema>;
+
+/** A model a step produced. `path` is where the job that made it saw it. */
+export const ModelRecordSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  path: z.string(),
+  framework: z.string(),
+  /** Cluster (config name) whose filesystem `path` is on. */
+  cluster: z.string(),
+  runId: z.string(),
+  step: z.string(),
+  attempt: z.number().int(),
+  simulated: z.boolean(),
+  createdAt: z.string(),
+});
+export type ModelRecord = z.infer<typeof ModelRecordSchema>;
+
+/** A file a step produced. */
+export const ArtifactRecordSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  path: z.string(),
+  cluster: z.string(),
+  runId: z.string(),
+  step: z.string(),
+  attempt: z.number().int(),
+  createdAt: z.string(),
+});
+export type ArtifactRecord = z.infer<typeof ArtifactRecordSchema>;
+
+/** A run's fixed description, written once when the run is created. */
+export const RunRecordSchema = z.object({
+  id: z.string(),
+  projectName: z.string(),
+  pipelineName: z.string(),
+  createdAt: z.string(),
+  /** Cluster config name and where it came from. */
+  cluster: z.object({ name: z.string(), source: z.string() }),
+  /** The pipeline as data (see `PipelineSpec`), with the task drafts it uses. */
+  pipeline: z.unknown(),
+  tasks: z.array(TaskRecordSchema),
+  /** Where the controller runs: this process, a detached daemon, a Slurm job. */
+  mode: z.enum(["local", "detached", "slurm"]).default("local"),
+});
+export type RunRecord = z.infer<typeof RunRecordSchema>;
+
+/** The outputs of one successful attempt, as recorded (models and artifacts carry store ids). */
+export const StepOutputsSchema = z.object({
+  models: z.array(z.object({ id: z.string(), name: z.string(), path: z.string(), framework: z.string() })),
+  artifacts: z.array(z.object({ id: z.string(), name: z.string(), path: z.string() })),
+  metrics: z.record(z.string(), z.number()),
+  simulated: z.boolean(),
+});
+export type StepOutputs = z.infer<typeof StepOutputsSchema>;
+
+const at = { at: z.number() };
+
+/**
+ * One line of a run journal. Written (fsynced) before the controller acts on it, so a run can be
+ * replayed after a crash. The controller's state is a fold over these entries.
+ */
+export const JournalEntrySchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("run-started"), ...at, controller: z.string() }),
+  z.object({
+    type: z.literal("attempt-planned"),
+    ...at,
+    step: z.string(),
+    attempt: z.number().int(),
+    jobName: z.string(),
+    /** Resolved command and parameters, for `status`, caching and debugging. */
+    argv: z.array(z.string()),
+    parameters: z.record(z.string(), z.unknown()),
+    queue: z.string(),
+    cacheKey: z.string().optional(),
+  }),
+  z.object({
+    type: z.literal("job-submitted"),
+    ...at,
+    step: z.string(),
+    attempt: z.number().int(),
+    backendJobId: z.string(),
+  }),
+  z.object({ type: z.literal("job-started"), ...at, step: z.string(), attempt: z.number().int() }),
+  z.object({
+    type: z.literal("attempt-finished"),
+    ...at,
+    step: z.string(),
+    attempt: z.number().int(),
+    status: z.enum(["succeeded", "failed", "cancelled", "lost"]),
+    exitCode: z.number().int().nullable(),
+    infrastructure: z.boolean(),
+    reason: z.string(),
+    outputs: StepOutputsSchema.optional(),
+  }),
+  z.object({ type: z.literal("step-skipped"), ...at, step: z.string(), reason: z.string() }),
+  z.object({
+    type: z.literal("step-cached"),
+    ...at,
+    step: z.string(),
+    fromRunId: z.string(),
+    fromStep: z.string(),
+    outputs: StepOutputsSchema,
+  }),
+  z.object({ type: z.literal("run-finished"), ...at, status: z.enum(["succeeded", "failed", "cancelled"]) }),
+]);
+export type JournalEntry = z.infer<typeof JournalEntrySchema>;

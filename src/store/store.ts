@@ -1,0 +1,46 @@
+/**
+ * The Store contract: where drafts, models, artifacts, metrics and run journals live.
+ * The runner and the task classes only see this interface; `FileStore` is the embedded default.
+ *
+ * @module
+ */
+import type { ArtifactRecord, JournalEntry, ModelRecord, RunRecord, TaskRecord } from "./records.js";
+
+/** The contract. Writes are atomic; `appendJournal` resolves only once the entry is durable. */
+export interface Store {
+  /** Human-readable location, e.g. the directory. */
+  readonly location: string;
+
+  putTask(record: TaskRecord): Promise<void>;
+  /** Throws `TaskNotFoundError`. */
+  getTask(id: string): Promise<TaskRecord>;
+  listTasks(): Promise<TaskRecord[]>;
+
+  putModel(record: ModelRecord): Promise<void>;
+  /** `undefined` when unknown. */
+  getModel(id: string): Promise<ModelRecord | undefined>;
+  listModels(): Promise<ModelRecord[]>;
+
+  putArtifact(record: ArtifactRecord): Promise<void>;
+  getArtifact(id: string): Promise<ArtifactRecord | undefined>;
+  listArtifacts(): Promise<ArtifactRecord[]>;
+
+  /** Creates a run; fails if the id exists. */
+  createRun(record: RunRecord): Promise<void>;
+  /** Throws `RunNotFoundError`. */
+  getRun(id: string): Promise<RunRecord>;
+  listRuns(): Promise<RunRecord[]>;
+
+  /** Appends to a run's journal; resolves when fsynced. */
+  appendJournal(runId: string, entry: JournalEntry): Promise<void>;
+  /** The journal's entries in order. A torn last line (crash mid-write) is ignored. */
+  readJournal(runId: string): Promise<JournalEntry[]>;
+
+  /** Local directory for one attempt's files (logs, outputs manifest); created if missing. */
+  attemptDir(runId: string, step: string, attempt: number): Promise<string>;
+  /** Local directory for a run's own files (controller log, lock). */
+  runDir(runId: string): string;
+
+  /** Flushes and closes open journals. */
+  close(): Promise<void>;
+}
