@@ -1,0 +1,149 @@
+/**
+ * `GenerateTask`: NeMo-Skills-style generation with a model server co-scheduled in the same job.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { checkKnownKeys, WrappedArguments, wrapArguments } from "../args/index.js";
+import { TaskOptionError } from "../errors.js";
+import { TaskType } from "../store/records.js";
+import { baseOptionsShape, modelOptionsShape, numberOption } from "./option-schemas.js";
+import { modelArgument, pythonRunnerCommand, Runner } from "./python-command.js";
+import { type GenerateConfig, loadTaskConfig } from "./task-config.js";
+import { type BaseTaskOptions, type RenderContext, type RenderedCommand, TaskDraft } from "./task-draft.js";
+
+/**
+ * `++keys` the built-in generation runner understands. Unknown ones are rejected before anything
+ * is submitted (with a "did you mean"), unless `script` names the user's own main script.
+ */
+export const GENERATE_MAIN_KEYS = [
+  "prompt_config",
+  "system_message",
+  "max_samples",
+  "skip_filled",
+  "inference.temperature",
+  "inference.top_p",
+  "inference.top_k",
+  "inference.min_p",
+  "inference.tokens_to_generate",
+  "inference.repetition_penalty",
+  "inference.random_seed",
+  "inference.stop",
+] as const;
+
+/** Zod schema of {@link GenerateTaskOptions}. */
+export const GenerateTaskOptionsSchema = z.strictObject({
+  ...baseOptionsShape,
+  ...modelOptionsShape,
+  /** Bundled config name (`generic_generate`), a YAML path, or inline YAML. Optional. */
+  config: z.string().min(1).optional(),
+  /** `vllm`, `sglang`, `trtllm`, `openai` (no server: use `serverAddress`), `transformers` (CPU test server). */
+  serverType: z.enum(["vllm", "sglang", "trtllm", "openai", "transformers"]).optional(),
+  /** GPUs for the server (default: the job's GPUs). */
+  serverGpus: numberOption(z.number().int().min(0)).optional(),
+  serverNodes: numberOption(z.number().int().positive()).default(1),
+  /** Extra server arguments, as one string. */
+  serverArgs: z.string().optional(),
+  /** Base URL of an existing OpenAI-compatible server (with `serverType: openai`). */
+  serverAddress: z.string().url().optional(),
+  /** Input JSONL, one row per prompt. */
+  inputFile: z.string().min(1),
+  /** Output JSONL (default: `output.jsonl` in the attempt directory). */
+  outputFile: z.string().min(1).optional(),
+  /** Prompt config YAML: `system`, `user` template with `{field}`s, optional few-shot examples. */
+  promptConfig: z.string().min(1).optional(),
+  numRandomSeeds: numberOption(z.number().int().positive()).optional(),
+  numChunks: numberOption(z.number().int().positive()).optional(),
+  chunkId: numberOption(z.number().int().min(0)).optional(),
+  maxConcurrency: numberOption(z.number().int().positive()).optional(),
+  /** Seconds to wait for the server to become ready. */
+  serverTimeout: numberOption(z.number().int().positive()).optional(),
+  /** Main arguments passed through to the main script: `wrapArguments("++a=1 ++b=2")` text or argv. */
+  extraArguments: z.union([z.string(), z.array(z.string())]).optional(),
+  /** The user's own main script instead of the built-in runner (its `++keys` are not checked). */
+  script: z.string().min(1).optional(),
+});
+
+/** Options of {@link GenerateTask}. */
+export type GenerateTaskOptions = z.input<typeof GenerateTaskOptionsSchema> & BaseTaskOptions;
+
+/** Generates one answer per input row with a model server started in the same job. */
+export class GenerateTask extends TaskDraft<z.output<typeof GenerateTaskOptionsSchema>> {
+  #config: GenerateConfig | undefined;
+
+  constructor(options: GenerateTaskOptions) {
+    super(options);
+  }
+
+  get type(): TaskType {
+    return TaskType.Generate;
+  }
+  protected schema() {
+    return GenerateTaskOptionsSchema;
+  }
+  protected withOptions(options: Record<string, unknown>): GenerateTask {
+    return new GenerateTask(options as unknown as GenerateTaskOptions);
+  }
+  protected override validateOptions(): void {
+    this.config();
+    const extra = this.extraArguments();
+    const problems = this.options.script ? [] : checkKnownKeys(extra, GENERATE_MAIN_KEYS, "GenerateTask extraArguments");
+    if (problems.length > 0) {
+      throw new TaskOptionError("GenerateTask", "extraArguments", problems.map((p) => p.message).join("\n"));
+    }
+    const serverType = this.serverType();
+    if (serverType === "openai" && !this.options.serverAddress) {
+      throw new TaskOptionError("GenerateTask", "serverAddress", 'GenerateTask option "serverAddress": required when serverType is "openai" (no server is started)');
+    }
+    if (this.options.chunkId !== undefined && this.options.chunkId >= (this.options.numChunks ?? 1)) {
+      throw new TaskOptionError("GenerateTask", "chunkId", `GenerateTask option "chunkId": must be below numChunks (${this.options.numChunks ?? 1}), got ${this.options.chunkId}`);
+    }
+  }
+
+  /** The resolved config, or an empty one. */
+  config(): GenerateConfig {
+    if (this.options.config === undefined) return { kind: "generate" };
+    this.#config ??= loadTaskConfig("generate", this.options.config, 'GenerateTask option "config"');
+    return this.#config;
+  }
+
+  /** The passthrough main arguments, parsed. */
+  extraArguments() {
+    const extra = this.options.extraArguments;
+    return Array.isArray(extra) ? WrappedArguments.fromArgv(extra) : wrapArguments(extra ?? "");
+  }
+
+  /** The server type after config defaults. */
+  serverType(): NonNullable<GenerateTaskOptions["serverType"]> {
+    return this.options.serverType ?? this.config().serverType ?? "vllm";
+  }
+
+  render(context: RenderContext): RenderedCommand {
+    const config = this.config();
+    const o = this.options;
+    const command = pythonRunnerCommand(
+      Runner.Generate,
+      [
+        ["--server-type", this.serverType()],
+        ["--model", modelArgument(o, context)],
+        ["--server-gpus", o.serverGpus ?? context.gpus],
+        ["--server-nodes", o.serverNodes],
+        ["--server-args", o.serverArgs ?? config.serverArgs],
+        ["--server-address", o.serverAddress],
+        ["--input-file", o.inputFile],
+        ["--output-file", o.outputFile],
+        ["--prompt-config", o.promptConfig ?? config.promptConfig],
+        ["--num-random-seeds", o.numRandomSeeds ?? config.numRandomSeeds],
+        ["--num-chunks", o.numChunks],
+        ["--chunk-id", o.numChunks !== undefined ? (o.chunkId ?? 0) : undefined],
+        ["--max-concurrency", o.maxConcurrency ?? config.maxConcurrency],
+        ["--timeout-s", o.serverTimeout],
+        ["--script", o.script],
+      ],
+      context,
+      o.env,
+      this.extraArguments().argv,
+    );
+    return command;
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * `LMEvalTask`: evaluation of a model with lm-evaluation-harness.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { TaskType } from "../store/records.js";
+import { baseOptionsShape, booleanOption, modelOptionsShape, numberOption } from "./option-schemas.js";
+import { modelArgument, pythonRunnerCommand, Runner } from "./python-command.js";
+import { type EvalConfig, loadTaskConfig } from "./task-config.js";
+import { type BaseTaskOptions, type RenderContext, type RenderedCommand, TaskDraft } from "./task-draft.js";
+
+const Scalar = z.union([z.string(), z.number(), z.boolean()]);
+
+/** Zod schema of {@link LMEvalTaskOptions}. */
+export const LMEvalTaskOptionsSchema = z.strictObject({
+  ...baseOptionsShape,
+  ...modelOptionsShape,
+  /** Bundled config name (`openllm`, `leaderboard`), a YAML path, or inline YAML. */
+  config: z.string().min(1),
+  /** Replaces the config's task list. */
+  tasks: z.array(z.string().min(1)).min(1).optional(),
+  numFewshot: numberOption(z.number().int().min(0)).optional(),
+  batchSize: z.union([numberOption(z.number().int().positive()), z.literal("auto"), z.string().regex(/^auto:\d+$/)]).optional(),
+  /** `hf` (transformers) or `vllm` (tensor parallel = the job's GPUs). */
+  backend: z.enum(["hf", "vllm"]).optional(),
+  limit: numberOption(z.number().positive()).optional(),
+  applyChatTemplate: booleanOption.optional(),
+  modelArgs: z.record(z.string(), Scalar).optional(),
+  /** Directory of extra lm-eval task YAMLs (`--include_path`). */
+  includePath: z.string().min(1).optional(),
+  /** `cpu` or `cuda` (default: `cuda` when the job has GPUs). */
+  device: z.enum(["cpu", "cuda"]).optional(),
+});
+
+/** Options of {@link LMEvalTask}. */
+export type LMEvalTaskOptions = z.input<typeof LMEvalTaskOptionsSchema> & BaseTaskOptions;
+
+/** Evaluates `modelId` on the tasks of `config`; every metric is recorded as `task/metric`. */
+export class LMEvalTask extends TaskDraft<z.output<typeof LMEvalTaskOptionsSchema>> {
+  #config: EvalConfig | undefined;
+
+  constructor(options: LMEvalTaskOptions) {
+    super(options);
+  }
+
+  get type(): TaskType {
+    return TaskType.LMEval;
+  }
+  protected schema() {
+    return LMEvalTaskOptionsSchema;
+  }
+  protected withOptions(options: Record<string, unknown>): LMEvalTask {
+    return new LMEvalTask(options as unknown as LMEvalTaskOptions);
+  }
+  protected override validateOptions(): void {
+    this.config();
+  }
+
+  /** The resolved config (bundled, file or inline). */
+  config(): EvalConfig {
+    this.#config ??= loadTaskConfig("lm-eval", this.options.config, 'LMEvalTask option "config"');
+    return this.#config;
+  }
+
+  render(context: RenderContext): RenderedCommand {
+    const config = this.config();
+    const o = this.options;
+    const backend = o.backend ?? config.backend ?? "hf";
+    const modelArgs = { ...config.modelArgs, ...o.modelArgs };
+    const numFewshot = o.numFewshot ?? config.numFewshot ?? undefined;
+    return pythonRunnerCommand(
+      Runner.Evaluate,
+      [
+        ["--model", modelArgument(o, context)],
+        ["--backend", backend],
+        ["--tasks", (o.tasks ?? config.tasks).join(",")],
+        ["--include-path", o.includePath ?? config.includePath],
+        ["--num-fewshot", numFewshot],
+        ["--batch-size", o.batchSize ?? config.batchSize],
+        ["--limit", o.limit ?? config.limit],
+        ["--apply-chat-template", o.applyChatTemplate ?? config.applyChatTemplate ?? false],
+        ["--tensor-parallel-size", backend === "vllm" && context.gpus > 0 ? context.gpus : undefined],
+        ["--model-args", Object.keys(modelArgs).length ? Object.entries(modelArgs).map(([k, v]) => `${k}=${v}`).join(",") : undefined],
+        ["--device", o.device ?? (context.gpus > 0 ? "cuda" : "cpu")],
+      ],
+      context,
+      o.env,
+    );
+  }
+}
