@@ -1,0 +1,137 @@
+/**
+ * `PipelineDefinition`: the pure part of a pipeline — steps, parameters, serialisation,
+ * validation, Mermaid. `Pipeline` (in `../api/pipeline.ts`) adds execution on top.
+ *
+ * @module
+ */
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { parseYamlWith, validateWith } from "../config/yaml-schema.js";
+import { ConfigError } from "../errors.js";
+import { toMermaid, type MermaidOptions } from "./mermaid.js";
+import {
+  PipelineSpecSchema,
+  StepPolicySchema,
+  type PipelineSpec,
+  type StepInput,
+  StepSpecSchema,
+} from "./pipeline-spec.js";
+import { validatePipeline, type PipelinePlan, type ValidationContext } from "./validate.js";
+
+/** Options of `new Pipeline(…)`. */
+export interface PipelineOptions {
+  projectName: string;
+  pipelineName: string;
+  description?: string;
+  /** Policies for every step (each step may override). */
+  defaults?: Partial<PipelineSpec["defaults"]>;
+}
+
+/** Options of `addStep()`; the seed's `add_step` arguments in camelCase. */
+export type AddStepOptions = StepInput;
+
+/** A pipeline as data, with a builder API. */
+export class PipelineDefinition {
+  #spec: PipelineSpec;
+
+  constructor(options: PipelineOptions | PipelineSpec) {
+    this.#spec = validateWith(PipelineSpecSchema, { ...options }, "new Pipeline()");
+  }
+
+  /** Builds from a spec object (e.g. parsed JSON). */
+  static fromSpec<T extends PipelineDefinition>(this: new (spec: PipelineSpec) => T, spec: unknown, file = "pipeline"): T {
+    return new this(validateWith(PipelineSpecSchema, spec, file));
+  }
+
+  /** Builds from YAML or JSON text; errors name `file`, the line and the field. */
+  static fromYaml<T extends PipelineDefinition>(this: new (spec: PipelineSpec) => T, text: string, file = "pipeline.yaml"): T {
+    return new this(parseYamlWith(PipelineSpecSchema, text, file));
+  }
+
+  get projectName(): string {
+    return this.#spec.projectName;
+  }
+  get pipelineName(): string {
+    return this.#spec.pipelineName;
+  }
+
+  /** A copy of the pipeline as data. */
+  toSpec(): PipelineSpec {
+    return structuredClone(this.#spec);
+  }
+  /** YAML text (round-trips through {@link PipelineDefinition.fromYaml}). */
+  toYaml(): string {
+    return stringifyYaml(this.#spec);
+  }
+  /** JSON text. */
+  toJSON(): PipelineSpec {
+    return this.toSpec();
+  }
+
+  /** Declares `${pipeline.<name>}`. */
+  addParameter(name: string, defaultValue?: string | number | boolean, description?: string): this {
+    const parameters = {
+      ...this.#spec.parameters,
+      [name]: { ...(defaultValue !== undefined ? { default: defaultValue } : {}), ...(description ? { description } : {}) },
+    };
+    this.#spec = validateWith(PipelineSpecSchema, { ...this.#spec, parameters }, `addParameter("${name}")`);
+    return this;
+  }
+
+  /**
+   * Adds a step. Field errors (wrong types, bad name) throw at once; cross-step problems (unknown
+   * parents, cycles, placeholders) are reported together by `validate()`.
+   */
+  addStep(options: AddStepOptions): this {
+    const input = { ...options } as Record<string, unknown>;
+    if (input["executionQueue"] === undefined && this.#spec.defaults.executionQueue) {
+      input["executionQueue"] = this.#spec.defaults.executionQueue;
+    }
+    const where = `addStep(${JSON.stringify(String(options?.name ?? "?"))})`;
+    const step = validateWith(StepSpecSchema, input, where);
+    this.#spec = { ...this.#spec, steps: [...this.#spec.steps, step] };
+    return this;
+  }
+
+  /** Adds an inline task draft (by key) usable as `baseTaskId` without a store. */
+  addInlineTask(key: string, type: PipelineSpec["tasks"][string]["type"], options: Record<string, unknown>): this {
+    this.#spec = { ...this.#spec, tasks: { ...this.#spec.tasks, [key]: { type, options } } };
+    return this;
+  }
+
+  /** Sets policies for every step. */
+  setDefaults(defaults: Partial<PipelineSpec["defaults"]>): this {
+    const merged = validateWith(StepPolicySchema.extend({ executionQueue: StepSpecSchema.shape.executionQueue.optional() }), { ...this.#spec.defaults, ...defaults }, "setDefaults()");
+    this.#spec = { ...this.#spec, defaults: merged };
+    return this;
+  }
+
+  /** Step names in insertion order. */
+  stepNames(): string[] {
+    return this.#spec.steps.map((s) => s.name);
+  }
+
+  /** Validates against a task source and queue checker; see {@link validatePipeline}. */
+  plan(context: ValidationContext): Promise<PipelinePlan> {
+    return validatePipeline(this.#spec, context);
+  }
+
+  /** The DAG as a Mermaid `graph TD` (declared parents; placeholder edges once validated via `toMermaid(plan)`). */
+  toMermaid(options: MermaidOptions = {}): string {
+    return toMermaid(this.#spec, options);
+  }
+}
+
+/** Parses pipeline text that may be YAML or JSON. */
+export function parsePipelineText(text: string, file: string): PipelineSpec {
+  try {
+    return parseYamlWith(PipelineSpecSchema, text, file);
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(`${file}: ${(error as Error).message}`, { file });
+  }
+}
+
+/** For callers holding plain JSON. */
+export function parsePipelineJson(text: string, file: string): PipelineSpec {
+  return validateWith(PipelineSpecSchema, parseYaml(text), file);
+}

@@ -1,0 +1,71 @@
+/**
+ * A pipeline as data: what `Pipeline` holds and what pipeline YAML/JSON files contain.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { DurationSchema } from "../config/duration.js";
+
+const Scalar = z.union([z.string(), z.number(), z.boolean()]);
+
+/** A step name: used in placeholders, file names and job names. */
+export const StepNameSchema = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'must start with a letter or "_" and hold only letters, digits, "_" and "-"')
+  .max(64);
+
+/** Per-step policies (with pipeline-wide defaults in `defaults`). */
+export const StepPolicySchema = z.strictObject({
+  /** Retries after a failure of the job itself (infrastructure failures have their own budget). */
+  retryOnFailure: z.number().int().min(0).optional(),
+  /** Wall-clock limit of one attempt. */
+  timeLimit: DurationSchema.optional(),
+  /** The run goes on as if the step had succeeded (its children run). */
+  continueOnFail: z.boolean().optional(),
+  /** Reuse the outputs of an identical earlier successful step. */
+  cacheExecutedStep: z.boolean().optional(),
+});
+export type StepPolicy = z.infer<typeof StepPolicySchema>;
+
+/** One step. */
+export const StepSpecSchema = z.strictObject({
+  name: StepNameSchema,
+  /** A task draft id in the store, or the key of an inline task in the pipeline's `tasks`. */
+  baseTaskId: z.string().min(1),
+  parents: z.array(z.string()).default([]),
+  /** Queue name, mapped by the cluster config (e.g. `oneshot-a100x1`). */
+  executionQueue: z.string().min(1),
+  /** Draft options to replace: `modelId` or the seed's `Args/model_id`; values may hold placeholders. */
+  parameterOverride: z.record(z.string(), z.union([Scalar, z.array(Scalar), z.record(z.string(), z.unknown())])).default({}),
+  ...StepPolicySchema.shape,
+});
+export type StepSpec = z.infer<typeof StepSpecSchema>;
+/** Input form of a step (defaults not yet applied). */
+export type StepInput = z.input<typeof StepSpecSchema>;
+
+/** An inline task draft in a pipeline file. */
+export const InlineTaskSchema = z.strictObject({
+  type: z.enum(["llm-compressor", "lm-eval", "generate", "custom"]),
+  options: z.record(z.string(), z.unknown()),
+});
+
+/** A pipeline parameter, referenced as `${pipeline.<name>}`. */
+export const PipelineParameterSchema = z.strictObject({
+  default: Scalar.optional(),
+  description: z.string().optional(),
+});
+
+/** The whole pipeline. */
+export const PipelineSpecSchema = z.strictObject({
+  version: z.literal(1).default(1),
+  projectName: z.string().min(1),
+  pipelineName: z.string().min(1),
+  description: z.string().optional(),
+  parameters: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/), PipelineParameterSchema).default({}),
+  /** Drafts defined in the file itself, by key. */
+  tasks: z.record(z.string().min(1), InlineTaskSchema).default({}),
+  /** Defaults for every step. */
+  defaults: StepPolicySchema.extend({ executionQueue: z.string().min(1).optional() }).default({}),
+  steps: z.array(StepSpecSchema).default([]),
+});
+export type PipelineSpec = z.infer<typeof PipelineSpecSchema>;

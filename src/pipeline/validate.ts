@@ -1,0 +1,176 @@
+/**
+ * Pipeline validation: every problem at once, before anything runs. Produces the plan the runner
+ * executes (effective parents incl. those implied by placeholders, order, priorities).
+ *
+ * @module
+ */
+import { didYouMean } from "../args/did-you-mean.js";
+import { GpuDagError, PipelineValidationError, type PipelineProblem } from "../errors.js";
+import type { TaskDraft } from "../tasks/task-draft.js";
+import { buildGraph, findCyclePaths, longestRemainingPath, topologicalOrder } from "./graph.js";
+import type { PipelineSpec, StepSpec } from "./pipeline-spec.js";
+import { findPlaceholders, type Placeholder, referencedStep } from "./placeholders.js";
+
+/** A validated step. */
+export interface PlannedStep {
+  /** The step with pipeline defaults applied. */
+  spec: StepSpec;
+  /** The base draft (never mutated; each attempt runs a clone). */
+  task: TaskDraft;
+  /** Declared parents plus steps referenced by placeholders, sorted. */
+  parents: string[];
+  children: string[];
+  /** Placeholders in `parameterOverride`. */
+  placeholders: Placeholder[];
+  /** Longest path (in steps) from here to the end: steps on long chains start first. */
+  priority: number;
+}
+
+/** A validated pipeline, ready to run. */
+export interface PipelinePlan {
+  spec: PipelineSpec;
+  steps: ReadonlyMap<string, PlannedStep>;
+  /** Topological order. */
+  order: readonly string[];
+}
+
+/** What validation needs from outside the pipeline (kept as functions so this module stays pure). */
+export interface ValidationContext {
+  /** Loads a base task by id (or inline key); throws when unknown. */
+  loadTask(id: string): Promise<TaskDraft>;
+  /** An error message when the queue is unknown, else `undefined`. */
+  checkQueue(queue: string): string | undefined;
+}
+
+/** Validates `spec`; throws one {@link PipelineValidationError} listing every problem. */
+export async function validatePipeline(spec: PipelineSpec, context: ValidationContext): Promise<PipelinePlan> {
+  const problems: PipelineProblem[] = [];
+  const names = spec.steps.map((s) => s.name);
+  const nameSet = new Set(names);
+
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) problems.push({ step: name, field: "name", message: `duplicate step name "${name}"` });
+    seen.add(name);
+  }
+
+  const tasks = new Map<string, TaskDraft>();
+  await Promise.all(
+    spec.steps.map(async (step) => {
+      try {
+        tasks.set(step.name, await context.loadTask(step.baseTaskId));
+      } catch (error) {
+        problems.push({ step: step.name, field: "baseTaskId", message: `unknown base task "${step.baseTaskId}": ${(error as Error).message}` });
+      }
+    }),
+  );
+
+  const planned = new Map<string, PlannedStep>();
+  for (const raw of spec.steps) {
+    const { executionQueue: _defaultQueue, ...policyDefaults } = spec.defaults;
+    const step = { ...policyDefaults, ...stripUndefined(raw) } as StepSpec;
+    const parents = new Set<string>();
+    for (const parent of step.parents) {
+      if (parent === step.name) {
+        problems.push({ step: step.name, field: "parents", message: `step "${step.name}" lists itself as a parent` });
+      } else if (!nameSet.has(parent)) {
+        const hint = didYouMean(parent, names);
+        problems.push({ step: step.name, field: "parents", message: `unknown parent "${parent}"${hint ? ` (did you mean "${hint}"?)` : ""}` });
+      } else parents.add(parent);
+    }
+
+    const queueError = context.checkQueue(step.executionQueue);
+    if (queueError) problems.push({ step: step.name, field: "executionQueue", message: queueError });
+
+    const placeholders: Placeholder[] = [];
+    const task = tasks.get(step.name);
+    const literalOverrides: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(step.parameterOverride)) {
+      const field = `parameterOverride.${key}`;
+      if (task) {
+        try {
+          task.resolveParameterName(key);
+        } catch (error) {
+          problems.push({ step: step.name, field, message: (error as Error).message });
+          continue;
+        }
+      }
+      let found: Placeholder[];
+      try {
+        found = findPlaceholders(value);
+      } catch (error) {
+        problems.push({ step: step.name, field, message: (error as Error).message });
+        continue;
+      }
+      if (found.length === 0) literalOverrides[key] = value;
+      for (const placeholder of found) {
+        const message = checkPlaceholder(placeholder, step.name, spec, nameSet, tasks);
+        if (message) problems.push({ step: step.name, field, message });
+        const referenced = referencedStep(placeholder.ref);
+        if (referenced && referenced !== step.name && nameSet.has(referenced)) parents.add(referenced);
+      }
+      placeholders.push(...found);
+    }
+    // Overrides without placeholders are checked now, so a type error never waits for launch time.
+    if (task && Object.keys(literalOverrides).length > 0) {
+      try {
+        task.clone(literalOverrides);
+      } catch (error) {
+        if (!(error instanceof GpuDagError)) throw error;
+        problems.push({ step: step.name, field: "parameterOverride", message: error.message });
+      }
+    }
+    if (task && !planned.has(step.name)) {
+      planned.set(step.name, { spec: step, task, parents: [...parents].sort(), children: [], placeholders, priority: 0 });
+    }
+  }
+
+  const graph = buildGraph(names, (n) => planned.get(n)?.parents ?? []);
+  for (const cycle of findCyclePaths(graph)) {
+    problems.push({ message: `cycle: ${cycle.join(" → ")}` });
+  }
+  if (problems.length > 0) throw new PipelineValidationError(spec.pipelineName, problems);
+
+  const order = topologicalOrder(graph, names);
+  const priority = longestRemainingPath(graph, order);
+  for (const [name, step] of planned) {
+    step.children = (graph.successors(name) ?? []).sort();
+    step.priority = priority.get(name) ?? 1;
+  }
+  return { spec, steps: planned, order };
+}
+
+function checkPlaceholder(
+  placeholder: Placeholder,
+  stepName: string,
+  spec: PipelineSpec,
+  names: ReadonlySet<string>,
+  tasks: ReadonlyMap<string, TaskDraft>,
+): string | undefined {
+  const { ref, raw } = placeholder;
+  if (ref.kind === "pipeline") {
+    if (ref.param in spec.parameters) return undefined;
+    const hint = didYouMean(ref.param, Object.keys(spec.parameters));
+    return `placeholder "${raw}" names unknown pipeline parameter "${ref.param}"${hint ? ` (did you mean "${hint}"?)` : ""}; add it with addParameter()`;
+  }
+  if (ref.step === stepName) return `placeholder "${raw}" refers to the step itself`;
+  if (!names.has(ref.step)) {
+    const hint = didYouMean(ref.step, [...names]);
+    return `placeholder "${raw}" refers to unknown step "${ref.step}"${hint ? ` (did you mean "${hint}"?)` : ""}`;
+  }
+  if (ref.kind === "parameter") {
+    const task = tasks.get(ref.step);
+    if (task) {
+      try {
+        task.resolveParameterName(ref.name);
+      } catch {
+        return `placeholder "${raw}": step "${ref.step}" has no parameter "${ref.name}" (parameters: ${task.parameterNames().join(", ")})`;
+      }
+    }
+  }
+  return undefined;
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
