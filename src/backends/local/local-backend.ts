@@ -1,0 +1,279 @@
+/**
+ * The local backend: jobs are process groups on this machine, each with its own GPUs from a
+ * {@link GpuPool}. Process exit is an event (no polling) except for jobs adopted after a
+ * controller restart, which are watched through /proc.
+ *
+ * Every job runs under a small `sh` wrapper that writes the command's exit code to
+ * `<attemptDir>/exit_code`, so a job that outlives its controller still reports how it ended.
+ *
+ * @module
+ */
+import { spawn } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
+import { open, readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { BackendError } from "../../errors.js";
+import { atomicWrite } from "../../store/atomic-write.js";
+import {
+  type JobSpec,
+  type JobState,
+  type JobUpdateListener,
+  type LogOptions,
+  OUTPUT_DIR_ENV,
+  type QueueBackend,
+  STDERR_FILE,
+  STDOUT_FILE,
+  type SubmittedJob,
+} from "../queue-backend.js";
+import { detectGpus, GpuPool } from "./gpu-pool.js";
+import { isSameProcess, processStartTime } from "./process-info.js";
+
+/** Options of {@link LocalBackend}. */
+export interface LocalBackendOptions {
+  /** GPU ids in the pool (default: detected). A number means ids `0..n-1`. */
+  gpus?: readonly string[] | number;
+  /** Most jobs running at once (default: unlimited; GPUs still bound GPU jobs). */
+  maxParallel?: number;
+  /** Directory put first on PYTHONPATH so `gpu_dag_runtime` imports (the package's `python/`). */
+  pythonPath?: string;
+  /** Seconds between SIGTERM and SIGKILL when cancelling (default 5). */
+  killGraceSeconds?: number;
+}
+
+/** The file holding the exit code the wrapper wrote. */
+export const EXIT_CODE_FILE = "exit_code";
+/** The file recording pid and start time of a started job. */
+export const JOB_FILE = "job.json";
+
+const WRAPPER = 'code=0; "$@" || code=$?; printf "%s" "$code" > "$GPU_DAG_OUTPUT_DIR/exit_code.tmp" && mv "$GPU_DAG_OUTPUT_DIR/exit_code.tmp" "$GPU_DAG_OUTPUT_DIR/exit_code"; exit "$code"';
+
+interface LocalJob {
+  spec: JobSpec;
+  state: JobState;
+  pid?: number;
+  devices?: string[];
+  cancelWait?: () => boolean;
+  timer?: NodeJS.Timeout;
+  cancelRequested?: boolean;
+  timedOut?: boolean;
+}
+
+/** See the module comment. */
+export class LocalBackend implements QueueBackend {
+  readonly kind = "local";
+  readonly pool: GpuPool;
+  readonly #jobs = new Map<string, LocalJob>();
+  readonly #listeners = new Set<JobUpdateListener>();
+  readonly #options: LocalBackendOptions;
+  #closed = false;
+
+  constructor(options: LocalBackendOptions = {}) {
+    this.#options = options;
+    const gpus = options.gpus;
+    const devices = typeof gpus === "number" ? Array.from({ length: gpus }, (_, i) => String(i)) : (gpus ?? detectGpus());
+    this.pool = new GpuPool(devices, options.maxParallel);
+  }
+
+  async submit(jobs: readonly JobSpec[]): Promise<SubmittedJob[]> {
+    for (const spec of jobs) {
+      if (spec.resources.gpus * spec.resources.nodes > this.pool.size) {
+        throw new BackendError(
+          "local",
+          `step "${spec.step}" (queue "${spec.queue}") asks for ${spec.resources.gpus} GPU(s) but this machine's pool has ${this.pool.size}; set gpus in the local cluster config or use a smaller queue`,
+        );
+      }
+    }
+    return jobs.map((spec) => {
+      const id = spec.jobName;
+      const job: LocalJob = { spec, state: { status: "queued" } };
+      this.#jobs.set(id, job);
+      const { promise, cancel } = this.pool.acquire(spec.resources.gpus, spec.priority);
+      job.cancelWait = cancel;
+      void promise.then((devices) => this.#start(id, job, devices));
+      return { jobName: spec.jobName, backendJobId: id };
+    });
+  }
+
+  async poll(ids: readonly string[]): Promise<Map<string, JobState>> {
+    return new Map(ids.map((id) => [id, this.#jobs.get(id)?.state ?? { status: "lost", reason: "unknown to this local backend" }]));
+  }
+
+  onUpdate(listener: JobUpdateListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async cancel(ids: readonly string[]): Promise<void> {
+    const grace = (this.#options.killGraceSeconds ?? 5) * 1000;
+    for (const id of ids) {
+      const job = this.#jobs.get(id);
+      if (!job || (job.state.status !== "queued" && job.state.status !== "running")) continue;
+      job.cancelRequested = true;
+      if (job.state.status === "queued" && job.cancelWait?.()) {
+        this.#set(id, job, { status: "cancelled", reason: "cancelled before it started" });
+        continue;
+      }
+      this.#killGroup(job, "SIGTERM");
+      const timer = setTimeout(() => this.#killGroup(job, "SIGKILL"), grace);
+      timer.unref();
+    }
+  }
+
+  async logs(id: string, options: LogOptions = {}): Promise<string> {
+    const job = this.#jobs.get(id);
+    if (!job) throw new BackendError("local", `no local job "${id}"`);
+    return tailFile(join(job.spec.attemptDir, options.stream === "stderr" ? STDERR_FILE : STDOUT_FILE), options.tailBytes ?? 64 * 1024);
+  }
+
+  async collect(): Promise<void> {
+    // Jobs write straight into their attempt directory: nothing to bring back.
+  }
+
+  async adopt(spec: JobSpec, backendJobId: string): Promise<JobState> {
+    const existing = this.#jobs.get(backendJobId);
+    if (existing) return existing.state;
+    const job: LocalJob = { spec, state: { status: "lost", reason: "job was never started" } };
+    this.#jobs.set(backendJobId, job);
+    const exit = await readExitCode(spec.attemptDir);
+    if (exit !== undefined) {
+      job.state = exitState(exit, null, false);
+      return job.state;
+    }
+    const record = await readFile(join(spec.attemptDir, JOB_FILE), "utf8").then((t) => JSON.parse(t) as { pid: number; startTime: string }).catch(() => undefined);
+    if (record && isSameProcess(record.pid, record.startTime)) {
+      job.pid = record.pid;
+      job.state = { status: "running" };
+      this.#watchAdopted(backendJobId, job, record);
+      return job.state;
+    }
+    job.state = { status: "lost", reason: record ? `process ${record.pid} is gone and left no exit code` : "job never started (no pid recorded)" };
+    return job.state;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const job of this.#jobs.values()) if (job.timer) clearInterval(job.timer);
+    this.#listeners.clear();
+  }
+
+  #start(id: string, job: LocalJob, devices: string[]): void {
+    if (this.#closed || job.cancelRequested) {
+      this.pool.release(devices);
+      return;
+    }
+    job.devices = devices;
+    const { spec } = job;
+    const out = openSync(join(spec.attemptDir, STDOUT_FILE), "a");
+    const err = openSync(join(spec.attemptDir, STDERR_FILE), "a");
+    const pythonPath = [this.#options.pythonPath, process.env["PYTHONPATH"]].filter(Boolean).join(":");
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...spec.env,
+      ...spec.secretEnv,
+      CUDA_VISIBLE_DEVICES: devices.join(","),
+      [OUTPUT_DIR_ENV]: spec.attemptDir,
+      GPU_DAG_RUN_ID: spec.runId,
+      GPU_DAG_STEP: spec.step,
+      GPU_DAG_ATTEMPT: String(spec.attempt),
+      ...(pythonPath ? { PYTHONPATH: pythonPath } : {}),
+    };
+    let child;
+    try {
+      child = spawn("/bin/sh", ["-c", WRAPPER, "gpu-dag-job", ...spec.argv], {
+        cwd: spec.attemptDir,
+        env,
+        detached: true, // own process group: cancel kills the job and everything it started
+        stdio: ["ignore", out, err],
+      });
+    } finally {
+      closeSync(out);
+      closeSync(err);
+    }
+    const startedAt = Date.now();
+    child.once("spawn", () => {
+      job.pid = child.pid!;
+      this.#set(id, job, { status: "running", startedAt, node: "localhost" });
+      const startTime = processStartTime(child.pid!);
+      void atomicWrite(join(spec.attemptDir, JOB_FILE), JSON.stringify({ pid: child.pid, startTime, devices })).catch(() => undefined);
+    });
+    child.once("error", (error) => {
+      this.pool.release(devices);
+      this.#set(id, job, { status: "failed", exitCode: null, signal: null, infrastructure: true, reason: `could not start: ${error.message}` });
+    });
+    if (spec.resources.timeLimitSeconds !== undefined) {
+      const limit = setTimeout(() => {
+        job.timedOut = true;
+        this.#killGroup(job, "SIGTERM");
+        setTimeout(() => this.#killGroup(job, "SIGKILL"), (this.#options.killGraceSeconds ?? 5) * 1000).unref();
+      }, spec.resources.timeLimitSeconds * 1000);
+      limit.unref();
+      child.once("exit", () => clearTimeout(limit));
+    }
+    child.once("exit", (code, signal) => {
+      this.pool.release(devices);
+      if (job.cancelRequested) this.#set(id, job, { status: "cancelled", reason: "cancelled while running" });
+      else if (job.timedOut) {
+        this.#set(id, job, { status: "failed", exitCode: code, signal, infrastructure: false, reason: `time limit of ${spec.resources.timeLimitSeconds}s exceeded`, endedAt: Date.now() });
+      } else this.#set(id, job, exitState(code, signal, false));
+    });
+  }
+
+  #watchAdopted(id: string, job: LocalJob, record: { pid: number; startTime: string }): void {
+    // Not our child: no exit event. Watch /proc, then read the wrapper's exit code.
+    job.timer = setInterval(() => {
+      if (isSameProcess(record.pid, record.startTime)) return;
+      clearInterval(job.timer);
+      void readExitCode(job.spec.attemptDir).then((code) => {
+        this.#set(id, job, code === undefined ? { status: "lost", reason: `process ${record.pid} ended without an exit code` } : exitState(code, null, false));
+      });
+    }, 200);
+    job.timer.unref();
+  }
+
+  #killGroup(job: LocalJob, signal: NodeJS.Signals): void {
+    if (job.pid === undefined) return;
+    try {
+      process.kill(-job.pid, signal);
+    } catch {
+      // Already gone.
+    }
+  }
+
+  #set(id: string, job: LocalJob, state: JobState): void {
+    job.state = state;
+    for (const listener of this.#listeners) listener(id, state);
+  }
+}
+
+function exitState(code: number | null, signal: NodeJS.Signals | null, infrastructure: boolean): JobState {
+  if (code === 0) return { status: "succeeded", exitCode: 0, endedAt: Date.now() };
+  return {
+    status: "failed",
+    exitCode: code,
+    signal,
+    infrastructure,
+    reason: signal ? `killed by ${signal}` : `exited with code ${code}`,
+    endedAt: Date.now(),
+  };
+}
+
+async function readExitCode(dir: string): Promise<number | undefined> {
+  const text = await readFile(join(dir, EXIT_CODE_FILE), "utf8").catch(() => undefined);
+  const code = text === undefined ? NaN : Number.parseInt(text, 10);
+  return Number.isNaN(code) ? undefined : code;
+}
+
+/** Last `bytes` of a file ("" when it does not exist). */
+export async function tailFile(file: string, bytes: number): Promise<string> {
+  const info = await stat(file).catch(() => undefined);
+  if (!info) return "";
+  const handle = await open(file, "r");
+  try {
+    const start = Math.max(0, info.size - bytes);
+    const buffer = Buffer.alloc(info.size - start);
+    await handle.read(buffer, 0, buffer.length, start);
+    return buffer.toString("utf8");
+  } finally {
+    await handle.close();
+  }
+}
