@@ -1,0 +1,91 @@
+/**
+ * From a cluster config and a {@link JobSpec} to the resolved {@link BatchScriptInput}: the typed
+ * stage between "what the pipeline asked" and "what sbatch gets".
+ *
+ * @module
+ */
+import { posix } from "node:path";
+import type { SlurmClusterConfig } from "../../config/cluster-config.js";
+import { ConfigError } from "../../errors.js";
+import type { JobSpec } from "../queue-backend.js";
+import type { BatchScriptInput, ContainerSpec, SbatchOptions } from "./batch-script.js";
+
+/** The part of a Slurm cluster config the backend uses (so tests can build one by hand). */
+export type SlurmJobConfig = Pick<
+  SlurmClusterConfig,
+  "jobDir" | "account" | "partition" | "qos" | "queues" | "env" | "setup" | "python" | "containers" | "containerRuntime" | "mounts"
+>;
+
+const SAFE_SEGMENT = /[^A-Za-z0-9_.-]/g;
+
+/**
+ * Attempt directory on the cluster: `<jobDir>/<runId>/<step>/a<attempt>` (each segment made
+ * filesystem-safe). Deterministic, so an adopted job is found again.
+ */
+export function remoteAttemptDir(jobDir: string, spec: Pick<JobSpec, "runId" | "step" | "attempt">): string {
+  return posix.join(jobDir, spec.runId.replace(SAFE_SEGMENT, "_"), spec.step.replace(SAFE_SEGMENT, "_"), `a${spec.attempt}`);
+}
+
+/** `#SBATCH` options for a job: the queue's settings over the cluster defaults and the spec's resources. */
+export function sbatchOptionsFor(config: SlurmJobConfig, spec: JobSpec): SbatchOptions {
+  const queue = config.queues[spec.queue];
+  const partition = queue?.partition ?? config.partition;
+  const cpus = queue?.cpus ?? spec.resources.cpus;
+  const mem = queue?.mem ?? spec.resources.mem;
+  const time = queue?.time ?? spec.resources.timeLimitSeconds;
+  return {
+    ...(partition !== undefined ? { partition } : {}),
+    nodes: queue?.nodes ?? spec.resources.nodes,
+    gpus: queue?.gpus ?? spec.resources.gpus,
+    ...(queue?.gres !== undefined ? { gres: queue.gres } : {}),
+    ...(cpus !== undefined ? { cpusPerTask: cpus } : {}),
+    ...(mem !== undefined ? { mem } : {}),
+    ...(time !== undefined ? { timeLimitSeconds: time } : {}),
+    ...(queue?.constraint !== undefined ? { constraint: queue.constraint } : {}),
+    ...(queue?.exclusive !== undefined ? { exclusive: queue.exclusive } : {}),
+    ...(config.account !== undefined ? { account: config.account } : {}),
+    ...(config.qos !== undefined ? { qos: config.qos } : {}),
+    extra: queue?.extraSbatch ?? [],
+  };
+}
+
+/** The container a job runs in, when its queue names one. */
+export function containerFor(config: SlurmJobConfig, spec: JobSpec): ContainerSpec | undefined {
+  const name = config.queues[spec.queue]?.container;
+  if (name === undefined) return undefined;
+  const image = config.containers[name];
+  if (image === undefined) {
+    throw new ConfigError(`queue "${spec.queue}" names container "${name}", which is not in "containers"`, {
+      field: `queues.${spec.queue}.container`,
+    });
+  }
+  return { runtime: config.containerRuntime ?? "pyxis", image, mounts: config.mounts };
+}
+
+/**
+ * argv with a leading `python`/`python3` replaced by the configured interpreter (queue's, then
+ * cluster's), so job-side runners use the cluster's venv.
+ */
+export function argvFor(config: SlurmJobConfig, spec: JobSpec): readonly string[] {
+  const python = config.queues[spec.queue]?.python ?? config.python;
+  const [first, ...rest] = spec.argv;
+  if (python !== undefined && (first === "python" || first === "python3")) return [python, ...rest];
+  return spec.argv;
+}
+
+/** Resolves everything {@link renderBatchScript} needs. `jobDir` must already be absolute. */
+export function resolveBatchJob(config: SlurmJobConfig, spec: JobSpec, jobDir: string): BatchScriptInput {
+  const container = containerFor(config, spec);
+  return {
+    jobName: spec.jobName,
+    runId: spec.runId,
+    step: spec.step,
+    attempt: spec.attempt,
+    remoteAttemptDir: remoteAttemptDir(jobDir, spec),
+    sbatch: sbatchOptionsFor(config, spec),
+    setup: config.setup,
+    env: { ...config.env, ...spec.env },
+    argv: argvFor(config, spec),
+    ...(container ? { container } : {}),
+  };
+}
