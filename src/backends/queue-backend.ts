@@ -65,6 +65,12 @@ export interface SubmittedJob {
   jobName: string;
   /** The backend's own id: a local pid-based id, a Slurm job id. Journaled by the runner. */
   backendJobId: string;
+  /**
+   * The attempt directory as the job sees it (`$GPU_DAG_OUTPUT_DIR`), when it differs from
+   * `spec.attemptDir` (e.g. on a cluster's shared filesystem). Relative paths in the outputs
+   * manifest are relative to it.
+   */
+  jobDir?: string;
 }
 
 /** Where a job is in its life. A discriminated union on `status`. */
@@ -145,7 +151,10 @@ export function jobNameFor(runId: string, step: string, attempt: number): string
   return `gd-${runId}-${safeStep}-a${attempt}`;
 }
 
-/** Environment variable naming the directory where the job writes `outputs.json`. */
+/**
+ * Environment variable naming the directory where the job writes `outputs.json`. Backends also
+ * put the job-side Python runtime (`gpu_dag_runtime`) on `PYTHONPATH`.
+ */
 export const OUTPUT_DIR_ENV = "GPU_DAG_OUTPUT_DIR";
 /** File name of the outputs manifest inside the attempt directory. */
 export const OUTPUTS_FILE = "outputs.json";

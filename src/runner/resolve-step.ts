@@ -1,0 +1,117 @@
+/**
+ * Turning a planned step into a concrete job at launch: placeholders resolved from the parents'
+ * recorded outputs, the draft cloned with the overrides, a store model id resolved to its path,
+ * the command rendered.
+ *
+ * @module
+ */
+import { GpuDagError, PlaceholderError } from "../errors.js";
+import type { ResolvedQueue } from "../config/resolve-queue.js";
+import type { PipelineSpec } from "../pipeline/pipeline-spec.js";
+import { type Placeholder, substitute } from "../pipeline/placeholders.js";
+import type { PlannedStep } from "../pipeline/validate.js";
+import type { StepOutputs } from "../store/records.js";
+import type { Store } from "../store/store.js";
+import type { RenderedCommand, TaskDraft } from "../tasks/task-draft.js";
+
+/** What placeholders can see: finished steps' outputs and resolved parameters. */
+export interface ResolutionScope {
+  runId: string;
+  spec: PipelineSpec;
+  /** Values for `${pipeline.x}` given at run time (over the declared defaults). */
+  parameters: Readonly<Record<string, string | number | boolean>>;
+  outputs(step: string): StepOutputs | undefined;
+  /** The resolved options a step ran with. */
+  resolvedOptions(step: string): Readonly<Record<string, unknown>> | undefined;
+}
+
+/** A step ready to submit. */
+export interface ResolvedStep {
+  task: TaskDraft;
+  /** The overrides after placeholder resolution. */
+  overrides: Record<string, unknown>;
+  command: RenderedCommand;
+  /** Path of the store model `modelId` named, when `modelFromStore`. */
+  modelPath?: string;
+}
+
+/**
+ * Resolves `step`. Errors (a placeholder whose target has no such model, metric, artifact) name
+ * the step, the parameter and the placeholder text.
+ */
+export async function resolveStep(
+  step: PlannedStep,
+  scope: ResolutionScope,
+  store: Store,
+  queue: ResolvedQueue,
+  render: { runtime: "real" | "simulate" | undefined; python: string },
+): Promise<ResolvedStep> {
+  const overrides: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(step.spec.parameterOverride)) {
+    try {
+      overrides[key] = substitute(value, (p) => resolvePlaceholder(p, scope));
+    } catch (error) {
+      if (error instanceof PlaceholderError) {
+        throw new PlaceholderError(error.text, `step "${step.spec.name}", parameterOverride.${key}: ${error.message}`);
+      }
+      throw error;
+    }
+  }
+  const task = step.task.clone(overrides);
+  const options = task.options as Record<string, unknown>;
+  let modelPath: string | undefined;
+  if (options["modelFromStore"] === true) {
+    const id = String(options["modelId"]);
+    const model = await store.getModel(id);
+    if (!model) {
+      throw new GpuDagError("E_PLACEHOLDER", `step "${step.spec.name}": modelId "${id}" is not a model in the store (modelFromStore is set)`);
+    }
+    modelPath = model.path;
+  }
+  const runtime = (options["runtime"] as "real" | "simulate" | undefined) ?? render.runtime ?? "real";
+  const python = (options["python"] as string | undefined) ?? render.python;
+  const command = task.render({ runtime, python, gpus: queue.resources.gpus, ...(modelPath ? { modelPath } : {}) });
+  return { task, overrides, command, ...(modelPath ? { modelPath } : {}) };
+}
+
+/** The value of one placeholder in `scope`. */
+export function resolvePlaceholder(placeholder: Placeholder, scope: ResolutionScope): string | number | boolean {
+  const { ref, raw } = placeholder;
+  if (ref.kind === "pipeline") {
+    const value = scope.parameters[ref.param] ?? scope.spec.parameters[ref.param]?.default;
+    if (value === undefined) throw new PlaceholderError(raw, `placeholder "${raw}": pipeline parameter "${ref.param}" has no value and no default`);
+    return value;
+  }
+  if (ref.kind === "id") return `${scope.runId}.${ref.step}`;
+  if (ref.kind === "parameter") {
+    const options = scope.resolvedOptions(ref.step);
+    const name = ref.name.replace(/^Args\//, "").replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+    const value = options?.[name] ?? options?.[ref.name.replace(/^Args\//, "")];
+    if (value === undefined || typeof value === "object") {
+      throw new PlaceholderError(raw, `placeholder "${raw}": step "${ref.step}" has no scalar parameter "${ref.name}"`);
+    }
+    return value as string | number | boolean;
+  }
+  const outputs = scope.outputs(ref.step);
+  if (!outputs) throw new PlaceholderError(raw, `placeholder "${raw}": step "${ref.step}" has not produced outputs`);
+  if (ref.kind === "model") {
+    const models = outputs.models;
+    const model = models[ref.index < 0 ? models.length + ref.index : ref.index];
+    if (!model) {
+      throw new PlaceholderError(raw, `placeholder "${raw}": step "${ref.step}" produced ${models.length} model(s), index ${ref.index} is out of range`);
+    }
+    return ref.field === "id" ? model.id : ref.field === "name" ? model.name : model.path;
+  }
+  if (ref.kind === "artifact") {
+    const artifact = [...outputs.artifacts].reverse().find((a) => a.name === ref.name);
+    if (!artifact) {
+      throw new PlaceholderError(raw, `placeholder "${raw}": step "${ref.step}" produced no artifact "${ref.name}" (artifacts: ${outputs.artifacts.map((a) => a.name).join(", ") || "none"})`);
+    }
+    return ref.field === "id" ? artifact.id : artifact.path;
+  }
+  const metric = outputs.metrics[ref.name];
+  if (metric === undefined) {
+    throw new PlaceholderError(raw, `placeholder "${raw}": step "${ref.step}" recorded no metric "${ref.name}" (metrics: ${Object.keys(outputs.metrics).join(", ") || "none"})`);
+  }
+  return metric;
+}

@@ -1,0 +1,78 @@
+/**
+ * What a run reports: per-step results, the run result, and the events emitted while it runs.
+ *
+ * @module
+ */
+import type { StepOutputs } from "../store/records.js";
+
+/**
+ * Where a step is. State machine:
+ *
+ * ```
+ * pending ─▶ queued ─▶ running ─▶ succeeded
+ *    │         ▲          ├─────▶ failed ──(retry)──▶ queued
+ *    │         └──────────┘       cancelled
+ *    ├─▶ cached      (identical earlier step reused)
+ *    └─▶ skipped     (a parent failed, or preExecute said so)
+ * ```
+ */
+export type StepStatus = "pending" | "queued" | "running" | "succeeded" | "failed" | "skipped" | "cancelled" | "cached";
+
+/** One step's result. */
+export interface StepResult {
+  name: string;
+  status: StepStatus;
+  queue: string;
+  /** Attempts made (0 when never launched). */
+  attempts: number;
+  /** Backend job id of the last attempt. */
+  jobId?: string;
+  exitCode?: number | null;
+  /** Why it failed or was skipped. */
+  reason?: string;
+  /** True when the failure was the infrastructure's, not the job's. */
+  infrastructure?: boolean;
+  queuedAt?: number;
+  startedAt?: number;
+  endedAt?: number;
+  /** Milliseconds from start to end of the last attempt. */
+  durationMs?: number;
+  /** Local directory of the last attempt (logs, outputs manifest). */
+  attemptDir?: string;
+  outputs?: StepOutputs;
+}
+
+/** Final state of a run. */
+export type RunStatus = "succeeded" | "failed" | "cancelled";
+
+/** What `executeLocally()` resolves with. */
+export interface RunResult {
+  runId: string;
+  projectName: string;
+  pipelineName: string;
+  status: RunStatus;
+  /** Steps in topological order. */
+  steps: Record<string, StepResult>;
+  /** Every model produced, with store ids. */
+  models: Array<StepOutputs["models"][number] & { step: string }>;
+  /** Metrics by step. */
+  metrics: Record<string, Record<string, number>>;
+  /** True when any step ran in simulate mode. */
+  simulated: boolean;
+  startedAt: number;
+  endedAt: number;
+  /** Where the run is recorded. */
+  store: string;
+}
+
+/** Events emitted while a run goes. */
+export type RunEvent =
+  | { type: "step:queued"; runId: string; step: string; attempt: number; jobId: string; queue: string; at: number }
+  | { type: "step:start"; runId: string; step: string; attempt: number; jobId: string; at: number }
+  | { type: "step:success"; runId: string; step: string; attempt: number; outputs: StepOutputs; cached: boolean; at: number }
+  | { type: "step:failure"; runId: string; step: string; attempt: number; reason: string; exitCode: number | null; willRetry: boolean; at: number }
+  | { type: "step:skipped"; runId: string; step: string; reason: string; at: number }
+  | { type: "run:complete"; runId: string; result: RunResult; at: number };
+
+/** Listener for {@link RunEvent}s. */
+export type RunEventListener = (event: RunEvent) => void;
