@@ -30,6 +30,8 @@ export type TaskOptions = z.input<typeof TaskOptionsSchema> & BaseTaskOptions;
 export class Task extends TaskDraft<z.output<typeof TaskOptionsSchema>> {
   constructor(options: TaskOptions) {
     super(options);
+    // Renders once so a "{name}" without a parameter fails where the draft is made.
+    this.render({ runtime: "real", python: "python3", gpus: 0 });
   }
 
   get type(): TaskType {
@@ -40,9 +42,6 @@ export class Task extends TaskDraft<z.output<typeof TaskOptionsSchema>> {
   }
   protected withOptions(options: Record<string, unknown>): Task {
     return new Task(options as unknown as TaskOptions);
-  }
-  protected override validateOptions(): void {
-    this.render({ runtime: "real", python: "python3", gpus: 0 });
   }
 
   /** `Args/x`, `x` and `parameters.x` all name parameter `x`. */

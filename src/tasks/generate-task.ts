@@ -69,10 +69,12 @@ export type GenerateTaskOptions = z.input<typeof GenerateTaskOptionsSchema> & Ba
 
 /** Generates one answer per input row with a model server started in the same job. */
 export class GenerateTask extends TaskDraft<z.output<typeof GenerateTaskOptionsSchema>> {
-  #config: GenerateConfig | undefined;
+  readonly #config: GenerateConfig;
 
   constructor(options: GenerateTaskOptions) {
     super(options);
+    this.#config = this.options.config === undefined ? { kind: "generate" } : loadTaskConfig("generate", this.options.config, 'GenerateTask option "config"');
+    this.#validate();
   }
 
   get type(): TaskType {
@@ -84,8 +86,7 @@ export class GenerateTask extends TaskDraft<z.output<typeof GenerateTaskOptionsS
   protected withOptions(options: Record<string, unknown>): GenerateTask {
     return new GenerateTask(options as unknown as GenerateTaskOptions);
   }
-  protected override validateOptions(): void {
-    this.config();
+  #validate(): void {
     const extra = this.extraArguments();
     const problems = this.options.script ? [] : checkKnownKeys(extra, GENERATE_MAIN_KEYS, "GenerateTask extraArguments");
     if (problems.length > 0) {
@@ -102,8 +103,6 @@ export class GenerateTask extends TaskDraft<z.output<typeof GenerateTaskOptionsS
 
   /** The resolved config, or an empty one. */
   config(): GenerateConfig {
-    if (this.options.config === undefined) return { kind: "generate" };
-    this.#config ??= loadTaskConfig("generate", this.options.config, 'GenerateTask option "config"');
     return this.#config;
   }
 

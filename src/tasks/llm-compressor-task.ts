@@ -36,10 +36,12 @@ export type LLMCompressorTaskOptions = z.input<typeof LLMCompressorTaskOptionsSc
 
 /** Compresses `modelId` with the recipe of `config`; its output model is the compressed model. */
 export class LLMCompressorTask extends TaskDraft<z.output<typeof LLMCompressorTaskOptionsSchema>> {
-  #config: CompressorConfig | undefined;
+  readonly #config: CompressorConfig;
 
   constructor(options: LLMCompressorTaskOptions) {
     super(options);
+    // Resolved now so an unknown or invalid config fails where the draft is made.
+    this.#config = loadTaskConfig("llm-compressor", this.options.config, 'LLMCompressorTask option "config"');
   }
 
   get type(): TaskType {
@@ -51,13 +53,8 @@ export class LLMCompressorTask extends TaskDraft<z.output<typeof LLMCompressorTa
   protected withOptions(options: Record<string, unknown>): LLMCompressorTask {
     return new LLMCompressorTask(options as unknown as LLMCompressorTaskOptions);
   }
-  protected override validateOptions(): void {
-    this.config();
-  }
-
   /** The resolved config (bundled, file or inline). */
   config(): CompressorConfig {
-    this.#config ??= loadTaskConfig("llm-compressor", this.options.config, 'LLMCompressorTask option "config"');
     return this.#config;
   }
 

@@ -38,10 +38,12 @@ export type LMEvalTaskOptions = z.input<typeof LMEvalTaskOptionsSchema> & BaseTa
 
 /** Evaluates `modelId` on the tasks of `config`; every metric is recorded as `task/metric`. */
 export class LMEvalTask extends TaskDraft<z.output<typeof LMEvalTaskOptionsSchema>> {
-  #config: EvalConfig | undefined;
+  readonly #config: EvalConfig;
 
   constructor(options: LMEvalTaskOptions) {
     super(options);
+    // Resolved now so an unknown or invalid config fails where the draft is made.
+    this.#config = loadTaskConfig("lm-eval", this.options.config, 'LMEvalTask option "config"');
   }
 
   get type(): TaskType {
@@ -53,13 +55,8 @@ export class LMEvalTask extends TaskDraft<z.output<typeof LMEvalTaskOptionsSchem
   protected withOptions(options: Record<string, unknown>): LMEvalTask {
     return new LMEvalTask(options as unknown as LMEvalTaskOptions);
   }
-  protected override validateOptions(): void {
-    this.config();
-  }
-
   /** The resolved config (bundled, file or inline). */
   config(): EvalConfig {
-    this.#config ??= loadTaskConfig("lm-eval", this.options.config, 'LMEvalTask option "config"');
     return this.#config;
   }
 

@@ -62,7 +62,6 @@ export abstract class TaskDraft<O extends Record<string, unknown> = Record<strin
 
   protected constructor(options: unknown) {
     this.options = Object.freeze(parseTaskOptions(this.schema(), options, this.className())) as Readonly<O>;
-    this.validateOptions(this.options);
   }
 
   /** The kind of draft, as stored. */
@@ -73,8 +72,6 @@ export abstract class TaskDraft<O extends Record<string, unknown> = Record<strin
   abstract render(context: RenderContext): RenderedCommand;
   /** A new draft of the same class from (already merged) options. */
   protected abstract withOptions(options: Record<string, unknown>): TaskDraft<O>;
-  /** Checks that need more than the schema (e.g. the config exists). Throw TaskOptionError. */
-  protected validateOptions(_options: Readonly<O>): void {}
 
   /** Class name for messages, e.g. `LMEvalTask`. */
   className(): string {
