@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The test command (README: `npm test`). Runs every tier:
+#   unit    — Node only;
+#   slurm   — a real Slurm + sshd on loopback, started by scripts/test-env/slurm-up.sh;
+#   python  — real llm-compressor / lm-eval / generation on a tiny local model, in a venv that the
+#             tier creates itself (torch==2.13.0 CPU first).
+# It installs what it needs. With CI=true a tier whose service cannot be brought up fails; it
+# never skips. Extra arguments go to vitest (e.g. `npm test -- --project unit`).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+[ -d node_modules ] || npm ci --no-audit --no-fund
+
+npx tsc --noEmit -p tsconfig.json
+
+# GPU_DAG_SKIP_SLURM_UP=1 is for running one tier by hand; CI never sets it.
+if [ "${GPU_DAG_SKIP_SLURM_UP:-0}" != 1 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    bash scripts/test-env/slurm-up.sh >/dev/null
+  elif [ "${CI:-}" = true ]; then
+    echo "test-all: the slurm tier needs root to install and start Slurm + sshd" >&2
+    exit 1
+  fi
+fi
+
+npx vitest run "$@"
