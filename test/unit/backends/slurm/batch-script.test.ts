@@ -1,0 +1,180 @@
+import { execFileSync } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { JobSpec } from "../../../../src/backends/queue-backend.js";
+import {
+  commandLine,
+  renderBatchScript,
+  renderSecretEnv,
+  sbatchDirectives,
+  slurmTime,
+  type BatchScriptInput,
+} from "../../../../src/backends/slurm/batch-script.js";
+import { resolveBatchJob, type SlurmJobConfig } from "../../../../src/backends/slurm/resolve-job.js";
+import { BackendError, ConfigError } from "../../../../src/errors.js";
+
+const NASTY = ["$HOME", "`id`", "'q'", '"dq"', "a b", "semi;colon|pipe&", "new\nline", "ü✓", "", "\\", "$(echo x)", "*"];
+
+const config: SlurmJobConfig = {
+  jobDir: "/shared/me/gpu-dag",
+  account: "llm",
+  partition: "cpu",
+  qos: "normal",
+  queues: {
+    "oneshot-a100x1": {
+      partition: "gpu-a100",
+      gpus: 1,
+      nodes: 1,
+      cpus: 8,
+      mem: "64G",
+      time: 4 * 3600,
+      constraint: "a100&nvlink",
+      exclusive: true,
+      extraSbatch: ["--reservation=llm"],
+    },
+    pyxis: { partition: "gpu-h100", gres: "gpu:h100:2", nodes: 1, extraSbatch: [], container: "vllm" },
+    apptainer: { nodes: 1, extraSbatch: [], container: "vllm", python: "/opt/venv/bin/python" },
+  },
+  env: { HF_HOME: "/shared/hf cache", CLUSTER_WIDE: "1" },
+  setup: ["module load cuda/12.4"],
+  python: "/shared/venv/bin/python",
+  containers: { vllm: "nvcr.io/nvidia/vllm:24.05" },
+  mounts: ["/shared:/shared", "/data:/data:ro"],
+};
+
+const spec = (over: Partial<JobSpec> = {}): JobSpec => ({
+  jobName: "gd-run1-compress-a1",
+  runId: "run1",
+  step: "compress",
+  attempt: 1,
+  queue: "oneshot-a100x1",
+  resources: { gpus: 1, nodes: 1 },
+  argv: ["python", "-m", "gpu_dag_runtime.compress", "++recipe=w4a16", "++note=it's $cheap"],
+  env: { STEP_VAR: "x y" },
+  secretEnv: { HF_TOKEN: "hf_SECRET_never_in_script" },
+  attemptDir: "/local/runs/run1/compress/a1",
+  priority: 0,
+  ...over,
+});
+
+describe("renderBatchScript", () => {
+  it("renders a full GPU job (snapshot)", async () => {
+    const script = renderBatchScript(resolveBatchJob(config, spec(), config.jobDir));
+    await expect(script).toMatchFileSnapshot("__snapshots__/oneshot-a100x1.sbatch");
+  });
+
+  it("renders a pyxis container job (snapshot)", async () => {
+    const script = renderBatchScript(resolveBatchJob(config, spec({ queue: "pyxis" }), config.jobDir));
+    await expect(script).toMatchFileSnapshot("__snapshots__/pyxis.sbatch");
+    expect(script).toContain("#SBATCH --gres=gpu:h100:2");
+    expect(script).toContain("srun --ntasks=1 --container-image=nvcr.io/nvidia/vllm:24.05 --container-mounts=/shared:/shared,/data:/data:ro");
+  });
+
+  it("wraps apptainer/singularity with exec --nv and binds, and uses the queue's python", () => {
+    const input = resolveBatchJob({ ...config, containerRuntime: "apptainer" }, spec({ queue: "apptainer" }), config.jobDir);
+    expect(commandLine(input.argv, input.container)).toBe(
+      "apptainer exec --nv --bind /shared:/shared --bind /data:/data:ro nvcr.io/nvidia/vllm:24.05 /opt/venv/bin/python -m gpu_dag_runtime.compress ++recipe=w4a16 '++note=it'\\''s $cheap'",
+    );
+  });
+
+  it("is deterministic and never contains a secret", () => {
+    const a = renderBatchScript(resolveBatchJob(config, spec(), config.jobDir));
+    const b = renderBatchScript(resolveBatchJob(config, spec(), config.jobDir));
+    expect(a).toBe(b);
+    expect(a).not.toContain("hf_SECRET_never_in_script");
+    expect(a).not.toContain("HF_TOKEN");
+  });
+
+  it("maps queue resources to #SBATCH lines in a fixed order", () => {
+    const input = resolveBatchJob(config, spec(), config.jobDir);
+    expect(sbatchDirectives(input)).toEqual([
+      "--job-name=gd-run1-compress-a1",
+      "--output=/shared/me/gpu-dag/run1/compress/a1/stdout.log",
+      "--error=/shared/me/gpu-dag/run1/compress/a1/stderr.log",
+      "--chdir=/shared/me/gpu-dag/run1/compress/a1",
+      "--partition=gpu-a100",
+      "--nodes=1",
+      "--gres=gpu:1",
+      "--cpus-per-task=8",
+      "--mem=64G",
+      "--time=04:00:00",
+      "--constraint=a100&nvlink",
+      "--exclusive",
+      "--account=llm",
+      "--qos=normal",
+      "--reservation=llm",
+    ]);
+  });
+
+  it("refuses #SBATCH values that sbatch would split or mangle", () => {
+    expect(() => renderBatchScript(resolveBatchJob({ ...config, jobDir: "/has space" }, spec(), "/has space"))).toThrow(BackendError);
+    expect(() =>
+      renderBatchScript(resolveBatchJob({ ...config, queues: { q: { nodes: 1, extraSbatch: ["--comment=$(id)"] } } }, spec({ queue: "q" }), "/j")),
+    ).toThrow(/must not contain/);
+  });
+
+  it("names a missing container in a ConfigError", () => {
+    expect(() => resolveBatchJob({ ...config, containers: {} }, spec({ queue: "pyxis" }), "/j")).toThrow(ConfigError);
+  });
+
+  it("formats Slurm times", () => {
+    expect(slurmTime(59)).toBe("00:00:59");
+    expect(slurmTime(90_061)).toBe("1-01:01:01");
+  });
+});
+
+describe("the rendered script, run by bash", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "gd-script-"));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  const input = (argv: readonly string[], env: Record<string, string>): BatchScriptInput => ({
+    jobName: "gd-r-s-a1",
+    runId: "r",
+    step: "s",
+    attempt: 1,
+    remoteAttemptDir: dir,
+    sbatch: { nodes: 1, gpus: 0, extra: [] },
+    setup: [],
+    env,
+    argv,
+  });
+
+  it("every env value and argv word arrives exactly; exit code marker written; secrets sourced then deleted", async () => {
+    const env = Object.fromEntries(NASTY.map((v, i) => [`V${i}`, v]));
+    const show = `for i in $(seq 0 ${NASTY.length - 1}); do eval "printf '%s\\0' \\"\\$V$i\\""; done; for a in "$@"; do printf '%s\\0' "$a"; done; printf '%s\\0' "$SECRET_X" "$GPU_DAG_OUTPUT_DIR"; exit 4`;
+    const script = renderBatchScript(input(["bash", "-c", show, "bash", ...NASTY], env));
+    await writeFile(join(dir, "job.sbatch"), script);
+    await writeFile(join(dir, ".secret.env"), renderSecretEnv({ SECRET_X: "s3cr3t 'quoted' $x" }), { mode: 0o600 });
+    let out = "";
+    let code = 0;
+    try {
+      out = execFileSync("bash", [join(dir, "job.sbatch")], { encoding: "utf8" });
+    } catch (error) {
+      const e = error as { status: number; stdout: string };
+      code = e.status;
+      out = e.stdout;
+    }
+    expect(code).toBe(4);
+    expect(out.split("\0").slice(0, -1)).toEqual([...NASTY, ...NASTY, "s3cr3t 'quoted' $x", dir]);
+    expect(await readFile(join(dir, "exit_code"), "utf8")).toBe("4\n");
+    await expect(readFile(join(dir, ".secret.env"))).rejects.toThrow(/ENOENT/);
+  });
+
+  it("a failing setup line stops the job with its code", async () => {
+    const script = renderBatchScript({ ...input(["echo", "not reached"], {}), setup: ["false"] });
+    await writeFile(join(dir, "job2.sbatch"), script);
+    const result = (() => {
+      try {
+        return { code: 0, out: execFileSync("bash", [join(dir, "job2.sbatch")], { encoding: "utf8" }) };
+      } catch (error) {
+        return { code: (error as { status: number }).status, out: (error as { stdout: string }).stdout };
+      }
+    })();
+    expect(result).toEqual({ code: 1, out: "" });
+  });
+});
