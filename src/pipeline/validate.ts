@@ -55,15 +55,16 @@ export async function validatePipeline(spec: PipelineSpec, context: ValidationCo
   }
 
   const tasks = new Map<string, TaskDraft>();
-  await Promise.all(
-    spec.steps.map(async (step) => {
-      try {
-        tasks.set(step.name, await context.loadTask(step.baseTaskId));
-      } catch (error) {
-        problems.push({ step: step.name, field: "baseTaskId", message: `unknown base task "${step.baseTaskId}": ${(error as Error).message}` });
-      }
-    }),
-  );
+  // Loaded concurrently, reported in step order (not in the order the loads happen to finish).
+  const loaded = await Promise.allSettled(spec.steps.map((step) => context.loadTask(step.baseTaskId)));
+  spec.steps.forEach((step, i) => {
+    const outcome = loaded[i]!;
+    if (outcome.status === "fulfilled") {
+      if (!tasks.has(step.name)) tasks.set(step.name, outcome.value);
+    } else {
+      problems.push({ step: step.name, field: "baseTaskId", message: `unknown base task "${step.baseTaskId}": ${(outcome.reason as Error).message}` });
+    }
+  });
 
   const planned = new Map<string, PlannedStep>();
   for (const raw of spec.steps) {
@@ -112,13 +113,19 @@ export async function validatePipeline(spec: PipelineSpec, context: ValidationCo
       placeholders.push(...found);
     }
     // Overrides without placeholders are checked now, so a type error never waits for launch time.
+    // Each on its own first, so every bad one is reported (a clone stops at the first problem);
+    // then together, for checks that span options.
     if (task && Object.keys(literalOverrides).length > 0) {
-      try {
-        task.clone(literalOverrides);
-      } catch (error) {
-        if (!(error instanceof GpuDagError)) throw error;
-        problems.push({ step: step.name, field: "parameterOverride", message: error.message });
+      let eachValid = true;
+      for (const [key, value] of Object.entries(literalOverrides)) {
+        const message = cloneProblem(task, { [key]: value });
+        if (message) {
+          eachValid = false;
+          problems.push({ step: step.name, field: `parameterOverride.${key}`, message });
+        }
       }
+      const message = eachValid ? cloneProblem(task, literalOverrides) : undefined;
+      if (message) problems.push({ step: step.name, field: "parameterOverride", message });
     }
     if (task && !planned.has(step.name)) {
       planned.set(step.name, { spec: step, task, parents: [...parents].sort(), children: [], placeholders, priority: 0 });
@@ -138,6 +145,17 @@ export async function validatePipeline(spec: PipelineSpec, context: ValidationCo
     step.priority = priority.get(name) ?? 1;
   }
   return { spec, steps: planned, order };
+}
+
+/** The error message of cloning `task` with `overrides`, or `undefined` when the clone is valid. */
+function cloneProblem(task: TaskDraft, overrides: Record<string, unknown>): string | undefined {
+  try {
+    task.clone(overrides);
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof GpuDagError)) throw error;
+    return error.message;
+  }
 }
 
 function checkPlaceholder(
