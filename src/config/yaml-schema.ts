@@ -16,7 +16,8 @@ export function parseYamlWith<S extends z.ZodType>(schema: S, text: string, file
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const first = doc.errors[0]!;
-    const line = first.linePos?.[0].line;
+    // With prettyErrors off the parser leaves linePos unset; the offset still gives the line.
+    const line = first.linePos?.[0].line ?? (first.pos[0] >= 0 ? lineCounter.linePos(first.pos[0]).line : undefined);
     throw new ConfigError(`${file}${line ? `:${line}` : ""}: invalid YAML: ${first.message.split("\n")[0]}`, {
       file,
       ...(line ? { line } : {}),
