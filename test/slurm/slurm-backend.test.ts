@@ -114,7 +114,7 @@ describe("SlurmBackend on a real Slurm over SSH", () => {
 
   it("every job sees its own CUDA_VISIBLE_DEVICES", async () => {
     const batch = Array.from({ length: 4 }, (_, i) =>
-      specs.makeSpec({ step: `gpu${i}`, queue: "oneshot-a100x1", gpus: 1, argv: ["sh", "-c", 'echo "$CUDA_VISIBLE_DEVICES"; sleep 2'] }),
+      specs.makeSpec({ step: `gpu${i}`, queue: "oneshot-a100x1", gpus: 1, argv: ["sh", "-c", 'echo "$CUDA_VISIBLE_DEVICES"; sleep 5'] }),
     );
     const ids = (await backend.submit(batch)).map((j) => j.backendJobId);
     const states = await waitFor(backend, ids);
