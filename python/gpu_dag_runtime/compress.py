@@ -6,8 +6,8 @@
         [--output-dir DIR]
 
 ``--recipe-yaml`` is the recipe's YAML text itself. ``--recipe-args`` is a JSON object whose keys
-replace ``$key`` / ``${key}`` in that text (``$$`` is a literal ``$``); a placeholder with no value,
-or a key that the recipe never uses, is an error. ``--dataset`` is a local ``.json``/``.jsonl`` file
+replace ``$key`` / ``${key}`` in that text (``$$`` is a literal ``$``); a placeholder with no value is
+an error, a key the recipe never uses a warning. ``--dataset`` is a local ``.json``/``.jsonl`` file
 (rows with ``text``, or chat ``messages`` rendered with the model's chat template), a local dataset
 directory, or a dataset name llm-compressor knows (e.g. ``open_platypus``). ``--output-dir`` is where
 the model is saved (default ``$GPU_DAG_OUTPUT_DIR/model``).
@@ -42,7 +42,7 @@ _PLACEHOLDER = re.compile(r"\$(?:(\$)|\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-
 def substitute_recipe_args(text: str, args: dict) -> str:
     """Replaces ``$key``/``${key}`` with ``args[key]``; ``$$`` is ``$``; any other ``$`` is kept.
 
-    Raises :class:`RunnerError` for a placeholder without a value and for an unused key.
+    Raises :class:`RunnerError` for a placeholder without a value; warns about unused keys.
     """
     used: set[str] = set()
     missing: list[str] = []
@@ -70,7 +70,7 @@ def substitute_recipe_args(text: str, args: dict) -> str:
         )
     unused = sorted(set(args) - used)
     if unused:
-        raise RunnerError(f"bad recipe args: {', '.join(unused)} not used by the recipe (it has no ${{key}} for them)")
+        warn(f"recipe args {', '.join(unused)} are not used by the recipe (it has no $key for them)")
     return result
 
 

@@ -4,16 +4,16 @@
         --server-type vllm|sglang|trtllm|openai|transformers|custom
         --model PATH_OR_NAME --input-file JSONL --output-file JSONL
         [--server-gpus N] [--server-nodes N] [--server-args "..."] [--server-address URL]
-        [--server-port N] [--server-command "..."] [--server-timeout-s N]
+        [--server-port N] [--server-command "..."] [--timeout-s N] [--request-timeout-s N]
         [--prompt-config YAML_PATH] [--num-random-seeds N] [--num-chunks N --chunk-id K]
-        [--max-concurrency N] [--timeout-s N] [--output-dir DIR]
+        [--max-concurrency N] [--script PATH] [--output-dir DIR]
         [++key=value ...]
 
 Server and client run in this one process tree. The server (``vllm serve``, ``sglang.launch_server``,
 ``trtllm-serve``, ``transformers serve`` — the CPU one, used by the tests — or ``--server-command``
 for ``custom``, with ``{port}``, ``{model}``, ``{gpus}`` substituted) starts in its own process group
 on a port checked free (``--server-port``, else a free one is picked), its output goes to
-``server.log``, and readiness is probed on ``/v1/models`` for ``--server-timeout-s`` seconds; when it
+``server.log``, and readiness is probed on ``/v1/models`` for ``--timeout-s`` seconds; when it
 exits early or never answers, the runner exits 4 quoting the log's tail. ``openai`` starts nothing
 and talks to ``--server-address``. When the client ends, the server's process group gets SIGTERM
 (SIGKILL after 30 s); the exit code is the client's, whatever the server's.
@@ -21,7 +21,7 @@ and talks to ``--server-address``. When the client ends, the server's process gr
 The client reads the input JSONL, fills the prompt config (YAML: ``system``, ``user`` template with
 ``{field}``s of the row, optional ``few_shot_examples`` rendered with the same template and answered
 with the ``assistant`` template, default ``{expected_answer}``), calls the server with at most
-``--max-concurrency`` requests in flight (``--timeout-s`` each, 3 tries on connection errors) and
+``--max-concurrency`` requests in flight (``--request-timeout-s`` each, 3 tries on connection errors) and
 writes each input row plus ``generation`` to the output JSONL, in input order.
 
 - ``--num-random-seeds N`` (N > 1): one file per seed, ``output-rs{seed}.jsonl`` beside
@@ -33,7 +33,8 @@ writes each input row plus ``generation`` to the output JSONL, in input order.
   are kept; generation starts after the last complete line.
 
 Main (Hydra-style) arguments: see :data:`KNOWN_KEYS`; an unknown ``++key`` is an error with a
-"did you mean". Manifest: artifacts ``output`` (or ``output-rs{seed}``, or ``output_chunk{K}`` for a
+"did you mean". ``--script PATH`` runs your own main script instead of the built-in client (see
+:func:`run_script`); its ``++keys`` are passed through unchecked. Manifest: artifacts ``output`` (or ``output-rs{seed}``, or ``output_chunk{K}`` for a
 chunk that did not merge) and ``server_log``; metrics ``generation/num_rows``,
 ``generation/duration_s``.
 """
@@ -87,6 +88,7 @@ KNOWN_KEYS: dict[str, Any] = {
     "inference.tokens_to_generate": 2048,
     "inference.random_seed": 0,
     "inference.stop_phrases": None,
+    "inference.stop": None,  # alias of inference.stop_phrases
 }
 
 
@@ -501,7 +503,7 @@ class Client:
                           ("inference.repetition_penalty", "repetition_penalty")):
             if o[key] is not None:
                 body[name] = o[key]
-        stop = o["inference.stop_phrases"]
+        stop = o["inference.stop_phrases"] if o["inference.stop_phrases"] is not None else o["inference.stop"]
         if stop:
             body["stop"] = stop if isinstance(stop, list) else [stop]
         if o["use_completions_api"]:
@@ -575,15 +577,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--server-address", default=None, help="base URL of a running server (openai)")
     p.add_argument("--server-port", type=int, default=0, help="port for the server (default: a free one)")
     p.add_argument("--server-command", default=None, help="custom server command; {port} {model} {gpus} substituted")
-    p.add_argument("--server-timeout-s", type=float, default=900.0, help="how long to wait for readiness")
+    p.add_argument("--timeout-s", "--server-timeout-s", dest="timeout_s", type=float, default=900.0,
+                   help="seconds to wait for the server to become ready")
+    p.add_argument("--request-timeout-s", type=float, default=600.0, help="per-request timeout")
+    p.add_argument("--script", default=None, help="your own main script, run instead of the built-in client")
     p.add_argument("--input-file", required=True)
-    p.add_argument("--output-file", required=True)
+    p.add_argument("--output-file", default=None, help="output JSONL (default: output.jsonl in the output dir)")
     p.add_argument("--prompt-config", default=None)
     p.add_argument("--num-random-seeds", type=int, default=1)
     p.add_argument("--num-chunks", type=int, default=1)
     p.add_argument("--chunk-id", type=int, default=0)
     p.add_argument("--max-concurrency", type=int, default=None)
-    p.add_argument("--timeout-s", type=float, default=600.0, help="per-request timeout")
     p.add_argument("--output-dir", default=None, help="manifest directory when GPU_DAG_OUTPUT_DIR is unset")
     return p
 
@@ -600,13 +604,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, rest = parser.parse_known_args(argv)
     require("yaml")
+    if args.server_type == "openai" and not args.server_address:
+        raise RunnerError("--server-type openai needs --server-address (the running server's base URL)")
+    if args.script:
+        return run_script(args, rest)
     options = parse_main_args(rest)
     if args.num_chunks < 1 or not (0 <= args.chunk_id < args.num_chunks):
         raise RunnerError(f"--chunk-id must be in [0, {args.num_chunks}) (got {args.chunk_id} with --num-chunks {args.num_chunks})")
     if args.num_random_seeds < 1:
         raise RunnerError("--num-random-seeds must be at least 1")
-    if args.server_type == "openai" and not args.server_address:
-        raise RunnerError("--server-type openai needs --server-address (the running server's base URL)")
     prompt_path = args.prompt_config or options["prompt_config"]
     if args.prompt_config and options["prompt_config"] and args.prompt_config != options["prompt_config"]:
         raise RunnerError("both --prompt-config and ++prompt_config given, with different values")
@@ -624,10 +630,7 @@ def main(argv: list[str] | None = None) -> int:
     end_i = (args.chunk_id + 1) * n // args.num_chunks
     indices = list(range(start_i, end_i))
 
-    output_file = os.path.abspath(os.path.expanduser(args.output_file))
-    os.makedirs(os.path.dirname(output_file), exist_ok=True)
-    manifest_dir = os.environ.get("GPU_DAG_OUTPUT_DIR") or args.output_dir or os.path.dirname(output_file)
-    os.makedirs(manifest_dir, exist_ok=True)
+    output_file, manifest_dir = _output_paths(args)
 
     model = args.model if args.server_type == "openai" else check_model(args.model)
     # Build the prompts now: a template error is the user's, found before a server is started.
@@ -653,10 +656,8 @@ def main(argv: list[str] | None = None) -> int:
         if work and args.server_type != "openai":
             base_url, server = _start_server(args, model, log_path)
         else:
-            base_url = (args.server_address or "").rstrip("/")
-            if base_url.endswith("/v1"):
-                base_url = base_url[:-3]
-        client = Client(base_url, model, options, args.timeout_s, os.environ.get("OPENAI_API_KEY"))
+            base_url = (args.server_address or "").rstrip("/").removesuffix("/v1")
+        client = Client(base_url, model, options, args.request_timeout_s, os.environ.get("OPENAI_API_KEY"))
         base_seed = int(options["inference.random_seed"] or 0)
         for seed_index, final, target in work:
             written = generate_file(client, rows, indices, target, base_seed + seed_index, config, options, max_concurrency)
@@ -693,6 +694,68 @@ def main(argv: list[str] | None = None) -> int:
     return client_code
 
 
+def _output_paths(args: argparse.Namespace) -> tuple[str, str]:
+    """(output file, manifest directory) from ``--output-file``, ``GPU_DAG_OUTPUT_DIR``, ``--output-dir``."""
+    out_dir = os.environ.get("GPU_DAG_OUTPUT_DIR") or args.output_dir
+    if args.output_file:
+        output_file = os.path.abspath(os.path.expanduser(args.output_file))
+    elif out_dir:
+        output_file = os.path.join(os.path.abspath(os.path.expanduser(out_dir)), "output.jsonl")
+    else:
+        raise RunnerError("no output: pass --output-file, or set GPU_DAG_OUTPUT_DIR / --output-dir")
+    os.makedirs(os.path.dirname(output_file), exist_ok=True)
+    manifest_dir = os.path.abspath(os.path.expanduser(out_dir)) if out_dir else os.path.dirname(output_file)
+    os.makedirs(manifest_dir, exist_ok=True)
+    return output_file, manifest_dir
+
+
+def run_script(args: argparse.Namespace, rest: list[str]) -> int:
+    """``--script``: the user's own main script runs against the server instead of the built-in client.
+
+    It gets the main arguments unchanged and, in its environment, ``GPU_DAG_SERVER_URL`` (base URL
+    without ``/v1``), ``OPENAI_BASE_URL`` (with ``/v1``), ``GPU_DAG_MODEL``, ``GPU_DAG_INPUT_FILE``,
+    ``GPU_DAG_OUTPUT_FILE``. The job's exit code is the script's.
+    """
+    script = os.path.abspath(os.path.expanduser(args.script))
+    if not os.path.isfile(script):
+        raise RunnerError(f"--script not found: {script}")
+    output_file, manifest_dir = _output_paths(args)
+    model = args.model if args.server_type == "openai" else check_model(args.model)
+    log_path = os.path.join(manifest_dir, "server.log")
+    _install_signal_handlers()
+    server: Server | None = None
+    try:
+        if args.server_type != "openai":
+            base_url, server = _start_server(args, model, log_path)
+        else:
+            base_url = (args.server_address or "").rstrip("/").removesuffix("/v1")
+        env = dict(os.environ)
+        env.update({
+            "GPU_DAG_SERVER_URL": base_url,
+            "OPENAI_BASE_URL": base_url + "/v1",
+            "GPU_DAG_MODEL": model,
+            "GPU_DAG_INPUT_FILE": os.path.abspath(os.path.expanduser(args.input_file)),
+            "GPU_DAG_OUTPUT_FILE": output_file,
+        })
+        env.setdefault("OPENAI_API_KEY", "EMPTY")
+        argv = ([sys.executable, script] if script.endswith(".py") else [script]) + rest
+        code = subprocess.call(argv, env=env)
+        print(f"gpu-dag: main script exited with code {code}", file=sys.stderr)
+    finally:
+        if server is not None:
+            server_code = server.stop()
+            print(f"gpu-dag: model server stopped (exit code {server_code}; the job's exit code is the client's)", file=sys.stderr)
+    from .manifest import Manifest
+
+    manifest = Manifest(manifest_dir)
+    if os.path.exists(output_file):
+        manifest.add_artifact("output", output_file)
+    if os.path.exists(log_path):
+        manifest.add_artifact("server_log", log_path)
+    manifest.write()
+    return code if code >= 0 else 128 - code
+
+
 def _start_server(args: argparse.Namespace, model: str, log_path: str) -> tuple[str, Server]:
     env = dict(os.environ)
     if args.server_type == "transformers":
@@ -715,7 +778,7 @@ def _start_server(args: argparse.Namespace, model: str, log_path: str) -> tuple[
         server.start()
         base_url = f"http://127.0.0.1:{port}"
         try:
-            server.wait_ready(base_url, args.server_timeout_s)
+            server.wait_ready(base_url, args.timeout_s)
             print(f"gpu-dag: {args.server_type} server ready on {base_url} (log {log_path})", file=sys.stderr)
             return base_url, server
         except RunnerError:
