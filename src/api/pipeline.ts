@@ -1,52 +1,42 @@
 /**
- * `Pipeline`: the pipeline definition plus execution — `executeLocally()` runs the controller in
- * this process; each step still runs on its queue's backend.
+ * `Pipeline`: the pipeline definition plus execution. `executeLocally()` runs the controller in
+ * this process; `executeRemotely()` runs it detached and returns a handle at once. Either way
+ * each step runs on its queue's backend, and the run is journaled so it can be resumed.
  *
  * @module
  */
 import type { QueueBackend } from "../backends/queue-backend.js";
-import type { ClusterConfig } from "../config/cluster-config.js";
-import { loadClusterConfig } from "../config/load-cluster-config.js";
-import { NotImplementedError } from "../errors.js";
 import { PipelineDefinition } from "../pipeline/pipeline-definition.js";
-import type { PipelinePlan } from "../pipeline/validate.js";
-import { RunController } from "../runner/run-controller.js";
 import type { RunEventListener, RunResult } from "../runner/run-types.js";
-import { defaultStore } from "../store/default-store.js";
-import { FileStore } from "../store/file-store.js";
-import { newRunId } from "../store/ids.js";
+import type { StepHooks } from "../runner/step-hooks.js";
+import { defaultStoreHome, FileStore } from "../store/file-store.js";
 import type { Store } from "../store/store.js";
-import { taskFromRecord } from "../tasks/registry.js";
-import type { TaskDraft } from "../tasks/task-draft.js";
-import { buildEnvironment } from "./build-environment.js";
+import { createRun, type CreateRunOptions, storeFor } from "./create-run.js";
+import { startDetachedController } from "./detached-controller.js";
+import { driveRun } from "./drive-run.js";
+import { RunHandle } from "./run-handle.js";
 
 /** Options of {@link Pipeline.executeLocally}. */
-export interface ExecuteOptions {
-  /** Store (default: the file store at `GPU_DAG_HOME`). */
-  store?: Store;
-  /** Shorthand for a file store in this directory. */
-  home?: string;
-  /** Cluster config: a name / path looked up as in the docs, or a config object. Default `local`. */
-  cluster?: string | ClusterConfig;
-  /** Directory of cluster configs (default `GPU_DAG_CONFIG_DIR`, then `./cluster_configs`). */
-  configDir?: string;
-  /** `simulate` runs stand-ins for the ML tools: for demos and machines without them. */
-  runtime?: "real" | "simulate";
-  /** Values for `${pipeline.x}`. */
-  parameters?: Record<string, string | number | boolean>;
+export interface ExecuteOptions extends CreateRunOptions {
   /** Aborting cancels the run: running jobs are killed (process groups, `scancel`). */
   signal?: AbortSignal;
   /** Progress events. */
   onEvent?: RunEventListener;
   /** Use this backend instead of the config's (tests, custom backends). Not closed by the run. */
   backend?: QueueBackend;
-  /** Run id (default: generated). */
-  runId?: string;
-  /** Base delay for retry backoff, ms. */
+  /** Base delay for retry backoff, ms (default 1000). */
   retryBackoffMs?: number;
+  /** Any step's failure cancels the whole run. */
+  abortOnFailure?: boolean;
+  /** Wall-clock limit of the whole run, in seconds. */
+  runTimeLimitSeconds?: number;
+  /** Callbacks by step name (`"*"` for all): `preExecute`, `postExecute`, `onStatusChange`. */
+  hooks?: Readonly<Record<string, StepHooks>>;
+  /** Steps that ignore the cache this time. */
+  force?: readonly string[];
 }
 
-/** A pipeline: build it with `addStep()`, run it with `executeLocally()`. */
+/** A pipeline: build it with `addStep()`, run it with `executeLocally()` or `executeRemotely()`. */
 export class Pipeline extends PipelineDefinition {
   /**
    * Validates, records the run in the store, and runs the controller in this process until every
@@ -54,72 +44,35 @@ export class Pipeline extends PipelineDefinition {
    * Rejects, with nothing submitted, when the pipeline or the config is invalid.
    */
   async executeLocally(options: ExecuteOptions = {}): Promise<RunResult> {
-    const store = options.store ?? (options.home ? new FileStore({ home: options.home }) : defaultStore());
-    const { name: clusterName, source, config } =
-      typeof options.cluster === "object"
-        ? { name: "custom", source: "object", config: options.cluster }
-        : await loadClusterConfig(options.cluster ?? "local", options.configDir ? { configDir: options.configDir } : {});
-    const environment = await buildEnvironment(clusterName, config, {
-      ...(options.backend ? { backend: options.backend } : {}),
+    const { runId, store } = await createRun(this, { ...options, mode: "local" });
+    return driveRun(runId, {
+      store,
       ...(options.home ? { home: options.home } : {}),
+      ...pick(options, ["onEvent", "signal", "backend", "retryBackoffMs", "abortOnFailure", "runTimeLimitSeconds", "hooks", "force"]),
     });
-    try {
-      const plan = await this.plan({
-        loadTask: (id) => this.#loadTask(id, store),
-        checkQueue: (queue) => {
-          const resolved = environment.resolveQueue(queue);
-          return "error" in resolved ? resolved.error : undefined;
-        },
-      });
-      checkSecrets(plan, environment.secrets);
-      const runId = options.runId ?? newRunId();
-      await store.createRun({
-        id: runId,
-        projectName: this.projectName,
-        pipelineName: this.pipelineName,
-        createdAt: new Date().toISOString(),
-        cluster: { name: clusterName, source },
-        pipeline: this.toSpec(),
-        tasks: [...plan.steps.values()].map((s) => s.task.toRecord()),
-        mode: "local",
-      });
-      const controller = new RunController({
-        runId,
-        plan,
-        store,
-        environment,
-        ...(options.runtime ? { runtime: options.runtime } : {}),
-        ...(options.parameters ? { parameters: options.parameters } : {}),
-        ...(options.onEvent ? { onEvent: options.onEvent } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(options.retryBackoffMs !== undefined ? { retryBackoffMs: options.retryBackoffMs } : {}),
-      });
-      await controller.start();
-      return await controller.done;
-    } finally {
-      if (!options.backend) await environment.backend.close();
-    }
   }
 
   /**
-   * Runs the controller away from this process (a detached daemon locally, a job on the Slurm
-   * `services` queue). Not built yet: use {@link Pipeline.executeLocally}.
+   * Validates and records the run, starts its controller as a detached process on this machine
+   * (the `services` role: orchestration only, no GPUs), and returns a {@link RunHandle} at once.
+   * The calling process may exit; `Pipeline.attach(runId)` or `gpu-dag wait` follow the run.
+   * Callbacks (`hooks`) do not cross processes and are not accepted here.
    */
-  async executeRemotely(): Promise<never> {
-    throw new NotImplementedError(
-      "executeRemotely() is not available yet (it comes with durable runs and resume); use executeLocally(), which runs the controller here while each step still runs on its queue",
-    );
+  async executeRemotely(options: CreateRunOptions = {}): Promise<RunHandle> {
+    const home = options.home ?? (options.store instanceof FileStore ? options.store.home : defaultStoreHome());
+    const { runId, store } = await createRun(this, { ...options, home, mode: "detached" });
+    startDetachedController(store, runId, { home });
+    return new RunHandle(runId, store);
   }
 
-  async #loadTask(id: string, store: Store): Promise<TaskDraft> {
-    const inline = this.toSpec().tasks[id];
-    if (inline) return taskFromRecord({ id, type: inline.type, projectName: String(inline.options["projectName"] ?? this.projectName), taskName: String(inline.options["taskName"] ?? id), createdAt: "", options: { projectName: this.projectName, taskName: id, ...inline.options } });
-    return taskFromRecord(await store.getTask(id));
+  /** A handle on an existing run, to follow or cancel it. */
+  static attach(runId: string, options: { store?: Store; home?: string } = {}): RunHandle {
+    return new RunHandle(runId, storeFor(options));
   }
 }
 
-/** Every secret a step will need must be set before anything is submitted. */
-function checkSecrets(plan: PipelinePlan, secrets: (names: readonly string[]) => Record<string, string>): void {
-  const names = [...plan.steps.values()].flatMap((s) => ((s.task.options as { secretEnv?: string[] }).secretEnv ?? []));
-  secrets(names);
+function pick<T extends object, K extends keyof T>(value: T, keys: readonly K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const key of keys) if (value[key] !== undefined) out[key] = value[key];
+  return out;
 }

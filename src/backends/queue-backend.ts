@@ -60,6 +60,16 @@ export interface JobSpec {
   priority: number;
 }
 
+/** Options of {@link QueueBackend.submit}. */
+export interface SubmitOptions {
+  signal?: AbortSignal;
+  /**
+   * Resuming after a controller crash: a job that already exists under the same `jobName`
+   * (submitted just before the crash, before its id was journaled) is returned, not submitted again.
+   */
+  reuseExisting?: boolean;
+}
+
 /** A job the backend accepted. */
 export interface SubmittedJob {
   jobName: string;
@@ -118,7 +128,7 @@ export interface QueueBackend {
    * Submits jobs. A backend submits a whole batch in as few round trips as it can. Resolves once
    * every job has an id; rejects with nothing submitted where it can guarantee that.
    */
-  submit(jobs: readonly JobSpec[], options?: { signal?: AbortSignal }): Promise<SubmittedJob[]>;
+  submit(jobs: readonly JobSpec[], options?: SubmitOptions): Promise<SubmittedJob[]>;
   /** Current state of many jobs in one call. Unknown ids come back as `lost`. */
   poll(backendJobIds: readonly string[]): Promise<Map<string, JobState>>;
   /**

@@ -26,8 +26,11 @@ export interface PipelineOptions {
   defaults?: Partial<PipelineSpec["defaults"]>;
 }
 
-/** Options of `addStep()`; the seed's `add_step` arguments in camelCase. */
-export type AddStepOptions = StepInput;
+/**
+ * Options of `addStep()`; the seed's `add_step` arguments in camelCase. `executionQueue` may be
+ * left out when the pipeline's `defaults.executionQueue` is set.
+ */
+export type AddStepOptions = Omit<StepInput, "executionQueue"> & { executionQueue?: string };
 
 /** A pipeline as data, with a builder API. */
 export class PipelineDefinition {

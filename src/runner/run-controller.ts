@@ -2,10 +2,19 @@
  * The controller of one run: starts each step as soon as all its parents have succeeded
  * (event-driven, no level-by-level waiting, no fixed polling), submits every step that became
  * ready in the same tick as one batch, journals each decision (fsynced) before acting on it,
- * retries, skips descendants of failures, and cancels everything on abort.
+ * retries with backoff, skips descendants of failures, reuses cached steps, resumes from its own
+ * journal, and cancels everything on abort.
+ *
+ * Resume rules (a controller killed at any instant, then restarted):
+ * - succeeded / cached steps are not run again (unless forced, with their descendants);
+ * - an attempt with a journaled job id is adopted from the backend (never submitted twice);
+ * - an attempt planned but not journaled as submitted is submitted again with the same
+ *   deterministic job name and `reuseExisting`, so a job that did reach the backend is adopted;
+ * - failed, cancelled and skipped steps run again, as new attempts.
  *
  * @module
  */
+import { join } from "node:path";
 import { isTerminal, jobNameFor, type JobSpec, type JobState, OUTPUTS_FILE } from "../backends/queue-backend.js";
 import type { ResolvedQueue } from "../config/resolve-queue.js";
 import { GpuDagError } from "../errors.js";
@@ -13,11 +22,13 @@ import { readOutputsManifest } from "../manifest/outputs-manifest.js";
 import type { PipelinePlan, PlannedStep } from "../pipeline/validate.js";
 import type { JournalEntry, StepOutputs } from "../store/records.js";
 import type { Store } from "../store/store.js";
-import { join } from "node:path";
+import { cacheKey } from "./cache-key.js";
 import type { ExecutionEnvironment } from "./environment.js";
 import { recordOutputs } from "./record-outputs.js";
+import { replayJournal, type ReplayedAttempt } from "./replay.js";
 import { resolveStep, type ResolutionScope } from "./resolve-step.js";
-import type { RunEvent, RunEventListener, RunResult, RunStatus, StepResult } from "./run-types.js";
+import type { RunEvent, RunEventListener, RunResult, RunStatus, StepResult, StepStatus } from "./run-types.js";
+import type { StepHooks } from "./step-hooks.js";
 
 /** Options of a run. */
 export interface RunControllerOptions {
@@ -26,7 +37,7 @@ export interface RunControllerOptions {
   store: Store;
   environment: ExecutionEnvironment;
   /** `simulate` runs stand-ins for the ML tools (drafts may still say otherwise). */
-  runtime?: "real" | "simulate";
+  runtime?: "real" | "simulate" | undefined;
   parameters?: Readonly<Record<string, string | number | boolean>>;
   onEvent?: RunEventListener;
   signal?: AbortSignal;
@@ -34,6 +45,16 @@ export interface RunControllerOptions {
   infrastructureRetries?: number;
   /** Base delay of retry backoff in ms (doubles each attempt, with jitter). Default 1000. */
   retryBackoffMs?: number;
+  /** A failure of any step cancels the whole run (running jobs included). */
+  abortOnFailure?: boolean;
+  /** Wall-clock limit of the whole run, seconds: when reached, the run is cancelled. */
+  runTimeLimitSeconds?: number;
+  /** Callbacks per step name, and `"*"` for every step. */
+  hooks?: Readonly<Record<string, StepHooks>>;
+  /** Resume from the journal instead of starting fresh. */
+  resume?: { entries: readonly JournalEntry[]; force?: readonly string[] };
+  /** Steps that ignore the cache this time. */
+  force?: readonly string[];
 }
 
 interface StepState {
@@ -41,11 +62,13 @@ interface StepState {
   queue: ResolvedQueue;
   result: StepResult;
   attempt: number;
+  jobFailures: number;
   infraFailures: number;
   jobId?: string;
   /** The attempt directory as the job sees it, when the backend says it differs. */
   jobDir?: string;
   spec?: JobSpec;
+  cacheKey?: string;
   resolvedOptions?: Record<string, unknown>;
   waitingParents: number;
 }
@@ -55,20 +78,24 @@ export class RunController {
   readonly #o: RunControllerOptions;
   readonly #steps = new Map<string, StepState>();
   readonly #byJob = new Map<string, StepState>();
+  readonly #forced: ReadonlySet<string>;
   #ready: StepState[] = [];
   #flushScheduled = false;
-  #active = 0; // steps queued or running (including those being prepared)
+  #active = 0; // steps queued, being prepared, running, or waiting to retry
   #aborted = false;
+  #cancelReason = "run was cancelled";
   #startedAt = Date.now();
   #resolve!: (result: RunResult) => void;
   #reject!: (error: unknown) => void;
   #unsubscribe: (() => void) | undefined;
+  #runTimer: NodeJS.Timeout | undefined;
   #finished = false;
   /** Resolves with the run's result. */
   readonly done: Promise<RunResult>;
 
   constructor(options: RunControllerOptions) {
     this.#o = options;
+    this.#forced = new Set([...(options.force ?? []), ...(options.resume?.force ?? [])]);
     this.done = new Promise((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
@@ -81,29 +108,119 @@ export class RunController {
         planned,
         queue,
         attempt: 0,
+        jobFailures: 0,
         infraFailures: 0,
         waitingParents: planned.parents.length,
         result: { name, status: "pending", queue: planned.spec.executionQueue, attempts: 0 },
       });
     }
+    for (const name of this.#forced) {
+      if (!this.#steps.has(name)) throw new GpuDagError("E_PIPELINE_INVALID", `--force names unknown step "${name}" (steps: ${[...this.#steps.keys()].join(", ")})`);
+    }
   }
 
-  /** Starts the run. */
+  /** Starts (or resumes) the run. */
   async start(): Promise<void> {
     const { signal } = this.#o;
     this.#unsubscribe = this.#o.environment.backend.onUpdate((id, state) => this.#onJobUpdate(id, state));
+    await this.#journal({ type: "run-started", at: Date.now(), controller: `pid ${process.pid}` });
     if (signal?.aborted) {
-      this.#abort();
+      this.#abort("run was cancelled");
       return;
     }
-    signal?.addEventListener("abort", () => this.#abort(), { once: true });
-    await this.#journal({ type: "run-started", at: Date.now(), controller: `pid ${process.pid}` });
-    for (const state of this.#steps.values()) if (state.waitingParents === 0) this.#markReady(state);
+    signal?.addEventListener("abort", () => this.#abort("run was cancelled"), { once: true });
+    if (this.#o.runTimeLimitSeconds !== undefined) {
+      this.#runTimer = setTimeout(() => this.#abort(`run time limit of ${this.#o.runTimeLimitSeconds}s exceeded`), this.#o.runTimeLimitSeconds * 1000);
+      this.#runTimer.unref();
+    }
+    const adopted = this.#o.resume ? await this.#restore(this.#o.resume.entries) : [];
+    for (const state of this.#steps.values()) {
+      if (state.result.status === "pending" && state.waitingParents === 0) this.#markReady(state);
+    }
+    await Promise.all(adopted.map((fn) => fn()));
     this.#checkDone();
   }
 
+  /** Applies the journal; returns adoption work to run once every step's state is set. */
+  async #restore(entries: readonly JournalEntry[]): Promise<Array<() => Promise<void>>> {
+    const replay = replayJournal(entries, [...this.#steps.keys()]);
+    const rerun = new Set<string>();
+    const markRerun = (name: string) => {
+      if (rerun.has(name)) return;
+      rerun.add(name);
+      for (const child of this.#steps.get(name)!.planned.children) markRerun(child);
+    };
+    for (const name of this.#forced) markRerun(name);
+    const adoptions: Array<() => Promise<void>> = [];
+    for (const [name, state] of this.#steps) {
+      const replayed = replay.steps.get(name)!;
+      state.attempt = Math.max(0, ...replayed.attempts.map((a) => a.attempt));
+      state.result.attempts = state.attempt;
+      const last = replayed.attempts.find((a) => a.attempt === state.attempt);
+      if (last) state.resolvedOptions = last.parameters;
+      const done = (replayed.status === "succeeded" || replayed.status === "cached") && replayed.outputs && !rerun.has(name);
+      if (done) {
+        state.result.status = replayed.status;
+        state.result.outputs = replayed.outputs!;
+        if (last?.backendJobId) state.result.jobId = last.backendJobId;
+        continue;
+      }
+      const inFlight = last && last.status === undefined && !rerun.has(name);
+      if (inFlight) {
+        this.#active += 1;
+        state.result.status = last.startedAt ? "running" : "queued";
+        adoptions.push(() => this.#adopt(state, last));
+      }
+    }
+    // Children of restored successes no longer wait for them.
+    for (const state of this.#steps.values()) {
+      if (state.result.status === "succeeded" || state.result.status === "cached") this.#releaseChildren(state, false);
+    }
+    return adoptions;
+  }
+
+  async #adopt(state: StepState, attempt: ReplayedAttempt): Promise<void> {
+    const name = state.planned.spec.name;
+    const spec = await this.#specFor(state, attempt);
+    state.spec = spec;
+    const backend = this.#o.environment.backend;
+    let id = attempt.backendJobId;
+    if (id === undefined) {
+      // Planned, maybe submitted, never journaled: submit again by the same name; the backend reuses a job it already has.
+      const [submitted] = await backend.submit([spec], { reuseExisting: true });
+      id = submitted!.backendJobId;
+      if (submitted!.jobDir) state.jobDir = submitted!.jobDir;
+      await this.#journal({ type: "job-submitted", at: Date.now(), step: name, attempt: state.attempt, backendJobId: id });
+    }
+    state.jobId = id;
+    state.result.jobId = id;
+    this.#byJob.set(id, state);
+    const job = attempt.backendJobId === undefined ? (await backend.poll([id])).get(id)! : await backend.adopt(spec, id);
+    this.#onJobUpdate(id, job);
+  }
+
+  /** Rebuilds the job spec of a journaled attempt (for adoption: env and secrets are not needed). */
+  async #specFor(state: StepState, attempt: ReplayedAttempt): Promise<JobSpec> {
+    const name = state.planned.spec.name;
+    const attemptDir = await this.#o.store.attemptDir(this.#o.runId, name, attempt.attempt);
+    state.result.attemptDir = attemptDir;
+    return {
+      jobName: attempt.jobName,
+      runId: this.#o.runId,
+      step: name,
+      attempt: attempt.attempt,
+      queue: attempt.queue,
+      resources: this.#resources(state),
+      argv: attempt.argv,
+      env: this.#o.environment.env,
+      secretEnv: this.#o.environment.secrets((attempt.parameters["secretEnv"] as string[] | undefined) ?? []),
+      attemptDir,
+      priority: state.planned.priority,
+    };
+  }
+
   #markReady(state: StepState): void {
-    state.result.status = "queued";
+    this.#setStatus(state, "queued");
     this.#active += 1;
     this.#ready.push(state);
     if (!this.#flushScheduled) {
@@ -118,17 +235,21 @@ export class RunController {
     const batch = this.#ready;
     this.#ready = [];
     if (this.#aborted) {
-      for (const state of batch) this.#finishStep(state, "cancelled", "run was cancelled");
+      for (const state of batch) this.#finishStep(state, "cancelled", this.#cancelReason);
       return;
     }
     const prepared = await Promise.all(batch.map((state) => this.#prepare(state)));
     const specs = prepared.filter((s): s is StepState & { spec: JobSpec } => s !== undefined);
     if (specs.length === 0) return;
+    if (this.#aborted) {
+      for (const state of specs) this.#finishStep(state, "cancelled", this.#cancelReason);
+      return;
+    }
     let submitted;
     try {
       submitted = await this.#o.environment.backend.submit(specs.map((s) => s.spec));
     } catch (error) {
-      for (const state of specs) this.#attemptFailed(state, null, `submission failed: ${(error as Error).message}`, true);
+      for (const state of specs) void this.#attemptFailed(state, null, `submission failed: ${(error as Error).message}`, true);
       return;
     }
     await Promise.all(
@@ -137,17 +258,21 @@ export class RunController {
         state.jobId = job.backendJobId;
         state.result.jobId = job.backendJobId;
         state.result.queuedAt = Date.now();
-        this.#byJob.set(job.backendJobId, state);
         if (job.jobDir) state.jobDir = job.jobDir;
+        this.#byJob.set(job.backendJobId, state);
         this.#emit({ type: "step:queued", runId: this.#o.runId, step: state.planned.spec.name, attempt: state.attempt, jobId: job.backendJobId, queue: state.queue.name, at: Date.now() });
         return this.#journal({ type: "job-submitted", at: Date.now(), step: state.planned.spec.name, attempt: state.attempt, backendJobId: job.backendJobId });
       }),
     );
+    if (this.#aborted) {
+      await this.#o.environment.backend.cancel(submitted.map((j) => j.backendJobId)).catch(() => undefined);
+    }
     // A job may have changed state before its id was known here; catch up in one poll.
     const states = await this.#o.environment.backend.poll(submitted.map((j) => j.backendJobId));
     for (const [id, state] of states) if (state.status !== "queued") this.#onJobUpdate(id, state);
   }
 
+  /** Resolves, checks the cache and hooks, journals the attempt. `undefined` when not submitting. */
   async #prepare(state: StepState): Promise<StepState | undefined> {
     const name = state.planned.spec.name;
     state.attempt += 1;
@@ -158,18 +283,55 @@ export class RunController {
         python: this.#o.environment.python(state.queue),
       });
       state.resolvedOptions = { ...resolved.task.options };
+      const env = { ...this.#o.environment.env, ...resolved.command.env, ...(resolved.command.simulated ? { GPU_DAG_SIMULATED: "1" } : {}) };
+      if (state.planned.spec.cacheExecutedStep) {
+        const { modelId: _storeId, ...options } = state.resolvedOptions;
+        state.cacheKey = cacheKey({
+          taskType: resolved.task.type,
+          options: resolved.modelPath ? options : state.resolvedOptions,
+          argv: resolved.command.argv,
+          env,
+          queue: state.queue.config,
+          cluster: this.#o.environment.clusterName,
+          parents: state.planned.parents.map((p) => ({ name: p, outputs: this.#steps.get(p)!.result.outputs })),
+        });
+        if (!this.#forced.has(name)) {
+          const hit = await this.#o.store.getCacheEntry(state.cacheKey);
+          if (hit) {
+            state.attempt -= 1;
+            state.result.attempts = state.attempt;
+            await this.#journal({ type: "step-cached", at: Date.now(), step: name, fromRunId: hit.runId, fromStep: hit.step, outputs: hit.outputs });
+            state.result.outputs = hit.outputs;
+            state.result.reason = `cached: outputs of run ${hit.runId}, step ${hit.step}`;
+            this.#emit({ type: "step:success", runId: this.#o.runId, step: name, attempt: state.attempt, outputs: hit.outputs, cached: true, at: Date.now() });
+            this.#finishStep(state, "cached", undefined, true);
+            return undefined;
+          }
+        }
+      }
+      const hooks = this.#hooks(name);
+      for (const hook of hooks) {
+        if (hook.preExecute && (await hook.preExecute({ runId: this.#o.runId, step: name, attempt: state.attempt, parameters: state.resolvedOptions })) === false) {
+          state.attempt -= 1;
+          state.result.attempts = state.attempt;
+          this.#active -= 1;
+          state.result.status = "pending";
+          this.#skip(state, "preExecute returned false");
+          this.#checkDone();
+          return undefined;
+        }
+      }
       const attemptDir = await this.#o.store.attemptDir(this.#o.runId, name, state.attempt);
       const secretNames = (resolved.task.options as { secretEnv?: string[] }).secretEnv ?? [];
-      const timeLimit = minDefined(state.queue.resources.timeLimitSeconds, state.planned.spec.timeLimit);
       state.spec = {
         jobName: jobNameFor(this.#o.runId, name, state.attempt),
         runId: this.#o.runId,
         step: name,
         attempt: state.attempt,
         queue: state.queue.name,
-        resources: { ...state.queue.resources, ...(timeLimit !== undefined ? { timeLimitSeconds: timeLimit } : {}) },
+        resources: this.#resources(state),
         argv: resolved.command.argv,
-        env: { ...this.#o.environment.env, ...resolved.command.env, ...(resolved.command.simulated ? { GPU_DAG_SIMULATED: "1" } : {}) },
+        env,
         secretEnv: this.#o.environment.secrets(secretNames),
         attemptDir,
         priority: state.planned.priority,
@@ -184,6 +346,7 @@ export class RunController {
         argv: [...state.spec.argv],
         parameters: state.resolvedOptions,
         queue: state.queue.name,
+        ...(state.cacheKey ? { cacheKey: state.cacheKey } : {}),
       });
       return state;
     } catch (error) {
@@ -196,11 +359,16 @@ export class RunController {
     }
   }
 
+  #resources(state: StepState): JobSpec["resources"] {
+    const timeLimit = minDefined(state.queue.resources.timeLimitSeconds, state.planned.spec.timeLimit);
+    return { ...state.queue.resources, ...(timeLimit !== undefined ? { timeLimitSeconds: timeLimit } : {}) };
+  }
+
   #onJobUpdate(id: string, job: JobState): void {
     const state = this.#byJob.get(id);
-    if (!state || state.jobId !== id || isTerminalStatus(state.result.status)) return;
+    if (!state || state.jobId !== id || isDone(state.result.status)) return;
     if (job.status === "running" && state.result.status !== "running") {
-      state.result.status = "running";
+      this.#setStatus(state, "running");
       state.result.startedAt = job.startedAt ?? Date.now();
       const name = state.planned.spec.name;
       void this.#journal({ type: "job-started", at: Date.now(), step: name, attempt: state.attempt });
@@ -212,6 +380,7 @@ export class RunController {
   }
 
   async #onJobEnded(state: StepState, job: JobState): Promise<void> {
+    const name = state.planned.spec.name;
     state.result.endedAt = Date.now();
     if (state.result.startedAt !== undefined) state.result.durationMs = state.result.endedAt - state.result.startedAt;
     const backend = this.#o.environment.backend;
@@ -222,7 +391,7 @@ export class RunController {
         const manifest = await readOutputsManifest(join(state.spec!.attemptDir, OUTPUTS_FILE));
         outputs = await recordOutputs(this.#o.store, manifest, {
           runId: this.#o.runId,
-          step: state.planned.spec.name,
+          step: name,
           attempt: state.attempt,
           cluster: this.#o.environment.clusterName,
           jobDir: state.jobDir ?? state.spec!.attemptDir,
@@ -231,100 +400,103 @@ export class RunController {
         await this.#attemptFailed(state, 0, (error as Error).message, false);
         return;
       }
-      await this.#journal({ type: "attempt-finished", at: Date.now(), step: state.planned.spec.name, attempt: state.attempt, status: "succeeded", exitCode: 0, infrastructure: false, reason: "", outputs });
+      await this.#journal({ type: "attempt-finished", at: Date.now(), step: name, attempt: state.attempt, status: "succeeded", exitCode: 0, infrastructure: false, reason: "", outputs });
+      if (state.cacheKey) {
+        await this.#o.store.putCacheEntry({ key: state.cacheKey, runId: this.#o.runId, step: name, outputs, createdAt: new Date().toISOString() });
+      }
       state.result.exitCode = 0;
       state.result.outputs = outputs;
-      this.#stepSucceeded(state, outputs);
+      for (const hook of this.#hooks(name)) {
+        await hook.postExecute?.({ runId: this.#o.runId, step: name, attempt: state.attempt, parameters: state.resolvedOptions ?? {}, outputs });
+      }
+      this.#emit({ type: "step:success", runId: this.#o.runId, step: name, attempt: state.attempt, outputs, cached: false, at: Date.now() });
+      this.#finishStep(state, "succeeded", undefined, true);
       return;
     }
     if (job.status === "cancelled") {
-      await this.#journal({ type: "attempt-finished", at: Date.now(), step: state.planned.spec.name, attempt: state.attempt, status: "cancelled", exitCode: null, infrastructure: false, reason: job.reason });
-      this.#finishStep(state, "cancelled", job.reason);
+      await this.#journal({ type: "attempt-finished", at: Date.now(), step: name, attempt: state.attempt, status: "cancelled", exitCode: null, infrastructure: false, reason: job.reason });
+      this.#finishStep(state, "cancelled", this.#aborted ? this.#cancelReason : job.reason);
       return;
     }
     const exitCode = job.status === "failed" ? job.exitCode : null;
     const infrastructure = job.status === "lost" || (job.status === "failed" && job.infrastructure);
     const tail = await backend.logs(state.jobId!, { stream: "stderr", tailBytes: 2048 }).catch(() => "");
     const why = "reason" in job ? job.reason : job.status;
-    const reason = `${why}${tail.trim() ? `; stderr tail:\n${tail.trimEnd()}` : ""}`;
-    await this.#attemptFailed(state, exitCode, reason, infrastructure);
+    const reason = `${why}${state.jobId ? ` (job ${state.jobId})` : ""}${tail.trim() ? `; stderr tail:\n${tail.trimEnd()}` : ""}`;
+    await this.#attemptFailed(state, exitCode, reason, infrastructure, job.status === "lost");
   }
 
-  async #attemptFailed(state: StepState, exitCode: number | null, reason: string, infrastructure: boolean): Promise<void> {
+  async #attemptFailed(state: StepState, exitCode: number | null, reason: string, infrastructure: boolean, lost = false): Promise<void> {
     const name = state.planned.spec.name;
-    await this.#journal({ type: "attempt-finished", at: Date.now(), step: name, attempt: state.attempt, status: "failed", exitCode, infrastructure, reason });
-    const retries = state.planned.spec.retryOnFailure ?? 0;
+    await this.#journal({ type: "attempt-finished", at: Date.now(), step: name, attempt: state.attempt, status: lost ? "lost" : "failed", exitCode, infrastructure, reason });
     if (infrastructure) state.infraFailures += 1;
-    const jobFailures = state.attempt - state.infraFailures;
-    const willRetry = !this.#aborted && (infrastructure ? state.infraFailures <= (this.#o.infrastructureRetries ?? 2) : jobFailures <= retries);
+    else state.jobFailures += 1;
+    const willRetry =
+      !this.#aborted &&
+      (infrastructure ? state.infraFailures <= (this.#o.infrastructureRetries ?? 2) : state.jobFailures <= (state.planned.spec.retryOnFailure ?? 0));
     this.#emit({ type: "step:failure", runId: this.#o.runId, step: name, attempt: state.attempt, reason, exitCode, willRetry, at: Date.now() });
-    if (willRetry) {
-      const base = this.#o.retryBackoffMs ?? 1000;
-      const delay = base * 2 ** (state.attempt - 1) * (0.5 + Math.random() * 0.5);
-      state.result.status = "queued";
-      setTimeout(() => {
-        this.#active -= 1; // #markReady counts it again
-        if (this.#aborted) {
-          this.#active += 1;
-          this.#finishStep(state, "cancelled", "run was cancelled");
-        } else this.#markReady(state);
-      }, delay);
+    if (!willRetry) {
+      this.#stepFailed(state, exitCode, reason, infrastructure);
       return;
     }
-    this.#stepFailed(state, exitCode, reason, infrastructure);
+    // Exponential backoff with jitter, so retries of many steps do not hit the cluster at once.
+    const base = this.#o.retryBackoffMs ?? 1000;
+    const failures = infrastructure ? state.infraFailures : state.jobFailures;
+    const delay = base * 2 ** (failures - 1) * (0.5 + Math.random() * 0.5);
+    this.#setStatus(state, "queued");
+    setTimeout(() => {
+      this.#active -= 1; // #markReady counts it again
+      if (this.#aborted) {
+        this.#active += 1;
+        this.#finishStep(state, "cancelled", this.#cancelReason);
+      } else this.#markReady(state);
+    }, delay);
   }
 
   #stepFailed(state: StepState, exitCode: number | null, reason: string, infrastructure: boolean): void {
     state.result.exitCode = exitCode;
     state.result.infrastructure = infrastructure;
-    if (state.planned.spec.continueOnFail) {
-      state.result.reason = reason;
-      this.#finishStep(state, "failed", reason, true);
-      return;
-    }
-    this.#finishStep(state, "failed", reason);
-  }
-
-  #stepSucceeded(state: StepState, outputs: StepOutputs): void {
-    this.#emit({ type: "step:success", runId: this.#o.runId, step: state.planned.spec.name, attempt: state.attempt, outputs, cached: false, at: Date.now() });
-    this.#finishStep(state, "succeeded", undefined, true);
+    const continueOnFail = state.planned.spec.continueOnFail === true;
+    this.#finishStep(state, "failed", reason, continueOnFail);
+    if (this.#o.abortOnFailure && !continueOnFail) this.#abort(`step "${state.planned.spec.name}" failed and abortOnFailure is set`);
   }
 
   /** Ends a step; `releaseChildren` lets its children run (success, or continueOnFail). */
-  #finishStep(state: StepState, status: StepResult["status"], reason?: string, releaseChildren = false): void {
-    state.result.status = status;
+  #finishStep(state: StepState, status: StepStatus, reason?: string, releaseChildren = false): void {
+    this.#setStatus(state, status);
     if (reason !== undefined && status !== "succeeded") state.result.reason = reason;
     this.#active -= 1;
+    if (releaseChildren) this.#releaseChildren(state, !this.#aborted);
+    else for (const child of state.planned.children) this.#skip(this.#steps.get(child)!, `parent "${state.planned.spec.name}" ${status}`);
+    this.#checkDone();
+  }
+
+  #releaseChildren(state: StepState, schedule: boolean): void {
     for (const child of state.planned.children) {
       const childState = this.#steps.get(child)!;
-      if (childState.result.status !== "pending") continue;
-      if (releaseChildren) {
-        childState.waitingParents -= 1;
-        if (childState.waitingParents === 0 && !this.#aborted) this.#markReady(childState);
-      } else {
-        this.#skip(childState, `parent "${state.planned.spec.name}" ${status}`);
-      }
+      childState.waitingParents -= 1;
+      if (schedule && childState.waitingParents === 0 && childState.result.status === "pending") this.#markReady(childState);
     }
-    this.#checkDone();
   }
 
   #skip(state: StepState, reason: string): void {
     if (state.result.status !== "pending") return;
-    state.result.status = "skipped";
+    this.#setStatus(state, "skipped");
     state.result.reason = reason;
     const name = state.planned.spec.name;
     void this.#journal({ type: "step-skipped", at: Date.now(), step: name, reason });
     this.#emit({ type: "step:skipped", runId: this.#o.runId, step: name, reason, at: Date.now() });
-    for (const child of state.planned.children) this.#skip(this.#steps.get(child)!, `ancestor "${name}" did not succeed (${reason})`);
+    for (const child of state.planned.children) this.#skip(this.#steps.get(child)!, `ancestor "${name}" did not succeed`);
   }
 
-  #abort(): void {
-    if (this.#aborted) return;
+  #abort(reason: string): void {
+    if (this.#aborted || this.#finished) return;
     this.#aborted = true;
+    this.#cancelReason = reason;
     for (const state of this.#steps.values()) {
       if (state.result.status === "pending") {
-        state.result.status = "cancelled";
-        state.result.reason = "run was cancelled";
+        this.#setStatus(state, "cancelled");
+        state.result.reason = reason;
       }
     }
     const ids = [...this.#byJob.keys()];
@@ -334,13 +506,11 @@ export class RunController {
 
   #checkDone(): void {
     if (this.#finished || this.#active > 0 || this.#ready.length > 0) return;
-    if ([...this.#steps.values()].some((s) => s.result.status === "pending" && !this.#aborted)) return;
+    if ([...this.#steps.values()].some((s) => s.result.status === "pending")) return;
     this.#finished = true;
-    const status: RunStatus = this.#aborted
-      ? "cancelled"
-      : [...this.#steps.values()].every((s) => s.result.status === "succeeded" || s.result.status === "cached" || (s.result.status === "failed" && s.planned.spec.continueOnFail))
-        ? "succeeded"
-        : "failed";
+    if (this.#runTimer) clearTimeout(this.#runTimer);
+    const ok = (s: StepState) => s.result.status === "succeeded" || s.result.status === "cached" || (s.result.status === "failed" && s.planned.spec.continueOnFail === true);
+    const status: RunStatus = this.#aborted ? "cancelled" : [...this.#steps.values()].every(ok) ? "succeeded" : "failed";
     void this.#journal({ type: "run-finished", at: Date.now(), status })
       .then(() => {
         this.#unsubscribe?.();
@@ -379,6 +549,24 @@ export class RunController {
     };
   }
 
+  #hooks(step: string): StepHooks[] {
+    const hooks = this.#o.hooks ?? {};
+    return [hooks["*"], hooks[step]].filter((h): h is StepHooks => h !== undefined);
+  }
+
+  #setStatus(state: StepState, status: StepStatus): void {
+    const previous = state.result.status;
+    state.result.status = status;
+    if (previous === status) return;
+    for (const hook of this.#hooks(state.planned.spec.name)) {
+      try {
+        hook.onStatusChange?.(state.planned.spec.name, status, previous);
+      } catch {
+        // A callback's bug must not break the run.
+      }
+    }
+  }
+
   #journal(entry: JournalEntry): Promise<void> {
     return this.#o.store.appendJournal(this.#o.runId, entry);
   }
@@ -399,7 +587,7 @@ export class RunController {
   }
 }
 
-function isTerminalStatus(status: StepResult["status"]): boolean {
+function isDone(status: StepStatus): boolean {
   return status === "succeeded" || status === "failed" || status === "skipped" || status === "cancelled" || status === "cached";
 }
 

@@ -3,6 +3,7 @@
  *
  * ```
  * <home>/tasks/<id>.json          <home>/models/<id>.json      <home>/artifacts/<id>.json
+ * <home>/cache/<key>.json         outputs of successful steps by cache key
  * <home>/runs/<run>/run.json      <home>/runs/<run>/journal.jsonl
  * <home>/runs/<run>/steps/<step>/attempt-<n>/{stdout.log,stderr.log,outputs.json}
  * ```
@@ -19,9 +20,12 @@ import { RunNotFoundError, StoreError, TaskNotFoundError } from "../errors.js";
 import { atomicWrite } from "./atomic-write.js";
 import { assertSafeSegment } from "./ids.js";
 import { JournalWriter } from "./journal-writer.js";
+import { acquireRunLock, type RunLock } from "./run-lock.js";
 import {
   type ArtifactRecord,
   ArtifactRecordSchema,
+  type CacheEntry,
+  CacheEntrySchema,
   type JournalEntry,
   JournalEntrySchema,
   type ModelRecord,
@@ -148,6 +152,18 @@ export class FileStore implements Store {
       }
     });
     return entries;
+  }
+
+  getCacheEntry(key: string): Promise<CacheEntry | undefined> {
+    return this.#get("cache", key, CacheEntrySchema);
+  }
+  putCacheEntry(entry: CacheEntry): Promise<void> {
+    return this.#put("cache", entry.key, entry);
+  }
+
+  lockRun(runId: string): Promise<RunLock> {
+    assertSafeSegment("run id", runId);
+    return acquireRunLock(this.runDir(runId), runId);
   }
 
   async attemptDir(runId: string, step: string, attempt: number): Promise<string> {

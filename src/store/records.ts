@@ -68,6 +68,15 @@ export const RunRecordSchema = z.object({
   tasks: z.array(TaskRecordSchema),
   /** Where the controller runs: this process, a detached daemon, a Slurm job. */
   mode: z.enum(["local", "detached", "slurm"]).default("local"),
+  /** The cluster config as resolved when the run was created (no secrets: those stay in the environment). */
+  clusterConfig: z.unknown().optional(),
+  /** Run options a resumed or detached controller needs. */
+  options: z
+    .object({
+      runtime: z.enum(["real", "simulate"]).optional(),
+      parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+    })
+    .default({ parameters: {} }),
 });
 export type RunRecord = z.infer<typeof RunRecordSchema>;
 
@@ -79,6 +88,16 @@ export const StepOutputsSchema = z.object({
   simulated: z.boolean(),
 });
 export type StepOutputs = z.infer<typeof StepOutputsSchema>;
+
+/** A successful step's outputs, indexed by its cache key (`cacheExecutedStep`). */
+export const CacheEntrySchema = z.object({
+  key: z.string(),
+  runId: z.string(),
+  step: z.string(),
+  outputs: StepOutputsSchema,
+  createdAt: z.string(),
+});
+export type CacheEntry = z.infer<typeof CacheEntrySchema>;
 
 const at = { at: z.number() };
 

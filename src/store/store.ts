@@ -4,7 +4,8 @@
  *
  * @module
  */
-import type { ArtifactRecord, JournalEntry, ModelRecord, RunRecord, TaskRecord } from "./records.js";
+import type { RunLock } from "./run-lock.js";
+import type { ArtifactRecord, CacheEntry, JournalEntry, ModelRecord, RunRecord, TaskRecord } from "./records.js";
 
 /** The contract. Writes are atomic; `appendJournal` resolves only once the entry is durable. */
 export interface Store {
@@ -35,6 +36,13 @@ export interface Store {
   appendJournal(runId: string, entry: JournalEntry): Promise<void>;
   /** The journal's entries in order. A torn last line (crash mid-write) is ignored. */
   readJournal(runId: string): Promise<JournalEntry[]>;
+
+  /** A cached step result by key (`cacheExecutedStep`), or `undefined`. */
+  getCacheEntry(key: string): Promise<CacheEntry | undefined>;
+  putCacheEntry(entry: CacheEntry): Promise<void>;
+
+  /** Takes the run's controller lock (one controller per run), or throws `RunLockedError`. */
+  lockRun(runId: string): Promise<RunLock>;
 
   /** Local directory for one attempt's files (logs, outputs manifest); created if missing. */
   attemptDir(runId: string, step: string, attempt: number): Promise<string>;

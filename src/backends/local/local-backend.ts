@@ -9,11 +9,10 @@
  * @module
  */
 import { spawn } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, openSync, writeFileSync } from "node:fs";
 import { open, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { BackendError } from "../../errors.js";
-import { atomicWrite } from "../../store/atomic-write.js";
 import {
   type JobSpec,
   type JobState,
@@ -22,6 +21,7 @@ import {
   OUTPUT_DIR_ENV,
   type QueueBackend,
   STDERR_FILE,
+  type SubmitOptions,
   STDOUT_FILE,
   type SubmittedJob,
 } from "../queue-backend.js";
@@ -74,7 +74,18 @@ export class LocalBackend implements QueueBackend {
     this.pool = new GpuPool(devices, options.maxParallel);
   }
 
-  async submit(jobs: readonly JobSpec[]): Promise<SubmittedJob[]> {
+  async submit(jobs: readonly JobSpec[], options: SubmitOptions = {}): Promise<SubmittedJob[]> {
+    if (options.reuseExisting) {
+      // A job started by a crashed controller left job.json / exit_code in its attempt directory.
+      const fresh: JobSpec[] = [];
+      for (const spec of jobs) {
+        const started = await stat(join(spec.attemptDir, JOB_FILE)).catch(() => undefined);
+        if (started || this.#jobs.has(spec.jobName)) await this.adopt(spec, spec.jobName);
+        else fresh.push(spec);
+      }
+      await this.submit(fresh);
+      return jobs.map((spec) => ({ jobName: spec.jobName, backendJobId: spec.jobName }));
+    }
     for (const spec of jobs) {
       if (spec.resources.gpus * spec.resources.nodes > this.pool.size) {
         throw new BackendError(
@@ -190,11 +201,14 @@ export class LocalBackend implements QueueBackend {
       closeSync(err);
     }
     const startedAt = Date.now();
+    if (child.pid !== undefined) {
+      // Recorded synchronously, before anything else can happen: a controller killed from here on
+      // can still find (adopt) this job instead of running it twice.
+      job.pid = child.pid;
+      writeFileSync(join(spec.attemptDir, JOB_FILE), JSON.stringify({ pid: child.pid, startTime: processStartTime(child.pid), devices }));
+    }
     child.once("spawn", () => {
-      job.pid = child.pid!;
       this.#set(id, job, { status: "running", startedAt, node: "localhost" });
-      const startTime = processStartTime(child.pid!);
-      void atomicWrite(join(spec.attemptDir, JOB_FILE), JSON.stringify({ pid: child.pid, startTime, devices })).catch(() => undefined);
     });
     child.once("error", (error) => {
       this.pool.release(devices);

@@ -1,0 +1,92 @@
+/**
+ * Runs (or resumes) a recorded run: rebuilds its plan from the run record alone — the pipeline,
+ * the task drafts and the cluster config were stored with it — takes the run's lock, and drives
+ * the controller. Used in-process by `executeLocally()`, by `resume`, and by detached
+ * controllers started by `executeRemotely()`.
+ *
+ * @module
+ */
+import type { QueueBackend } from "../backends/queue-backend.js";
+import { ClusterConfigSchema } from "../config/cluster-config.js";
+import { validateWith } from "../config/yaml-schema.js";
+import { PipelineDefinition } from "../pipeline/pipeline-definition.js";
+import type { PipelinePlan } from "../pipeline/validate.js";
+import { RunController } from "../runner/run-controller.js";
+import type { RunEventListener, RunResult } from "../runner/run-types.js";
+import type { StepHooks } from "../runner/step-hooks.js";
+import type { RunRecord } from "../store/records.js";
+import type { Store } from "../store/store.js";
+import { taskFromRecord } from "../tasks/registry.js";
+import { buildEnvironment } from "./build-environment.js";
+
+/** Options of {@link driveRun}. */
+export interface DriveRunOptions {
+  store: Store;
+  /** Continue from the journal (finished steps are not run again). */
+  resume?: boolean;
+  /** Steps to run again even if they succeeded or are cached (with their descendants on resume). */
+  force?: readonly string[];
+  onEvent?: RunEventListener;
+  signal?: AbortSignal;
+  /** Use this backend instead of the recorded config's. Not closed here. */
+  backend?: QueueBackend;
+  hooks?: Readonly<Record<string, StepHooks>>;
+  retryBackoffMs?: number;
+  abortOnFailure?: boolean;
+  runTimeLimitSeconds?: number;
+  /** Store directory (for the default venv lookup). */
+  home?: string;
+}
+
+/** Plans a recorded run from its record alone. */
+export async function planRecordedRun(record: RunRecord, checkQueue: (queue: string) => string | undefined): Promise<PipelinePlan> {
+  const pipeline = PipelineDefinition.fromSpec(record.pipeline, `run ${record.id} pipeline`);
+  const tasks = new Map(record.tasks.map((t) => [t.id, t]));
+  return pipeline.plan({
+    loadTask: async (id) => {
+      const task = tasks.get(id);
+      if (!task) throw new Error(`run ${record.id} has no stored draft "${id}"`);
+      return taskFromRecord(task);
+    },
+    checkQueue,
+  });
+}
+
+/** Drives run `runId` to its end; see the module comment. */
+export async function driveRun(runId: string, options: DriveRunOptions): Promise<RunResult> {
+  const { store } = options;
+  const record = await store.getRun(runId);
+  const config = validateWith(ClusterConfigSchema, record.clusterConfig ?? { executor: "local" }, `run ${runId} cluster config`);
+  const lock = await store.lockRun(runId);
+  const environment = await buildEnvironment(record.cluster.name, config, {
+    ...(options.backend ? { backend: options.backend } : {}),
+    ...(options.home ? { home: options.home } : {}),
+  });
+  try {
+    const plan = await planRecordedRun(record, (queue) => {
+      const resolved = environment.resolveQueue(queue);
+      return "error" in resolved ? resolved.error : undefined;
+    });
+    const controller = new RunController({
+      runId,
+      plan,
+      store,
+      environment,
+      runtime: record.options.runtime,
+      parameters: record.options.parameters,
+      ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.hooks ? { hooks: options.hooks } : {}),
+      ...(options.force ? { force: options.force } : {}),
+      ...(options.retryBackoffMs !== undefined ? { retryBackoffMs: options.retryBackoffMs } : {}),
+      ...(options.abortOnFailure !== undefined ? { abortOnFailure: options.abortOnFailure } : {}),
+      ...(options.runTimeLimitSeconds !== undefined ? { runTimeLimitSeconds: options.runTimeLimitSeconds } : {}),
+      ...(options.resume ? { resume: { entries: await store.readJournal(runId), ...(options.force ? { force: options.force } : {}) } } : {}),
+    });
+    await controller.start();
+    return await controller.done;
+  } finally {
+    if (!options.backend) await environment.backend.close();
+    await lock.release();
+  }
+}

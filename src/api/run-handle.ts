@@ -1,0 +1,58 @@
+/**
+ * A handle on a run driven elsewhere (a detached controller, another machine): follow it through
+ * the store's journal, wait for its end, cancel it.
+ *
+ * @module
+ */
+import { readLock } from "../store/run-lock.js";
+import type { Store } from "../store/store.js";
+import { join } from "node:path";
+import { readRun, resultOf } from "./run-status.js";
+
+/** See the module comment. */
+export class RunHandle {
+  readonly runId: string;
+  readonly store: Store;
+
+  constructor(runId: string, store: Store) {
+    this.runId = runId;
+    this.store = store;
+  }
+
+  /** The run as the journal tells it now. */
+  async status(): Promise<ReturnType<typeof resultOf>> {
+    return resultOf(this.store, await readRun(this.store, this.runId));
+  }
+
+  /**
+   * Resolves when the run has finished. Rejects when `timeoutMs` passes first, or when the
+   * controller is gone (its lock released or stale) while the run is unfinished.
+   */
+  async wait(options: { pollMs?: number; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<ReturnType<typeof resultOf>> {
+    const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
+    let missingLock = 0;
+    for (;;) {
+      const result = await this.status();
+      if (result.status !== "running") return result;
+      const lock = await readLock(join(this.store.runDir(this.runId), "lock.json"));
+      missingLock = lock ? 0 : missingLock + 1;
+      // A few polls without a lock (not just the gap between start and lock) means no controller.
+      if (missingLock >= 25) throw new Error(`run ${this.runId} is unfinished and no controller holds it; resume it with \`gpu-dag resume ${this.runId}\``);
+      if (Date.now() > deadline) throw new Error(`run ${this.runId} still running after ${options.timeoutMs} ms`);
+      if (options.signal?.aborted) throw new Error("wait aborted");
+      await new Promise((r) => setTimeout(r, options.pollMs ?? 200));
+    }
+  }
+
+  /** Asks the controller to cancel the run (SIGTERM to a local controller). */
+  async cancel(): Promise<boolean> {
+    const lock = await readLock(join(this.store.runDir(this.runId), "lock.json"));
+    if (!lock) return false;
+    try {
+      process.kill(lock.pid, "SIGTERM");
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Reading runs back from the store: state from the journal, shaped like a live run's result.
+ *
+ * @module
+ */
+import { replayJournal, type ReplayedRun } from "../runner/replay.js";
+import type { RunResult, StepResult } from "../runner/run-types.js";
+import type { RunRecord } from "../store/records.js";
+import type { Store } from "../store/store.js";
+
+/** A run as stored: its record and its replayed journal. */
+export interface StoredRun {
+  record: RunRecord;
+  replay: ReplayedRun;
+  /** Step names in pipeline order. */
+  stepNames: string[];
+}
+
+/** Loads a run and replays its journal (throws `RunNotFoundError`). */
+export async function readRun(store: Store, runId: string): Promise<StoredRun> {
+  const record = await store.getRun(runId);
+  const stepNames = ((record.pipeline as { steps?: Array<{ name: string }> }).steps ?? []).map((s) => s.name);
+  const replay = replayJournal(await store.readJournal(runId), stepNames);
+  return { record, replay, stepNames };
+}
+
+/** The run's result as the journal tells it (`status` may be `running`). */
+export function resultOf(store: Store, run: StoredRun): Omit<RunResult, "status"> & { status: RunResult["status"] | "running" } {
+  const steps: Record<string, StepResult> = {};
+  const models: RunResult["models"] = [];
+  const metrics: RunResult["metrics"] = {};
+  let simulated = false;
+  const queues = new Map(((run.record.pipeline as { steps?: Array<{ name: string; executionQueue: string }> }).steps ?? []).map((s) => [s.name, s.executionQueue]));
+  for (const name of run.stepNames) {
+    const step = run.replay.steps.get(name)!;
+    const last = step.attempts[step.attempts.length - 1];
+    steps[name] = {
+      name,
+      status: step.status,
+      queue: last?.queue ?? queues.get(name) ?? "",
+      attempts: step.attempts.length,
+      ...(last?.backendJobId ? { jobId: last.backendJobId } : {}),
+      ...(last?.exitCode !== undefined ? { exitCode: last.exitCode } : {}),
+      ...(step.reason ? { reason: step.reason } : {}),
+      ...(last?.infrastructure !== undefined ? { infrastructure: last.infrastructure } : {}),
+      ...(last?.submittedAt ? { queuedAt: last.submittedAt } : {}),
+      ...(last?.startedAt ? { startedAt: last.startedAt } : {}),
+      ...(last?.endedAt ? { endedAt: last.endedAt } : {}),
+      ...(last?.startedAt && last.endedAt ? { durationMs: last.endedAt - last.startedAt } : {}),
+      ...(step.outputs ? { outputs: step.outputs } : {}),
+    };
+    if (step.outputs) {
+      models.push(...step.outputs.models.map((m) => ({ ...m, step: name })));
+      if (Object.keys(step.outputs.metrics).length > 0) metrics[name] = step.outputs.metrics;
+      simulated ||= step.outputs.simulated;
+    }
+  }
+  return {
+    runId: run.record.id,
+    projectName: run.record.projectName,
+    pipelineName: run.record.pipelineName,
+    status: run.replay.status,
+    steps,
+    models,
+    metrics,
+    simulated,
+    startedAt: run.replay.startedAt ?? Date.parse(run.record.createdAt),
+    endedAt: run.replay.endedAt ?? Date.now(),
+    store: store.location,
+  };
+}
