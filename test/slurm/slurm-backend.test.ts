@@ -183,6 +183,21 @@ describe("SlurmBackend on a real Slurm over SSH", () => {
     }
   });
 
+  it("submit with reuseExisting (resume) returns the job Slurm already has under that name", async () => {
+    const spec = specs.makeSpec({ step: "resume", argv: ["sleep", "30"] });
+    const [first] = await backend.submit([spec]);
+    const restarted = testBackend(env, "ssh");
+    try {
+      const fresh = specs.makeSpec({ step: "resume-new", argv: ["true"] });
+      const again = await restarted.submit([spec, fresh], { reuseExisting: true });
+      expect(again[0]?.backendJobId).toBe(first!.backendJobId);
+      expect(again[1]?.backendJobId).not.toBe(first!.backendJobId);
+    } finally {
+      await backend.cancel([first!.backendJobId]);
+      await restarted.close();
+    }
+  });
+
   it("one poll cycle is one remote exec with one squeue for many jobs", async () => {
     const batch = Array.from({ length: 10 }, (_, i) => specs.makeSpec({ step: `p${i}`, queue: "cpu-small", argv: ["true"] }));
     const ids = (await backend.submit(batch)).map((j) => j.backendJobId);

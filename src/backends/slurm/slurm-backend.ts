@@ -165,8 +165,12 @@ export class SlurmBackend implements QueueBackend {
     return this.#transport.exec(command, options);
   }
 
-  /** Submits the batch in one remote program; see {@link submitProgram}. */
-  async submit(jobs: readonly JobSpec[], options: { signal?: AbortSignal } = {}): Promise<SubmittedJob[]> {
+  /**
+   * Submits the batch in one remote program; see {@link submitProgram}. With `reuseExisting`
+   * (resume after a crash), jobs Slurm already knows by name are returned instead of resubmitted;
+   * the same happens on its own when the connection drops mid-submit.
+   */
+  async submit(jobs: readonly JobSpec[], options: { signal?: AbortSignal; reuseExisting?: boolean } = {}): Promise<SubmittedJob[]> {
     this.#assertOpen();
     if (jobs.length === 0) return [];
     if (options.signal?.aborted) throw new AbortedError("submit aborted before anything was submitted");
@@ -183,7 +187,7 @@ export class SlurmBackend implements QueueBackend {
     });
     let result;
     try {
-      result = await this.#exec(RUN_STDIN, { stdin: submitProgram(items) });
+      result = await this.#exec(RUN_STDIN, { stdin: submitProgram(items, { reuseExisting: options.reuseExisting ?? false }) });
     } catch (error) {
       if (!(error instanceof ConnectionDroppedError)) throw error;
       // Some may have been submitted: submit again, reusing jobs Slurm already knows by name.
