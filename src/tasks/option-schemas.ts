@@ -67,6 +67,13 @@ export function parseTaskOptions<S extends z.ZodType>(schema: S, options: unknow
       `${taskClass}: unknown option "${[...issue.path, key].join(".")}"${hint ? ` (did you mean "${hint}"?)` : ""}; known options: ${known.join(", ")}`,
     );
   }
+  if (issue.code === "invalid_key" && issue.path.length > 0) {
+    // A bad record key (e.g. an `env` name): name the key and say why, not the value under it.
+    const option = issue.path.slice(0, -1).map(String).join(".") || "(options)";
+    const key = String(issue.path[issue.path.length - 1]);
+    const why = issue.issues[0]?.message ?? issue.message;
+    throw new TaskOptionError(taskClass, option, `${taskClass} option "${option}": key ${JSON.stringify(key)} ${why}`);
+  }
   const option = issue.path.map(String).join(".") || "(options)";
   const value = issue.path.reduce<unknown>((v, k) => (v as Record<PropertyKey, unknown> | undefined)?.[k], options);
   throw new TaskOptionError(
