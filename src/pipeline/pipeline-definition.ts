@@ -5,6 +5,7 @@
  * @module
  */
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import type { z } from "zod";
 import { parseYamlWith, validateWith } from "../config/yaml-schema.js";
 import { ConfigError } from "../errors.js";
 import { toMermaid, type MermaidOptions } from "./mermaid.js";
@@ -17,13 +18,16 @@ import {
 } from "./pipeline-spec.js";
 import { validatePipeline, type PipelinePlan, type ValidationContext } from "./validate.js";
 
+/** Pipeline-wide step defaults as written (durations as `"2h"` or seconds). */
+export type StepDefaultsInput = Partial<NonNullable<z.input<typeof PipelineSpecSchema>["defaults"]>>;
+
 /** Options of `new Pipeline(…)`. */
 export interface PipelineOptions {
   projectName: string;
   pipelineName: string;
   description?: string;
   /** Policies for every step (each step may override). */
-  defaults?: Partial<PipelineSpec["defaults"]>;
+  defaults?: StepDefaultsInput;
 }
 
 /**
@@ -102,7 +106,7 @@ export class PipelineDefinition {
   }
 
   /** Sets policies for every step. */
-  setDefaults(defaults: Partial<PipelineSpec["defaults"]>): this {
+  setDefaults(defaults: StepDefaultsInput): this {
     const merged = validateWith(StepPolicySchema.extend({ executionQueue: StepSpecSchema.shape.executionQueue.optional() }), { ...this.#spec.defaults, ...defaults }, "setDefaults()");
     this.#spec = { ...this.#spec, defaults: merged };
     return this;
