@@ -6,7 +6,9 @@
  */
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { packageRoot } from "../package-root.js";
 import type { Store } from "../store/store.js";
 
@@ -15,15 +17,18 @@ export function cliCommand(): string[] {
   const root = packageRoot();
   const built = join(root, "dist", "cli", "main.js");
   if (existsSync(built)) return [process.execPath, built];
-  return [process.execPath, "--import", "tsx", join(root, "src", "cli", "main.ts")];
+  // `--import tsx` would be resolved from the caller's working directory, which need not see
+  // this package's node_modules: name the loader by its absolute URL instead.
+  const tsx = pathToFileURL(createRequire(join(root, "package.json")).resolve("tsx")).href;
+  return [process.execPath, "--import", tsx, join(root, "src", "cli", "main.ts")];
 }
 
 /** Spawns a detached controller for `runId`; returns its pid. Output goes to `<runDir>/controller.log`. */
-export function startDetachedController(store: Store, runId: string, options: { resume?: boolean; home: string }): number {
+export function startDetachedController(store: Store, runId: string, options: { resume?: boolean; force?: readonly string[]; home: string }): number {
   const log = openSync(join(store.runDir(runId), "controller.log"), "a");
   try {
     const [node, ...args] = cliCommand();
-    const child = spawn(node!, [...args, "controller", runId, ...(options.resume ? ["--resume"] : [])], {
+    const child = spawn(node!, [...args, "controller", runId, ...(options.resume ? ["--resume"] : []), ...(options.force ?? []).flatMap((step) => ["--force", step])], {
       detached: true,
       stdio: ["ignore", log, log],
       env: { ...process.env, GPU_DAG_HOME: options.home },
