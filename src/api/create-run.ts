@@ -6,7 +6,7 @@
  * @module
  */
 import type { QueueBackend } from "../backends/queue-backend.js";
-import type { ClusterConfig } from "../config/cluster-config.js";
+import type { z } from "zod";
 import { ClusterConfigSchema } from "../config/cluster-config.js";
 import { loadClusterConfig } from "../config/load-cluster-config.js";
 import { validateWith } from "../config/yaml-schema.js";
@@ -21,14 +21,20 @@ import { taskFromRecord } from "../tasks/registry.js";
 import type { TaskDraft } from "../tasks/task-draft.js";
 import { buildEnvironment } from "./build-environment.js";
 
+/** A cluster config as written (before defaults). */
+export type ClusterConfigInput = z.input<typeof ClusterConfigSchema>;
+
 /** Options shared by everything that creates a run. */
 export interface CreateRunOptions {
   /** Store (default: the file store at `GPU_DAG_HOME`). */
   store?: Store;
   /** Shorthand for a file store in this directory. */
   home?: string;
-  /** Cluster config: a name or path (looked up as documented), or a config object. Default `local`. */
-  cluster?: string | ClusterConfig;
+  /**
+   * Cluster config: a name or path (looked up as documented), or a config object as written in
+   * YAML (defaults filled in and validated here, e.g. `{ executor: "local", gpus: 2 }`). Default `local`.
+   */
+  cluster?: string | ClusterConfigInput;
   /** Directory of cluster configs (default `GPU_DAG_CONFIG_DIR`, then `./cluster_configs`). */
   configDir?: string;
   /** `simulate` runs stand-ins for the ML tools: for demos and machines without them. */
