@@ -139,7 +139,9 @@ export class FileStore implements Store {
     const entries: JournalEntry[] = [];
     lines.forEach((line, index) => {
       if (line === "") return;
-      const isLast = index >= lines.length - 2 && !text.endsWith("\n");
+      // Only the final piece can be torn, and only when the file does not end with a newline
+      // (then it is lines[length - 1]; the line before it is complete).
+      const isLast = index === lines.length - 1 && !text.endsWith("\n");
       try {
         entries.push(JournalEntrySchema.parse(JSON.parse(line)));
       } catch (error) {
