@@ -111,6 +111,7 @@ def main(argv: list[str]) -> int:
     runner, flags = argv[0], _flags(argv[1:])
     out_dir = os.environ.get("GPU_DAG_OUTPUT_DIR") or os.getcwd()
     print(f"{BANNER} gpu-dag simulate runtime: '{runner}' stand-in; outputs are marked simulated", flush=True)
+    print(f"{BANNER} CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES', '')}", flush=True)
     time.sleep(float(os.environ.get("GPU_DAG_SIMULATE_SECONDS", "0.5")))
     fail = os.environ.get("GPU_DAG_SIMULATE_FAIL")
     if fail:

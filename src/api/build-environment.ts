@@ -55,6 +55,7 @@ async function makeBackend(config: ClusterConfig): Promise<QueueBackend> {
       pythonPath: pythonRuntimeDir(),
     });
   }
-  // Wired to the Slurm backend in its own commit; until then a clear error.
-  throw new ConfigError(`executor "slurm" is not wired into executeLocally() yet`, { field: "executor" });
+  // Loaded lazily: only Slurm users pay for node-ssh.
+  const { SlurmBackend } = await import("../backends/slurm/slurm-backend.js");
+  return new SlurmBackend({ config, pythonRuntimeDir: pythonRuntimeDir() });
 }

@@ -47,7 +47,9 @@ import {
 import { remoteAttemptDir, resolveBatchJob, type SlurmJobConfig } from "./resolve-job.js";
 import { DEFINE_SEP, isSlurmJobId, parseSacct, parseSqueue, sacctCommand } from "./slurm-output.js";
 import { isDependencyNeverSatisfied, toJobState, type SlurmJobInfo } from "./slurm-state.js";
+import { shipRuntime } from "./ship-runtime.js";
 import { SshTransport } from "./ssh-transport.js";
+import { shellQuote } from "../../args/shell-quote.js";
 import { ConnectionDroppedError, type Transport } from "./transport.js";
 
 /** Poll interval tuning, in ms. */
@@ -83,6 +85,11 @@ export interface SlurmBackendOptions {
   pollIntervals?: Partial<PollIntervals>;
   /** Called with errors of background polling (default: ignored; the next cycle retries). */
   onPollError?: (error: unknown) => void;
+  /**
+   * Local directory of the job-side Python runtime (the package's `python/`). When set, it is
+   * shipped to `<jobDir>/.runtime/<hash>` once and put on every job's PYTHONPATH.
+   */
+  pythonRuntimeDir?: string;
 }
 
 interface Tracked {
@@ -112,6 +119,8 @@ export class SlurmBackend implements QueueBackend {
   readonly #overrides = new Map<string, JobState>();
   readonly #listeners = new Set<JobUpdateListener>();
   #jobDir: Promise<string> | undefined;
+  #runtimeDir: Promise<string> | undefined;
+  readonly #pythonRuntimeDir: string | undefined;
   #interval: number;
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
@@ -137,6 +146,19 @@ export class SlurmBackend implements QueueBackend {
     this.#intervals = { min: 250, max: 5000, factor: 1.5, ...options.pollIntervals };
     this.#interval = this.#intervals.min;
     this.#onPollError = options.onPollError ?? (() => {});
+    this.#pythonRuntimeDir = options.pythonRuntimeDir;
+  }
+
+  /** Setup lines putting the shipped runtime on PYTHONPATH (none when no runtime is shipped). */
+  async #runtimeSetup(jobDir: string): Promise<string[]> {
+    if (this.#pythonRuntimeDir === undefined) return [];
+    const localDir = this.#pythonRuntimeDir;
+    this.#runtimeDir ??= shipRuntime(this.#transport, localDir, jobDir);
+    const remote = await this.#runtimeDir.catch((error: unknown) => {
+      this.#runtimeDir = undefined;
+      throw error;
+    });
+    return [`export PYTHONPATH=${shellQuote(remote)}\${PYTHONPATH:+:$PYTHONPATH}`];
   }
 
   /** The transport (for tests: e.g. connection counters). */
@@ -175,8 +197,10 @@ export class SlurmBackend implements QueueBackend {
     if (jobs.length === 0) return [];
     if (options.signal?.aborted) throw new AbortedError("submit aborted before anything was submitted");
     const jobDir = await this.#resolvedJobDir();
+    const runtimeSetup = await this.#runtimeSetup(jobDir);
     const items: SubmitItem[] = jobs.map((spec) => {
-      const input = resolveBatchJob(this.#config, spec, jobDir);
+      const resolved = resolveBatchJob(this.#config, spec, jobDir);
+      const input = { ...resolved, setup: [...runtimeSetup, ...resolved.setup] };
       const secrets = Object.keys(spec.secretEnv).length > 0 ? renderSecretEnv(spec.secretEnv) : undefined;
       return {
         jobName: spec.jobName,
@@ -209,8 +233,9 @@ export class SlurmBackend implements QueueBackend {
     }
     const submitted = jobs.map((spec, i) => {
       const id = outcome.ok.get(i) as string;
-      this.#track(id, spec, items[i]?.remoteAttemptDir ?? "");
-      return { jobName: spec.jobName, backendJobId: id };
+      const dir = items[i]?.remoteAttemptDir ?? "";
+      this.#track(id, spec, dir);
+      return { jobName: spec.jobName, backendJobId: id, jobDir: dir };
     });
     this.#schedule(true);
     return submitted;
