@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { mkdir, open, type FileHandle } from "node:fs/promises";
+import { mkdir, open, readFile, truncate, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
 import { fsyncDir } from "./atomic-write.js";
 
@@ -55,6 +55,7 @@ export class JournalWriter {
   #open(): Promise<FileHandle> {
     // The directory is fsynced once so the journal file itself survives a crash.
     this.#handle ??= mkdir(dirname(this.#file), { recursive: true }).then(async () => {
+      await dropTornTail(this.#file);
       const handle = await open(this.#file, "a");
       await fsyncDir(dirname(this.#file));
       return handle;
@@ -69,4 +70,15 @@ export class JournalWriter {
     this.#handle = undefined;
     if (handle) await (await handle).close();
   }
+}
+
+/**
+ * A crash mid-append can leave a last line without its newline. That entry was never
+ * acknowledged (its promise never resolved), so it is cut off before appending: otherwise the
+ * next entry would be glued to it and the journal would have a corrupt line in its middle.
+ */
+async function dropTornTail(file: string): Promise<void> {
+  const text = await readFile(file).catch(() => undefined);
+  if (!text || text.length === 0 || text[text.length - 1] === 0x0a) return;
+  await truncate(file, text.lastIndexOf(0x0a) + 1);
 }
