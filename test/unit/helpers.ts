@@ -8,7 +8,9 @@ import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach } from "vitest";
+import type { ExecuteOptions, Pipeline } from "../../src/api/pipeline.js";
 import { ClusterConfigSchema, type ClusterConfig } from "../../src/config/cluster-config.js";
+import type { RunResult } from "../../src/runner/run-types.js";
 import { FileStore } from "../../src/store/file-store.js";
 import { Task } from "../../src/tasks/custom-task.js";
 
@@ -117,4 +119,15 @@ export async function waitFor(predicate: () => boolean | Promise<boolean>, what:
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** Runs `pipeline` on the local backend with a temp store and fast retries. */
+export function runLocally(pipeline: Pipeline, store: FileStore, options: Omit<ExecuteOptions, "store" | "home"> = {}): Promise<RunResult> {
+  return pipeline.executeLocally({ store, home: store.home, cluster: localCluster(), retryBackoffMs: 10, ...options });
+}
+
+/** The `attempt-planned` argv of each attempt of `step`, from the run's journal. */
+export async function plannedArgv(store: FileStore, runId: string, step: string): Promise<string[][]> {
+  const entries = await store.readJournal(runId);
+  return entries.flatMap((e) => (e.type === "attempt-planned" && e.step === step ? [e.argv] : []));
 }

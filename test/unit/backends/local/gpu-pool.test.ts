@@ -1,0 +1,35 @@
+/**
+ * GpuPool on its own: priority, backfill, exclusive devices.
+ */
+import { describe, expect, it } from "vitest";
+import { GpuPool } from "../../../../src/backends/local/gpu-pool.js";
+
+describe("GpuPool", () => {
+  it("grants by priority, backfills smaller jobs, never hands out a device twice", async () => {
+    const pool = new GpuPool(["0", "1", "2"]);
+    const held = new Set<string>();
+    const take = (ids: string[]) => {
+      for (const id of ids) {
+        expect(held.has(id)).toBe(false);
+        held.add(id);
+      }
+      return ids;
+    };
+    const give = (ids: string[]) => {
+      for (const id of ids) held.delete(id);
+      pool.release(ids);
+    };
+    const a = take(await pool.acquire(2).promise); // 0,1
+    expect(a).toEqual(["0", "1"]);
+    const order: string[] = [];
+    const big = pool.acquire(3, 5).promise.then((ids) => (order.push("big"), take(ids)));
+    const small = pool.acquire(1, 0).promise.then((ids) => (order.push("small"), take(ids)));
+    await small; // backfills device 2 while "big" waits
+    expect(order).toEqual(["small"]);
+    give(a);
+    expect(order).toEqual(["small"]); // big still needs the third device
+    give(await small);
+    expect(await big).toEqual(["0", "1", "2"]);
+    expect(() => pool.acquire(4)).toThrow("job asks for 4 GPU(s) but the pool has 3");
+  });
+});

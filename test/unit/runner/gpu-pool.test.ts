@@ -1,0 +1,66 @@
+/**
+ * The local GPU pool never over-subscribes: checked from the CUDA_VISIBLE_DEVICES and the
+ * start/end timestamps that concurrent jobs recorded themselves.
+ */
+import { describe, expect, it } from "vitest";
+import { Pipeline } from "../../../src/api/pipeline.js";
+import { localCluster, mulberry32, readRecord, recordingTask, runLocally, tempStore, type JobRecord } from "../helpers.js";
+
+describe("GPU pool through the runner", () => {
+  it("3 fake GPUs, 12 steps asking 1–2: devices of overlapping steps never intersect, never more than 3 in use", async () => {
+    const store = await tempStore();
+    const task = recordingTask("gpu");
+    await task.createTask({ store });
+    const rand = mulberry32(3);
+    const demand = new Map<string, number>();
+    const p = new Pipeline({ projectName: "unit", pipelineName: "gpus" });
+    for (let i = 0; i < 12; i++) {
+      const gpus = rand() < 0.5 ? 1 : 2;
+      const name = `g${i}`;
+      demand.set(name, gpus);
+      p.addStep({ name, baseTaskId: task.id!, executionQueue: `q-x${gpus}`, parameterOverride: { sleep: 120 + Math.floor(rand() * 120) } });
+    }
+    expect(new Set(demand.values())).toEqual(new Set([1, 2]));
+    const result = await runLocally(p, store, { cluster: localCluster({ gpus: 3 }) });
+    expect(result.status).toBe("succeeded");
+
+    const jobs: Array<JobRecord & { name: string; ids: string[] }> = [];
+    for (const [name, gpus] of demand) {
+      const record = await readRecord(result.steps[name]!.attemptDir);
+      const ids = record.devices.split(",");
+      expect(ids, `${name} devices`).toHaveLength(gpus);
+      expect(new Set(ids).size).toBe(gpus);
+      for (const id of ids) expect(["0", "1", "2"]).toContain(id);
+      jobs.push({ ...record, name, ids });
+    }
+    let maxConcurrent = 0;
+    for (const a of jobs) {
+      // Everything running at the instant `a` started.
+      const running = jobs.filter((b) => b.start <= a.start && a.start < b.end);
+      maxConcurrent = Math.max(maxConcurrent, running.length);
+      const inUse = running.flatMap((b) => b.ids);
+      expect(inUse.length, `GPUs in use when ${a.name} started`).toBeLessThanOrEqual(3);
+      expect(new Set(inUse).size, `a device shared when ${a.name} started: ${running.map((b) => `${b.name}=${b.devices}`).join(" ")}`).toBe(inUse.length);
+      for (const b of jobs) {
+        if (a === b || !(a.start < b.end && b.start < a.end)) continue;
+        expect(a.ids.filter((id) => b.ids.includes(id)), `${a.name} and ${b.name} overlap in time`).toEqual([]);
+      }
+    }
+    // The pool was actually contended: jobs ran side by side and some had to wait.
+    expect(maxConcurrent).toBeGreaterThanOrEqual(2);
+    const firstEnd = jobs.reduce((m, j) => (j.end < m ? j.end : m), jobs[0]!.end);
+    expect(jobs.some((j) => j.start > firstEnd)).toBe(true);
+  });
+
+  it("a step asking for more GPUs than the pool has fails at submission with a clear reason", async () => {
+    const store = await tempStore();
+    const task = recordingTask("gpu");
+    await task.createTask({ store });
+    const p = new Pipeline({ projectName: "unit", pipelineName: "too-big" }).addStep({ name: "big", baseTaskId: task.id!, executionQueue: "q-x4" });
+    const result = await runLocally(p, store, { cluster: localCluster({ gpus: 3 }) });
+    expect(result.status).toBe("failed");
+    expect(result.steps["big"]!.reason).toContain(
+      `step "big" (queue "q-x4") asks for 4 GPU(s) but this machine's pool has 3; set gpus in the local cluster config or use a smaller queue`,
+    );
+  });
+});
