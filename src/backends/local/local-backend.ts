@@ -6,6 +6,13 @@
  * Every job runs under a small `sh` wrapper that writes the command's exit code to
  * `<attemptDir>/exit_code`, so a job that outlives its controller still reports how it ended.
  *
+ * At most one process runs an attempt: before running the command the wrapper creates
+ * `<attemptDir>/claim` exclusively (`set -C`, O_EXCL), holding its pid, and a wrapper that finds
+ * the claim taken exits at once with {@link DUPLICATE_EXIT} without running anything. A
+ * controller killed after forking a job but before recording its pid in `job.json` leaves a job
+ * that nobody knows of; the next controller resubmits the attempt by name, and whichever of the
+ * two wrappers claims first runs, while the backend follows the claimant (found by its pid).
+ *
  * @module
  */
 import { spawn } from "node:child_process";
@@ -44,8 +51,14 @@ export interface LocalBackendOptions {
 export const EXIT_CODE_FILE = "exit_code";
 /** The file recording pid and start time of a started job. */
 export const JOB_FILE = "job.json";
+/** The file a job's wrapper creates exclusively, holding its pid, before it runs the command. */
+export const CLAIM_FILE = "claim";
+/** Exit code of a wrapper that found its attempt already claimed by another process (it ran nothing). */
+export const DUPLICATE_EXIT = 86;
 
-const WRAPPER = 'code=0; "$@" || code=$?; printf "%s" "$code" > "$GPU_DAG_OUTPUT_DIR/exit_code.tmp" && mv "$GPU_DAG_OUTPUT_DIR/exit_code.tmp" "$GPU_DAG_OUTPUT_DIR/exit_code"; exit "$code"';
+const WRAPPER =
+  `( set -C; printf "%s" "$$" > "$GPU_DAG_OUTPUT_DIR/${CLAIM_FILE}" ) 2>/dev/null || exit ${DUPLICATE_EXIT}; ` +
+  'code=0; "$@" || code=$?; printf "%s" "$code" > "$GPU_DAG_OUTPUT_DIR/exit_code.tmp" && mv "$GPU_DAG_OUTPUT_DIR/exit_code.tmp" "$GPU_DAG_OUTPUT_DIR/exit_code"; exit "$code"';
 
 interface LocalJob {
   spec: JobSpec;
@@ -79,7 +92,7 @@ export class LocalBackend implements QueueBackend {
       // A job started by a crashed controller left job.json / exit_code in its attempt directory.
       const fresh: JobSpec[] = [];
       for (const spec of jobs) {
-        const started = await stat(join(spec.attemptDir, JOB_FILE)).catch(() => undefined);
+        const started = (await exists(join(spec.attemptDir, JOB_FILE))) || (await exists(join(spec.attemptDir, CLAIM_FILE)));
         if (started || this.#jobs.has(spec.jobName)) await this.adopt(spec, spec.jobName);
         else fresh.push(spec);
       }
@@ -150,13 +163,19 @@ export class LocalBackend implements QueueBackend {
       job.state = exitState(exit, null, false);
       return job.state;
     }
-    const record = await readFile(join(spec.attemptDir, JOB_FILE), "utf8").then((t) => JSON.parse(t) as { pid: number; startTime: string }).catch(() => undefined);
-    if (record && isSameProcess(record.pid, record.startTime)) {
-      job.pid = record.pid;
+    const live = await liveProcess(spec.attemptDir);
+    if (live) {
+      job.pid = live.pid;
       job.state = { status: "running" };
-      this.#watchAdopted(backendJobId, job, record);
+      this.#watchAdopted(backendJobId, job, live);
       return job.state;
     }
+    const late = await readExitCode(spec.attemptDir); // it may have ended while we looked
+    if (late !== undefined) {
+      job.state = exitState(late, null, false);
+      return job.state;
+    }
+    const record = await readJobFile(spec.attemptDir);
     job.state = { status: "lost", reason: record ? `process ${record.pid} is gone and left no exit code` : "job never started (no pid recorded)" };
     return job.state;
   }
@@ -225,6 +244,12 @@ export class LocalBackend implements QueueBackend {
     }
     child.once("exit", (code, signal) => {
       this.pool.release(devices);
+      if (code === DUPLICATE_EXIT && !job.cancelRequested && !job.timedOut) {
+        // Another process (started by a controller that died before recording it) claimed this
+        // attempt first: ours ran nothing. Follow the claimant instead.
+        void this.#followClaimant(id, job, child.pid);
+        return;
+      }
       if (job.cancelRequested) this.#set(id, job, { status: "cancelled", reason: "cancelled while running" });
       else if (job.timedOut) {
         this.#set(id, job, { status: "failed", exitCode: code, signal, infrastructure: false, reason: `time limit of ${spec.resources.timeLimitSeconds}s exceeded`, endedAt: Date.now() });
@@ -232,16 +257,38 @@ export class LocalBackend implements QueueBackend {
     });
   }
 
-  #watchAdopted(id: string, job: LocalJob, record: { pid: number; startTime: string }): void {
+  #watchAdopted(id: string, job: LocalJob, record: ProcessRecord): void {
     // Not our child: no exit event. Watch /proc, then read the wrapper's exit code.
     job.timer = setInterval(() => {
       if (isSameProcess(record.pid, record.startTime)) return;
       clearInterval(job.timer);
-      void readExitCode(job.spec.attemptDir).then((code) => {
-        this.#set(id, job, code === undefined ? { status: "lost", reason: `process ${record.pid} ended without an exit code` } : exitState(code, null, false));
-      });
+      void (async () => {
+        const code = await readExitCode(job.spec.attemptDir);
+        if (code !== undefined) return this.#set(id, job, exitState(code, null, false));
+        // A wrapper watched before it claimed may have been the duplicate: follow the claimant.
+        const live = await liveProcess(job.spec.attemptDir);
+        if (live && live.pid !== record.pid) {
+          job.pid = live.pid;
+          return this.#watchAdopted(id, job, live);
+        }
+        this.#set(id, job, { status: "lost", reason: `process ${record.pid} ended without an exit code` });
+      })();
     }, 200);
     job.timer.unref();
+  }
+
+  /** Our wrapper was a duplicate: watch the process that holds the claim, or take its result. */
+  async #followClaimant(id: string, job: LocalJob, ownPid: number | undefined): Promise<void> {
+    const live = await liveProcess(job.spec.attemptDir);
+    if (live && live.pid !== ownPid) {
+      job.pid = live.pid;
+      // job.json names our duplicate (now gone): record the claimant, for controllers after us.
+      writeFileSync(join(job.spec.attemptDir, JOB_FILE), JSON.stringify({ pid: live.pid, startTime: live.startTime, devices: [] }));
+      this.#watchAdopted(id, job, live);
+      return;
+    }
+    const code = await readExitCode(job.spec.attemptDir);
+    this.#set(id, job, code === undefined ? { status: "lost", reason: "attempt claimed by another process that left no exit code" } : exitState(code, null, false));
   }
 
   #killGroup(job: LocalJob, signal: NodeJS.Signals): void {
@@ -269,6 +316,44 @@ function exitState(code: number | null, signal: NodeJS.Signals | null, infrastru
     reason: signal ? `killed by ${signal}` : `exited with code ${code}`,
     endedAt: Date.now(),
   };
+}
+
+interface ProcessRecord {
+  pid: number;
+  startTime: string;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return (await stat(file).catch(() => undefined)) !== undefined;
+}
+
+async function readJobFile(dir: string): Promise<ProcessRecord | undefined> {
+  return readFile(join(dir, JOB_FILE), "utf8")
+    .then((t) => JSON.parse(t) as ProcessRecord)
+    .catch(() => undefined);
+}
+
+/**
+ * The live process running the attempt in `dir`, if any: the claimant named by the claim file
+ * (the one process that runs the command), else the wrapper named by job.json that has not
+ * claimed yet. A pid counts only with its recorded start time (pids are reused).
+ */
+async function liveProcess(dir: string): Promise<ProcessRecord | undefined> {
+  const record = await readJobFile(dir);
+  // The claim is created empty and then written: give a wrapper caught in between a moment.
+  let claim: string | undefined;
+  for (let i = 0; i < 20; i++) {
+    claim = await readFile(join(dir, CLAIM_FILE), "utf8").catch(() => undefined);
+    if (claim !== "") break;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const claimPid = claim ? Number.parseInt(claim, 10) : NaN;
+  if (!Number.isNaN(claimPid)) {
+    if (record?.pid === claimPid) return isSameProcess(record.pid, record.startTime) ? record : undefined;
+    const startTime = processStartTime(claimPid);
+    return startTime === undefined ? undefined : { pid: claimPid, startTime };
+  }
+  return record && isSameProcess(record.pid, record.startTime) ? record : undefined;
 }
 
 async function readExitCode(dir: string): Promise<number | undefined> {
