@@ -1,0 +1,78 @@
+/**
+ * Helpers of the durable-run tests: controllers in child processes, journal readers, marker files
+ * that jobs append to (one line per time the job really ran), and a sh step that uses them.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { readdir, readFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { JournalEntry } from "../../../../src/store/records.js";
+import type { Store } from "../../../../src/store/store.js";
+import { Task } from "../../../../src/tasks/custom-task.js";
+
+/** The repository root (child processes run there so `--import tsx` resolves). */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
+
+/**
+ * A sh step: appends `<attempt> <pid>` to `<markers>/<step>` (so a job that ran twice leaves two
+ * lines), checks every path in `inputs` exists, sleeps, writes `result.txt` and an outputs
+ * manifest naming it. Fails with exit code 3 when an input is missing. (No `}}` in the script:
+ * custom-task commands read `}}` as an escaped `}`.)
+ */
+export const MARKER_STEP_SCRIPT = `
+markers=$1; step=$2; secs=$3; inputs=$4
+echo "$GPU_DAG_ATTEMPT $$" >> "$markers/$step"
+for f in $inputs; do test -f "$f" || { echo "missing input $f" >&2; exit 3; }; done
+sleep "$secs"
+echo "$step" > "$GPU_DAG_OUTPUT_DIR/result.txt"
+printf '{"artifacts":[{"name":"result","path":"result.txt"}],"metrics":{"ran":1} }' > "$GPU_DAG_OUTPUT_DIR/outputs.json"
+`;
+
+/** A draft running {@link MARKER_STEP_SCRIPT}; steps override `step`, `secs`, `inputs`. */
+export function markerTask(markers: string): Task {
+  return new Task({
+    projectName: "durable",
+    taskName: "marker-step",
+    command: ["sh", "-c", MARKER_STEP_SCRIPT, "job", "{markers}", "{step}", "{secs}", "{inputs}"],
+    parameters: { markers, step: "none", secs: 0, inputs: "" },
+  });
+}
+
+/** Lines of `<markers>/<step>` (how many times the step's job really ran); 0 when absent. */
+export async function markerLines(markers: string, step: string): Promise<string[]> {
+  const text = await readFile(join(markers, step), "utf8").catch(() => "");
+  return text.split("\n").filter((l) => l !== "");
+}
+
+/** Every marker file, by step name, with its lines. */
+export async function allMarkers(markers: string): Promise<Map<string, string[]>> {
+  const names = await readdir(markers).catch(() => [] as string[]);
+  const out = new Map<string, string[]>();
+  for (const name of names.sort()) out.set(name, await markerLines(markers, name));
+  return out;
+}
+
+/** Journal entries of one type. */
+export function entriesOf<T extends JournalEntry["type"]>(entries: readonly JournalEntry[], type: T): Array<Extract<JournalEntry, { type: T }>> {
+  return entries.filter((e): e is Extract<JournalEntry, { type: T }> => e.type === type);
+}
+
+/** `attempt-finished` entries of `step`, in order. */
+export async function finishedAttempts(store: Store, runId: string, step: string): Promise<Array<Extract<JournalEntry, { type: "attempt-finished" }>>> {
+  return entriesOf(await store.readJournal(runId), "attempt-finished").filter((e) => e.step === step);
+}
+
+/** A child process running `node --import tsx <args>` from the repository root. */
+export function spawnTsx(args: readonly string[], env: NodeJS.ProcessEnv = process.env): ChildProcess & { output: () => string; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
+  const child = spawn(process.execPath, ["--import", "tsx", ...args], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.once("exit", (code, signal) => res({ code, signal })));
+  return Object.assign(child, { output: () => output, exited });
+}
+
+/** Resolves after `ms`. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

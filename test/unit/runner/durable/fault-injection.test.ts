@@ -1,0 +1,137 @@
+/**
+ * Crash safety of the local backend and the journal: a 30-step random DAG whose controller (a
+ * child process) is SIGKILLed at 10 seeded random moments and resumed each time. At the end every
+ * step succeeded exactly once: one line in its job-side marker file (the job really ran once),
+ * one succeeded attempt in the journal, and every output it recorded exists.
+ */
+import { readFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { createRun } from "../../../../src/api/create-run.js";
+import { Pipeline } from "../../../../src/api/pipeline.js";
+import { replayJournal } from "../../../../src/runner/replay.js";
+import { FileStore } from "../../../../src/store/file-store.js";
+import { localCluster, mulberry32, tempDir } from "../../helpers.js";
+import { allMarkers, entriesOf, markerTask, sleep, spawnTsx } from "./durable-helpers.js";
+
+const FIXTURE = "test/fixtures/durable-controller.ts";
+const SEED = Number(process.env["GPU_DAG_FAULT_SEED"] ?? 20261121);
+const STEPS = 30;
+const KILLS = 10;
+
+/** A seeded random DAG: each step has 0–3 parents among the 6 steps before it. */
+function randomPipeline(rng: () => number, taskId: string): { pipeline: Pipeline; parents: Map<string, string[]> } {
+  const pipeline = new Pipeline({ projectName: "durable", pipelineName: "fault-injection" });
+  const parents = new Map<string, string[]>();
+  for (let i = 0; i < STEPS; i++) {
+    const name = `s${String(i).padStart(2, "0")}`;
+    const candidates = Array.from({ length: Math.min(i, 6) }, (_, k) => `s${String(i - 1 - k).padStart(2, "0")}`);
+    const chosen = candidates.filter(() => rng() < 0.35).slice(0, 3);
+    parents.set(name, chosen);
+    const secs = (0.05 + rng() * 0.25).toFixed(3);
+    pipeline.addStep({
+      name,
+      baseTaskId: taskId,
+      parents: chosen,
+      executionQueue: "cpu",
+      // Each step checks its parents' artifacts exist: an output lost across a crash fails it.
+      parameterOverride: { step: name, secs, inputs: chosen.map((p) => `\${${p}.artifacts.result.url}`).join(" ") },
+    });
+  }
+  return { pipeline, parents };
+}
+
+async function journalLines(file: string): Promise<string[]> {
+  return (await readFile(file, "utf8").catch(() => "")).split("\n").filter((l) => l !== "");
+}
+
+describe("fault injection: SIGKILLed controller, local backend", () => {
+  it(`every step of a ${STEPS}-step DAG succeeds exactly once across ${KILLS} SIGKILLs (seed ${SEED})`, { timeout: 90_000 }, async () => {
+    const rng = mulberry32(SEED);
+    const home = await tempDir("gpu-dag-fault-");
+    const markers = join(home, "markers");
+    await mkdir(markers);
+    const store = new FileStore({ home });
+    const task = markerTask(markers);
+    await task.createTask({ store });
+    const { pipeline, parents } = randomPipeline(rng, task.id!);
+    const { runId } = await createRun(pipeline, { store, cluster: localCluster(), runId: `fault-${SEED}` });
+    const journal = join(store.runDir(runId), "journal.jsonl");
+
+    // Kill points: journal lengths spread over the run (≈ 4 entries per step), each followed by
+    // a random delay so kills land between entries too, not only right after one.
+    const thresholds = Array.from({ length: KILLS }, () => 2 + Math.floor(rng() * (STEPS * 4 - 10))).sort((a, b) => a - b);
+    const kills: Array<{ threshold: number; lines: number; lastEntry: string }> = [];
+    let starts = 0;
+    for (const threshold of thresholds) {
+      starts += 1;
+      const child = spawnTsx([FIXTURE, home, runId, starts === 1 ? "fresh" : "resume"]);
+      let ended = false;
+      void child.exited.then(() => (ended = true));
+      // Wait until this controller has journaled its start and the journal reached the threshold.
+      for (;;) {
+        const lines = await journalLines(journal);
+        const started = lines.filter((l) => l.includes('"run-started"')).length >= starts;
+        if ((started && lines.length >= threshold) || ended) break;
+        await sleep(5);
+      }
+      if (ended) {
+        throw new Error(`controller ${starts} ended before kill point ${threshold}: ${child.output()}`);
+      }
+      await sleep(rng() * 150);
+      child.kill("SIGKILL");
+      const exit = await child.exited;
+      const lines = await journalLines(journal);
+      kills.push({ threshold, lines: lines.length, lastEntry: JSON.parse(lines.at(-1) ?? "{}").type as string });
+      if (exit.signal !== "SIGKILL") throw new Error(`controller ${starts} exited by itself (${exit.code}) before its kill: ${child.output()}`);
+    }
+
+    // The last controller runs to the end.
+    const last = spawnTsx([FIXTURE, home, runId, "resume"]);
+    const exit = await last.exited;
+    expect(exit.code, last.output()).toBe(0);
+    expect(last.output()).toContain('{"status":"succeeded"}');
+
+    const entries = await store.readJournal(runId);
+    const replay = replayJournal(entries, [...parents.keys()]);
+    expect(replay.status).toBe("succeeded");
+    expect(replay.controllerStarts).toBe(KILLS + 1);
+    // The kills hit a running controller across the run, not just its start.
+    expect(new Set(kills.map((k) => k.lastEntry)).size, JSON.stringify(kills)).toBeGreaterThan(1);
+
+    // Every job ran exactly once: one marker line per step.
+    const markerFiles = await allMarkers(markers);
+    expect([...markerFiles.keys()]).toEqual([...parents.keys()]);
+    for (const [step, lines] of markerFiles) expect(lines, `marker of ${step}`).toHaveLength(1);
+
+    const finished = entriesOf(entries, "attempt-finished");
+    const submitted = entriesOf(entries, "job-submitted");
+    for (const step of parents.keys()) {
+      const s = replay.steps.get(step)!;
+      expect(s.status, step).toBe("succeeded");
+      const succeeded = finished.filter((e) => e.step === step && e.status === "succeeded");
+      expect(succeeded, `succeeded attempts of ${step}`).toHaveLength(1);
+      // Any other attempt was lost before its job started (never a job's own failure or a second run).
+      for (const other of finished.filter((e) => e.step === step && e.status !== "succeeded")) {
+        expect(other.status, `${step} attempt ${other.attempt}: ${other.reason}`).toBe("lost");
+      }
+      // The attempt that ran is the one the marker names.
+      const [line] = markerFiles.get(step)!;
+      expect(Number(line!.split(" ")[0]), step).toBe(succeeded[0]!.attempt);
+      // One backend job per attempt: never two submissions of one attempt under different ids.
+      const ids = new Map<number, Set<string>>();
+      for (const e of submitted.filter((e) => e.step === step)) ids.set(e.attempt, (ids.get(e.attempt) ?? new Set()).add(e.backendJobId));
+      for (const [attempt, set] of ids) expect(set.size, `${step} attempt ${attempt} job ids`).toBe(1);
+
+      // Every recorded output exists, in the store and on disk, with what the job wrote.
+      const outputs = s.outputs!;
+      expect(outputs.artifacts.map((a) => a.name)).toEqual(["result"]);
+      const artifact = outputs.artifacts[0]!;
+      expect(await store.getArtifact(artifact.id), `${step} artifact record`).toBeDefined();
+      expect((await readFile(artifact.path, "utf8")).trim()).toBe(step);
+      expect(outputs.metrics).toEqual({ ran: 1 });
+    }
+    await store.close();
+  });
+});
