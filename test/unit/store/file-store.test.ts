@@ -100,8 +100,12 @@ describe("FileStore", () => {
     const file = join(store.runDir("r3"), "journal.jsonl");
     const lines = ENTRIES.slice(0, 3).map((e) => JSON.stringify(e));
     await writeFile(file, [lines[0], "{not json", lines[1], lines[2], ""].join("\n"));
-    const error = await store.readJournal("r3").catch((e: unknown) => e as StoreError);
+    const error = await store.readJournal("r3").then(
+      () => undefined,
+      (e: unknown) => e as StoreError,
+    );
     expect(error).toBeInstanceOf(StoreError);
+    if (!error) return;
     expect(error.message).toMatch(new RegExp(`^journal ${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} line 2 is corrupt: `));
     expect(error.path).toBe(file);
     // A line that is JSON but not a journal entry is corruption too.
