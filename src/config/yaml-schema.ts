@@ -6,6 +6,7 @@
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from "yaml";
 import type { z } from "zod";
 import { ConfigError } from "../errors.js";
+import { issueMessage } from "./unknown-keys.js";
 
 /**
  * Parses `text` as YAML and validates it with `schema`. Throws one {@link ConfigError} listing every
@@ -41,7 +42,7 @@ export function validateWith<S extends z.ZodType>(
     const path = issue.code === "unrecognized_keys" ? [...issue.path, issue.keys[0] ?? ""] : issue.path;
     const field = path.map(String).join(".") || "(root)";
     const line = lineOf(path);
-    return { field, line, text: `${file}${line ? `:${line}` : ""}: ${field}: ${issue.message}` };
+    return { field, line, text: `${file}${line ? `:${line}` : ""}: ${field}: ${issueMessage(schema, data, issue)}` };
   });
   const first = issues[0]!;
   throw new ConfigError(issues.map((i) => i.text).join("\n"), {

@@ -6,6 +6,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
+import { issueMessage } from "../config/unknown-keys.js";
 import { ManifestError } from "../errors.js";
 
 /** A model a job produced. `path` is as the job saw it (a directory on the job's filesystem). */
@@ -65,7 +66,7 @@ export function parseOutputsManifest(text: string, file: string): OutputsManifes
   const parsed = OutputsManifestSchema.safeParse(raw);
   if (!parsed.success) {
     const details = parsed.error.issues
-      .map((i) => `${i.path.length ? i.path.join(".") : "(root)"}: ${i.message}`)
+      .map((i) => `${i.path.length ? i.path.join(".") : "(root)"}: ${issueMessage(OutputsManifestSchema, raw, i)}`)
       .join("; ");
     throw new ManifestError(file, `outputs manifest ${file} is invalid: ${details}`, { cause: parsed.error });
   }

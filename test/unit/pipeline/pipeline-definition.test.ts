@@ -164,7 +164,7 @@ describe("pipelines as data", () => {
     const error = configError(() => Pipeline.fromYaml(text, "my.yaml"));
     expect(error.message).toBe(
       [
-        'my.yaml:7: steps.0.parnts: Unrecognized key: "parnts"',
+        'my.yaml:7: steps.0.parnts: Unrecognized key: "parnts" (did you mean "parents"?)',
         'my.yaml:8: steps.1.name: must start with a letter or "_" and hold only letters, digits, "_" and "-"',
         "my.yaml:8: steps.1.baseTaskId: Invalid input: expected string, received undefined",
         "my.yaml:8: steps.1.executionQueue: Invalid input: expected string, received undefined",
