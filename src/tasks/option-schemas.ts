@@ -56,7 +56,8 @@ export function parseTaskOptions<S extends z.ZodType>(schema: S, options: unknow
   }
   const parsed = schema.safeParse(options);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
+  // An unknown option first: a misspelt required option (`modelID`) would otherwise be reported as missing.
+  const issue = parsed.error.issues.find((i) => i.code === "unrecognized_keys") ?? parsed.error.issues[0]!;
   if (issue.code === "unrecognized_keys") {
     const key = issue.keys[0] ?? "";
     const known = knownKeys(schema);
