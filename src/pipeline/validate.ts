@@ -5,7 +5,7 @@
  * @module
  */
 import { didYouMean } from "../args/did-you-mean.js";
-import { GpuDagError, PipelineValidationError, type PipelineProblem } from "../errors.js";
+import { GpuDagError, PipelineValidationError, TaskNotFoundError, type PipelineProblem } from "../errors.js";
 import type { TaskDraft } from "../tasks/task-draft.js";
 import { buildGraph, findCyclePaths, longestRemainingPath, topologicalOrder } from "./graph.js";
 import type { PipelineSpec, StepSpec } from "./pipeline-spec.js";
@@ -62,7 +62,9 @@ export async function validatePipeline(spec: PipelineSpec, context: ValidationCo
     if (outcome.status === "fulfilled") {
       if (!tasks.has(step.name)) tasks.set(step.name, outcome.value);
     } else {
-      problems.push({ step: step.name, field: "baseTaskId", message: `unknown base task "${step.baseTaskId}": ${(outcome.reason as Error).message}` });
+      // A draft that exists but does not load (bad options, unknown config) is not "unknown".
+      const what = outcome.reason instanceof TaskNotFoundError || !(outcome.reason instanceof GpuDagError) ? "unknown base task" : "invalid base task";
+      problems.push({ step: step.name, field: "baseTaskId", message: `${what} "${step.baseTaskId}": ${(outcome.reason as Error).message}` });
     }
   });
 
