@@ -6,7 +6,8 @@
 import { z } from "zod";
 import { TaskOptionError } from "../errors.js";
 import { TaskType } from "../store/records.js";
-import { baseOptionsShape } from "./option-schemas.js";
+import { didYouMean } from "../args/did-you-mean.js";
+import { baseOptionsShape, knownKeys } from "./option-schemas.js";
 import { type BaseTaskOptions, type RenderContext, type RenderedCommand, TaskDraft } from "./task-draft.js";
 
 const Scalar = z.union([z.string(), z.number(), z.boolean()]);
@@ -48,12 +49,24 @@ export class Task extends TaskDraft<z.output<typeof TaskOptionsSchema>> {
   override parameterNames(): string[] {
     return [...super.parameterNames(), ...Object.keys(this.options.parameters).map((p) => `parameters.${p}`)];
   }
-  protected override extraParameterPath(key: string): string[] | undefined {
-    return /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(key) ? ["parameters", key] : undefined;
-  }
+  /**
+   * `Args/x` and `parameters.x` name parameter `x`, declared or not (as the seed's sections do). A
+   * bare name must be an option or a declared parameter: a typo such as `modle` for `model` is an
+   * error with a "did you mean", not a new parameter the command never sees.
+   */
   override resolveParameterName(key: string): string[] {
-    if (key.startsWith("Args/") || key in this.options.parameters) return ["parameters", key.replace(/^Args\//, "")];
+    if (key.startsWith("Args/")) return ["parameters", key.slice("Args/".length)];
     if (key.startsWith("parameters.")) return ["parameters", key.slice("parameters.".length)];
+    if (key in this.options.parameters) return ["parameters", key];
+    if (!knownKeys(this.schema()).includes(key.split(".")[0]!)) {
+      const declared = Object.keys(this.options.parameters);
+      const hint = didYouMean(key, [...declared, ...knownKeys(this.schema())]);
+      throw new TaskOptionError(
+        "Task",
+        key,
+        `Task: unknown parameter "${key}"${hint ? ` (did you mean "${hint}"?)` : ""}; declared parameters: ${declared.join(", ") || "none"} (write "Args/${key}" to add a new one)`,
+      );
+    }
     return super.resolveParameterName(key);
   }
 
