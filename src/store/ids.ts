@@ -5,6 +5,7 @@
  * @module
  */
 import { randomBytes } from "node:crypto";
+import { StoreError } from "../errors.js";
 
 /** A random id with a type prefix, e.g. `task_7f3a9c01d2e4`. */
 export function newId(prefix: "task" | "model" | "artifact"): string {
@@ -20,6 +21,6 @@ export function newRunId(now = new Date()): string {
 /** Ids and step names become path segments; refuse anything that could escape a directory. */
 export function assertSafeSegment(kind: string, value: string): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(value) || value.includes("..")) {
-    throw new Error(`invalid ${kind} ${JSON.stringify(value)}: use letters, digits, "_", "-" and "."`);
+    throw new StoreError(`invalid ${kind} ${JSON.stringify(value)}: use letters, digits, "_", "-" and "." (no "..")`);
   }
 }
