@@ -40,7 +40,16 @@ export async function buildEnvironment(clusterName: string, config: ClusterConfi
       const wanted = [...new Set([...config.requiredEnv, ...names])];
       const missing = wanted.filter((n) => processEnv[n] === undefined);
       if (missing.length > 0) {
-        throw new ConfigError(`required environment variable(s) not set where the controller runs: ${missing.join(", ")}`, { field: "requiredEnv" });
+        // Say where each name was asked for: the cluster config's requiredEnv, or a task's secretEnv.
+        const fromConfig = missing.filter((n) => config.requiredEnv.includes(n));
+        const fromTasks = missing.filter((n) => !config.requiredEnv.includes(n));
+        const where = [
+          fromConfig.length > 0 ? `${fromConfig.join(", ")} (requiredEnv of cluster config "${clusterName}")` : "",
+          fromTasks.length > 0 ? `${fromTasks.join(", ")} (secretEnv of a task)` : "",
+        ].filter(Boolean);
+        throw new ConfigError(`required environment variable(s) not set where the controller runs: ${where.join("; ")}`, {
+          field: fromConfig.length > 0 ? "requiredEnv" : "secretEnv",
+        });
       }
       return Object.fromEntries(wanted.map((n) => [n, processEnv[n]!]));
     },
