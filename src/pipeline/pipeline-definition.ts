@@ -15,6 +15,7 @@ import {
   type PipelineSpec,
   type StepInput,
   StepSpecSchema,
+  PipelineFileSchema,
 } from "./pipeline-spec.js";
 import { validatePipeline, type PipelinePlan, type ValidationContext } from "./validate.js";
 
@@ -41,17 +42,17 @@ export class PipelineDefinition {
   #spec: PipelineSpec;
 
   constructor(options: PipelineOptions | PipelineSpec) {
-    this.#spec = validateWith(PipelineSpecSchema, { ...options }, "new Pipeline()");
+    this.#spec = validateWith(PipelineFileSchema, { ...options }, "new Pipeline()");
   }
 
   /** Builds from a spec object (e.g. parsed JSON). */
   static fromSpec<T extends PipelineDefinition>(this: new (spec: PipelineSpec) => T, spec: unknown, file = "pipeline"): T {
-    return new this(validateWith(PipelineSpecSchema, spec, file));
+    return new this(validateWith(PipelineFileSchema, spec, file));
   }
 
   /** Builds from YAML or JSON text; errors name `file`, the line and the field. */
   static fromYaml<T extends PipelineDefinition>(this: new (spec: PipelineSpec) => T, text: string, file = "pipeline.yaml"): T {
-    return new this(parseYamlWith(PipelineSpecSchema, text, file));
+    return new this(parseYamlWith(PipelineFileSchema, text, file));
   }
 
   get projectName(): string {
@@ -131,7 +132,7 @@ export class PipelineDefinition {
 /** Parses pipeline text that may be YAML or JSON. */
 export function parsePipelineText(text: string, file: string): PipelineSpec {
   try {
-    return parseYamlWith(PipelineSpecSchema, text, file);
+    return parseYamlWith(PipelineFileSchema, text, file);
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     throw new ConfigError(`${file}: ${(error as Error).message}`, { file });
@@ -140,5 +141,5 @@ export function parsePipelineText(text: string, file: string): PipelineSpec {
 
 /** For callers holding plain JSON. */
 export function parsePipelineJson(text: string, file: string): PipelineSpec {
-  return validateWith(PipelineSpecSchema, parseYaml(text), file);
+  return validateWith(PipelineFileSchema, parseYaml(text), file);
 }

@@ -69,3 +69,21 @@ export const PipelineSpecSchema = z.strictObject({
   steps: z.array(StepSpecSchema).default([]),
 });
 export type PipelineSpec = z.infer<typeof PipelineSpecSchema>;
+
+/**
+ * Pipeline data with `defaults.executionQueue` copied into every step that names no queue, as
+ * `addStep()` does: pipeline files may rely on the default too. Anything else passes unchanged.
+ */
+export function withDefaultQueues(data: unknown): unknown {
+  if (typeof data !== "object" || data === null || Array.isArray(data)) return data;
+  const spec = data as { defaults?: { executionQueue?: unknown }; steps?: unknown };
+  const queue = spec.defaults?.executionQueue;
+  if (typeof queue !== "string" || !Array.isArray(spec.steps)) return data;
+  const steps = spec.steps.map((step: unknown) =>
+    typeof step === "object" && step !== null && !Array.isArray(step) && (step as { executionQueue?: unknown }).executionQueue === undefined ? { ...step, executionQueue: queue } : step,
+  );
+  return { ...spec, steps };
+}
+
+/** {@link PipelineSpecSchema} for pipeline files and data: steps without a queue get `defaults.executionQueue`. */
+export const PipelineFileSchema = z.preprocess(withDefaultQueues, PipelineSpecSchema);
