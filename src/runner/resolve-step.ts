@@ -85,8 +85,13 @@ export function resolvePlaceholder(placeholder: Placeholder, scope: ResolutionSc
   if (ref.kind === "id") return `${scope.runId}.${ref.step}`;
   if (ref.kind === "parameter") {
     const options = scope.resolvedOptions(ref.step);
-    const name = ref.name.replace(/^Args\//, "").replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-    const value = options?.[name] ?? options?.[ref.name.replace(/^Args\//, "")];
+    const bare = ref.name.replace(/^Args\//, "").replace(/^parameters\./, "");
+    const name = bare.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+    // A custom Task keeps its named parameters (the seed's `Args/…`) under `parameters`; they take
+    // precedence, as in `Task.resolveParameterName`.
+    const named = options?.["parameters"];
+    const own = named && typeof named === "object" && !Array.isArray(named) ? (named as Record<string, unknown>)[bare] : undefined;
+    const value = own ?? options?.[name] ?? options?.[bare];
     if (value === undefined || typeof value === "object") {
       throw new PlaceholderError(raw, `placeholder "${raw}": step "${ref.step}" has no scalar parameter "${ref.name}"`);
     }
