@@ -90,6 +90,8 @@ export class RunController {
   #unsubscribe: (() => void) | undefined;
   #runTimer: NodeJS.Timeout | undefined;
   #finished = false;
+  /** Journal writes not awaited where they were made (see #track). */
+  readonly #pending = new Set<Promise<void>>();
   /** Resolves with the run's result. */
   readonly done: Promise<RunResult>;
 
@@ -400,8 +402,15 @@ export class RunController {
         await this.#attemptFailed(state, 0, (error as Error).message, false);
         return;
       }
-      await this.#journal({ type: "attempt-finished", at: Date.now(), step: name, attempt: state.attempt, status: "succeeded", exitCode: 0, infrastructure: false, reason: "", outputs });
+      // Not awaited before releasing the children: the journal is written in append order, so a
+      // child's `attempt-planned` (awaited before its submission) is durable only once this line
+      // is too. Both usually share one fsync (group commit) instead of costing one each on the
+      // parent-exit → child-start path. The run does not finish before it is durable (#checkDone).
+      const finished = this.#track(
+        this.#journal({ type: "attempt-finished", at: Date.now(), step: name, attempt: state.attempt, status: "succeeded", exitCode: 0, infrastructure: false, reason: "", outputs }),
+      );
       if (state.cacheKey) {
+        await finished; // a cache entry never points at a success its own run has not recorded
         await this.#o.store.putCacheEntry({ key: state.cacheKey, runId: this.#o.runId, step: name, outputs, createdAt: new Date().toISOString() });
       }
       state.result.exitCode = 0;
@@ -509,9 +518,11 @@ export class RunController {
     if ([...this.#steps.values()].some((s) => s.result.status === "pending")) return;
     this.#finished = true;
     if (this.#runTimer) clearTimeout(this.#runTimer);
+    const pending = [...this.#pending];
     const ok = (s: StepState) => s.result.status === "succeeded" || s.result.status === "cached" || (s.result.status === "failed" && s.planned.spec.continueOnFail === true);
     const status: RunStatus = this.#aborted ? "cancelled" : [...this.#steps.values()].every(ok) ? "succeeded" : "failed";
-    void this.#journal({ type: "run-finished", at: Date.now(), status })
+    void Promise.all(pending)
+      .then(() => this.#journal({ type: "run-finished", at: Date.now(), status }))
       .then(() => {
         this.#unsubscribe?.();
         const result = this.#result(status);
@@ -565,6 +576,19 @@ export class RunController {
         // A callback's bug must not break the run.
       }
     }
+  }
+
+  /** Keeps `write` until it settles (the run waits for it before finishing); a failure fails the run. */
+  #track(write: Promise<void>): Promise<void> {
+    this.#pending.add(write);
+    write.then(
+      () => this.#pending.delete(write),
+      (error: unknown) => {
+        this.#pending.delete(write);
+        this.#fail(error);
+      },
+    );
+    return write;
   }
 
   #journal(entry: JournalEntry): Promise<void> {
