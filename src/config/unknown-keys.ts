@@ -16,6 +16,7 @@ interface Def {
   valueType?: z.ZodType;
   options?: z.ZodType[];
   in?: z.ZodType;
+  out?: z.ZodType;
   values?: unknown[];
 }
 
@@ -29,7 +30,8 @@ export function knownKeysAt(schema: z.ZodType, data: unknown, path: readonly Pro
     const def = defOf(current);
     if (!def) return [];
     if (def.innerType) current = def.innerType;
-    else if (def.type === "pipe" && def.in) current = def.in;
+    // A pipe: its input schema, unless that is a preprocess transform (then the schema after it).
+    else if (def.type === "pipe") current = defOf(def.in)?.type === "transform" ? def.out : def.in;
     else if (def.type === "union" && def.options) {
       // The options whose literal fields (e.g. a discriminator) match the data, else all of them.
       const objects = def.options.filter((o) => defOf(o)?.shape);
