@@ -1,0 +1,145 @@
+/**
+ * The bad-input corpus (test/fixtures/bad-inputs/cases.yaml): every file goes through the public
+ * entry point a user would reach with it, and must fail with the exact error code and a message
+ * naming the location — and nothing may be submitted or written to the store.
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readdir } from "node:fs/promises";
+import { basename, join, relative } from "node:path";
+import { parse } from "yaml";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createRun } from "../../../src/api/create-run.js";
+import { wrapArguments } from "../../../src/args/wrap-arguments.js";
+import { loadClusterConfig } from "../../../src/config/load-cluster-config.js";
+import { GpuDagError } from "../../../src/errors.js";
+import { readOutputsManifest } from "../../../src/manifest/outputs-manifest.js";
+import { PipelineDefinition } from "../../../src/pipeline/pipeline-definition.js";
+import { parseTemplate } from "../../../src/pipeline/placeholders.js";
+import { Task } from "../../../src/tasks/custom-task.js";
+import { GenerateTask } from "../../../src/tasks/generate-task.js";
+import { LLMCompressorTask } from "../../../src/tasks/llm-compressor-task.js";
+import { LMEvalTask } from "../../../src/tasks/lm-eval-task.js";
+import { tempDir } from "../helpers.js";
+import { RecordingBackendDouble } from "./backend-double.js";
+
+const CORPUS = join(import.meta.dirname, "../../fixtures/bad-inputs");
+const KINDS = ["pipeline", "cluster", "task", "arguments", "manifest", "placeholder"] as const;
+type Kind = (typeof KINDS)[number];
+/** Corpus directory of each kind. */
+const DIRS: Record<Kind, string> = {
+  pipeline: "pipelines",
+  cluster: "clusters",
+  task: "tasks",
+  arguments: "arguments",
+  manifest: "manifests",
+  placeholder: "placeholders",
+};
+
+interface Case {
+  file: string;
+  kind: Kind;
+  code: string;
+  message: string[];
+  cluster?: string;
+  runId?: string;
+}
+
+const cases = (parse(readFileSync(join(CORPUS, "cases.yaml"), "utf8")) as { cases: Case[] }).cases;
+
+const TASK_CLASSES: Record<string, new (options: never) => unknown> = {
+  "lm-eval": LMEvalTask,
+  "llm-compressor": LLMCompressorTask,
+  generate: GenerateTask,
+  custom: Task,
+};
+
+/** Every file under `dir`, relative to it. */
+async function filesUnder(dir: string): Promise<string[]> {
+  if (!existsSync(dir)) return [];
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name)));
+}
+
+/** Runs one case through its entry point; returns what it threw (or fails the test if nothing). */
+async function run(c: Case, home: string, backend: RecordingBackendDouble): Promise<unknown> {
+  const path = join(CORPUS, c.file);
+  const text = readFileSync(path, "utf8");
+  try {
+    switch (c.kind) {
+      case "pipeline": {
+        const pipeline = PipelineDefinition.fromYaml(text, basename(c.file));
+        await createRun(pipeline, {
+          home,
+          backend,
+          cluster: join(CORPUS, c.cluster ?? "support/strict-local.yaml"),
+          ...(c.runId !== undefined ? { runId: c.runId } : {}),
+        });
+        break;
+      }
+      case "cluster":
+        await loadClusterConfig(path);
+        break;
+      case "task": {
+        const { type, options } = parse(text) as { type: string; options: never };
+        const TaskClass = TASK_CLASSES[type];
+        if (!TaskClass) throw new Error(`corpus: unknown task type ${type} in ${c.file}`);
+        new TaskClass(options);
+        break;
+      }
+      case "arguments":
+        wrapArguments(text);
+        break;
+      case "manifest":
+        await readOutputsManifest(path);
+        break;
+      case "placeholder":
+        parseTemplate(text);
+        break;
+    }
+  } catch (error) {
+    return error;
+  }
+  throw new Error(`${c.file} (${c.kind}) was accepted`);
+}
+
+describe("bad-input corpus", () => {
+  let savedHome: string | undefined;
+  beforeEach(() => {
+    savedHome = process.env["GPU_DAG_HOME"];
+    delete process.env["GPU_DAG_BAD_INPUT_UNSET_TOKEN"];
+  });
+  afterEach(() => {
+    if (savedHome === undefined) delete process.env["GPU_DAG_HOME"];
+    else process.env["GPU_DAG_HOME"] = savedHome;
+  });
+
+  it("has at least 50 cases, every kind, and exactly one case per corpus file", async () => {
+    expect(cases.length).toBeGreaterThanOrEqual(50);
+    for (const kind of KINDS) expect(cases.some((c) => c.kind === kind), kind).toBe(true);
+    const listed = cases.map((c) => c.file).sort();
+    expect(new Set(listed).size).toBe(listed.length);
+    const onDisk = (await Promise.all(KINDS.map(async (k) => (await filesUnder(join(CORPUS, DIRS[k]))).map((f) => `${DIRS[k]}/${f}`)))).flat().sort();
+    expect(listed).toEqual(onDisk);
+    for (const c of cases) expect(c.file.startsWith(`${DIRS[c.kind]}/`), c.file).toBe(true);
+  });
+
+  it.each(cases.map((c) => [`${c.kind} ${c.file} → ${c.code}`, c] as const))("%s", async (_, c) => {
+    // A fresh store for each case; the default store (GPU_DAG_HOME) points at it too, so a write
+    // through any path would show up there.
+    const home = await tempDir("gpu-dag-bad-input-");
+    process.env["GPU_DAG_HOME"] = home;
+    const backend = new RecordingBackendDouble();
+
+    const error = await run(c, home, backend);
+
+    expect(error, `${c.file}: ${String(error)}`).toBeInstanceOf(GpuDagError);
+    const { code, message } = error as GpuDagError;
+    expect(code, message).toBe(c.code);
+    for (const part of c.message) expect(message).toContain(part);
+    // Nothing was submitted, nothing written: the store directory is still empty (no runs/, no drafts).
+    expect(backend.submissions).toEqual([]);
+    expect(backend.calls.filter((call) => call !== "close")).toEqual([]);
+    expect(await filesUnder(home)).toEqual([]);
+    expect(readdirSync(home)).toEqual([]);
+  });
+});
