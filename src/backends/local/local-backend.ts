@@ -189,6 +189,9 @@ export class LocalBackend implements QueueBackend {
   #start(id: string, job: LocalJob, devices: string[]): void {
     if (this.#closed || job.cancelRequested) {
       this.pool.release(devices);
+      // Cancelled after its GPUs were granted but before it started (cancel() found no waiter to
+      // remove and no process to kill): it still has to end, or whoever waits for it waits forever.
+      if (job.cancelRequested) this.#set(id, job, { status: "cancelled", reason: "cancelled before it started" });
       return;
     }
     job.devices = devices;
