@@ -21,6 +21,7 @@ import { GpuDagError } from "../errors.js";
 import { readOutputsManifest } from "../manifest/outputs-manifest.js";
 import type { PipelinePlan, PlannedStep } from "../pipeline/validate.js";
 import type { JournalEntry, StepOutputs } from "../store/records.js";
+import { MIN_SCRUB_LENGTH, redactOptions, scrubDeep, scrubText, secretValues } from "../store/redact.js";
 import type { Store } from "../store/store.js";
 import { cacheKey } from "./cache-key.js";
 import type { ExecutionEnvironment } from "./environment.js";
@@ -90,6 +91,8 @@ export class RunController {
   #unsubscribe: (() => void) | undefined;
   #runTimer: NodeJS.Timeout | undefined;
   #finished = false;
+  /** Secret values handed to jobs (see `store/redact.ts`): scrubbed from everything journaled or emitted. */
+  readonly #secrets = new Set<string>();
   /** Journal writes not awaited where they were made (see #track). */
   readonly #pending = new Set<Promise<void>>();
   /** Resolves with the run's result. */
@@ -206,7 +209,7 @@ export class RunController {
     const name = state.planned.spec.name;
     const attemptDir = await this.#o.store.attemptDir(this.#o.runId, name, attempt.attempt);
     state.result.attemptDir = attemptDir;
-    return {
+    const spec: JobSpec = {
       jobName: attempt.jobName,
       runId: this.#o.runId,
       step: name,
@@ -219,6 +222,13 @@ export class RunController {
       attemptDir,
       priority: state.planned.priority,
     };
+    this.#learnSecrets(spec);
+    return spec;
+  }
+
+  /** Remembers the secret values a job gets, so no copy of them is journaled or emitted. */
+  #learnSecrets(spec: JobSpec): void {
+    for (const value of secretValues(spec.env, spec.secretEnv)) if (value.length >= MIN_SCRUB_LENGTH) this.#secrets.add(value);
   }
 
   #markReady(state: StepState): void {
@@ -339,6 +349,7 @@ export class RunController {
         priority: state.planned.priority,
       };
       state.result.attemptDir = attemptDir;
+      this.#learnSecrets(state.spec);
       await this.#journal({
         type: "attempt-planned",
         at: Date.now(),
@@ -346,14 +357,15 @@ export class RunController {
         attempt: state.attempt,
         jobName: state.spec.jobName,
         argv: [...state.spec.argv],
-        parameters: state.resolvedOptions,
+        // Task `env` values under secret-looking names are recorded as "***" (the job gets them).
+        parameters: redactOptions(state.resolvedOptions),
         queue: state.queue.name,
         ...(state.cacheKey ? { cacheKey: state.cacheKey } : {}),
       });
       return state;
     } catch (error) {
       // Launch-time errors (a placeholder with nothing to point at) are not retried: they would fail again.
-      const reason = (error as Error).message;
+      const reason = scrubText((error as Error).message, this.#secrets);
       await this.#journal({ type: "attempt-finished", at: Date.now(), step: name, attempt: state.attempt, status: "failed", exitCode: null, infrastructure: false, reason });
       this.#emit({ type: "step:failure", runId: this.#o.runId, step: name, attempt: state.attempt, reason, exitCode: null, willRetry: false, at: Date.now() });
       this.#stepFailed(state, null, reason, false);
@@ -431,7 +443,8 @@ export class RunController {
     const infrastructure = job.status === "lost" || (job.status === "failed" && job.infrastructure);
     const tail = await backend.logs(state.jobId!, { stream: "stderr", tailBytes: 2048 }).catch(() => "");
     const why = "reason" in job ? job.reason : job.status;
-    const reason = `${why}${state.jobId ? ` (job ${state.jobId})` : ""}${tail.trim() ? `; stderr tail:\n${tail.trimEnd()}` : ""}`;
+    // The tail is the job's own output: it may print its secrets; gpu-dag's copy of it must not hold them.
+    const reason = scrubText(`${why}${state.jobId ? ` (job ${state.jobId})` : ""}${tail.trim() ? `; stderr tail:\n${tail.trimEnd()}` : ""}`, this.#secrets);
     await this.#attemptFailed(state, exitCode, reason, infrastructure, job.status === "lost");
   }
 
@@ -519,7 +532,10 @@ export class RunController {
     this.#finished = true;
     if (this.#runTimer) clearTimeout(this.#runTimer);
     const pending = [...this.#pending];
-    const ok = (s: StepState) => s.result.status === "succeeded" || s.result.status === "cached" || (s.result.status === "failed" && s.planned.spec.continueOnFail === true);
+    // A skip is not a failure of its own: it follows a failed ancestor (which fails the run) or a
+    // preExecute hook that chose to skip (which must not).
+    const ok = (s: StepState) =>
+      s.result.status === "succeeded" || s.result.status === "cached" || s.result.status === "skipped" || (s.result.status === "failed" && s.planned.spec.continueOnFail === true);
     const status: RunStatus = this.#aborted ? "cancelled" : [...this.#steps.values()].every(ok) ? "succeeded" : "failed";
     void Promise.all(pending)
       .then(() => this.#journal({ type: "run-finished", at: Date.now(), status }))
@@ -592,7 +608,11 @@ export class RunController {
   }
 
   #journal(entry: JournalEntry): Promise<void> {
-    return this.#o.store.appendJournal(this.#o.runId, entry);
+    // Every string is scrubbed of known secret values, except a planned argv: it is resubmitted
+    // verbatim on resume, and a secret put literally into a command is the command's own.
+    const scrubbed = scrubDeep(entry, this.#secrets);
+    if (entry.type === "attempt-planned" && scrubbed.type === "attempt-planned") scrubbed.argv = entry.argv;
+    return this.#o.store.appendJournal(this.#o.runId, scrubbed);
   }
 
   #emit(event: RunEvent): void {
