@@ -327,8 +327,7 @@ export class RunController {
           state.attempt -= 1;
           state.result.attempts = state.attempt;
           this.#active -= 1;
-          state.result.status = "pending";
-          this.#skip(state, "preExecute returned false");
+          this.#skip(state, "preExecute returned false", true);
           this.#checkDone();
           return undefined;
         }
@@ -501,8 +500,9 @@ export class RunController {
     }
   }
 
-  #skip(state: StepState, reason: string): void {
-    if (state.result.status !== "pending") return;
+  /** Skips a pending step (or, `fromQueued`, one its preExecute hook declined) and its descendants. */
+  #skip(state: StepState, reason: string, fromQueued = false): void {
+    if (state.result.status !== "pending" && !(fromQueued && state.result.status === "queued")) return;
     this.#setStatus(state, "skipped");
     state.result.reason = reason;
     const name = state.planned.spec.name;
