@@ -15,6 +15,9 @@ import { createRun, type CreateRunOptions, storeFor } from "./create-run.js";
 import { startDetachedController } from "./detached-controller.js";
 import { driveRun } from "./drive-run.js";
 import { RunHandle } from "./run-handle.js";
+import { ClusterConfigSchema } from "../config/cluster-config.js";
+import { pythonRuntimeDir } from "../package-root.js";
+import { startSlurmController } from "../remote/slurm-controller.js";
 
 /** Options of {@link Pipeline.executeLocally}. */
 export interface ExecuteOptions extends CreateRunOptions {
@@ -53,15 +56,28 @@ export class Pipeline extends PipelineDefinition {
   }
 
   /**
-   * Validates and records the run, starts its controller as a detached process on this machine
-   * (the `services` role: orchestration only, no GPUs), and returns a {@link RunHandle} at once.
+   * Validates and records the run, starts its controller away from this process — a detached
+   * process on this machine for a local cluster, a job on the `services` queue (CPU only) for a
+   * Slurm cluster — and returns a {@link RunHandle} at once.
    * The calling process may exit; `Pipeline.attach(runId)` or `gpu-dag wait` follow the run.
    * Callbacks (`hooks`) do not cross processes and are not accepted here.
    */
   async executeRemotely(options: CreateRunOptions = {}): Promise<RunHandle> {
     const home = options.home ?? (options.store instanceof FileStore ? options.store.home : defaultStoreHome());
     const { runId, store } = await createRun(this, { ...options, home, mode: "detached" });
-    startDetachedController(store, runId, { home });
+    const config = ClusterConfigSchema.parse((await store.getRun(runId)).clusterConfig);
+    if (config.executor === "slurm") {
+      // The controller becomes a job on the cluster's services queue.
+      const { SlurmBackend } = await import("../backends/slurm/slurm-backend.js");
+      const backend = new SlurmBackend({ config, pythonRuntimeDir: pythonRuntimeDir() });
+      try {
+        await startSlurmController(store, runId, config, backend, backend.transport);
+      } finally {
+        await backend.close();
+      }
+    } else {
+      startDetachedController(store, runId, { home });
+    }
     return new RunHandle(runId, store);
   }
 

@@ -8,6 +8,9 @@ import { readLock } from "../store/run-lock.js";
 import type { Store } from "../store/store.js";
 import { join } from "node:path";
 import { readRun, resultOf } from "./run-status.js";
+import { shellQuote } from "../args/shell-quote.js";
+import { clusterTransport } from "../remote/cluster-transport.js";
+import { mirrorRemoteJournal, readRemoteRunInfo } from "../remote/slurm-controller.js";
 
 /** See the module comment. */
 export class RunHandle {
@@ -19,10 +22,27 @@ export class RunHandle {
     this.store = store;
   }
 
-  /** The run as the journal tells it now. */
+  /** The run as the journal tells it now (mirrored from the cluster first for a remote controller). */
   async status(): Promise<ReturnType<typeof resultOf>> {
+    await this.#syncRemote();
     return resultOf(this.store, await readRun(this.store, this.runId));
   }
+
+  /** For a controller on a cluster: copy its journal here. */
+  async #syncRemote(): Promise<void> {
+    const info = await readRemoteRunInfo(this.store, this.runId);
+    if (!info) return;
+    const transport = await clusterTransport(info.cluster);
+    try {
+      await mirrorRemoteJournal(this.store, this.runId, info, transport);
+      const state = await transport.exec(`squeue -h -j ${shellQuote(info.jobId)} -o %T 2>/dev/null || true`, { idempotent: true });
+      this.#remoteControllerAlive = state.stdout.trim() !== "";
+    } finally {
+      await transport.close();
+    }
+  }
+
+  #remoteControllerAlive: boolean | undefined;
 
   /**
    * Resolves when the run has finished. Rejects when `timeoutMs` passes first, or when the
@@ -34,18 +54,31 @@ export class RunHandle {
     for (;;) {
       const result = await this.status();
       if (result.status !== "running") return result;
-      const lock = await readLock(join(this.store.runDir(this.runId), "lock.json"));
+      const lock = this.#remoteControllerAlive ?? (await readLock(join(this.store.runDir(this.runId), "lock.json")));
       missingLock = lock ? 0 : missingLock + 1;
       // A few polls without a lock (not just the gap between start and lock) means no controller.
-      if (missingLock >= 25) throw new Error(`run ${this.runId} is unfinished and no controller holds it; resume it with \`gpu-dag resume ${this.runId}\``);
+      if (missingLock >= 25) {
+        const where = (await readRemoteRunInfo(this.store, this.runId)) ? "its controller job has left the cluster's queue (its log: <jobDir>/<run>/_controller/a1/stderr.log on the cluster)" : "no controller holds it";
+        throw new Error(`run ${this.runId} is unfinished and ${where}; resume it with \`gpu-dag resume ${this.runId}\``);
+      }
       if (Date.now() > deadline) throw new Error(`run ${this.runId} still running after ${options.timeoutMs} ms`);
       if (options.signal?.aborted) throw new Error("wait aborted");
       await new Promise((r) => setTimeout(r, options.pollMs ?? 200));
     }
   }
 
-  /** Asks the controller to cancel the run (SIGTERM to a local controller). */
+  /** Asks the controller to cancel the run (SIGTERM to a local controller, `scancel` of a cluster one). */
   async cancel(): Promise<boolean> {
+    const info = await readRemoteRunInfo(this.store, this.runId);
+    if (info) {
+      const transport = await clusterTransport(info.cluster);
+      try {
+        // The controller gets SIGTERM, cancels its jobs and journals the run as cancelled.
+        return (await transport.exec(`scancel --full --signal=TERM ${shellQuote(info.jobId)}`)).code === 0;
+      } finally {
+        await transport.close();
+      }
+    }
     const lock = await readLock(join(this.store.runDir(this.runId), "lock.json"));
     if (!lock) return false;
     try {

@@ -113,6 +113,8 @@ export const SlurmClusterConfigSchema = z.strictObject({
   timeouts: z.record(z.string().min(1), DurationSchema).default({}),
   /** Queue used for controllers started by `executeRemotely()`. */
   servicesQueue: z.string().min(1).default("services"),
+  /** Node.js on the cluster, for controllers started by `executeRemotely()`. */
+  node: z.string().min(1).default("node"),
 });
 
 /** Any cluster config, discriminated on `executor`. */

@@ -1,0 +1,68 @@
+/**
+ * `executeRemotely()` with a Slurm cluster: the controller runs as a job on the services
+ * partition (Node on the cluster, the controller shipped as one file). The launching script exits
+ * at once; `Pipeline.attach(runId).wait()` follows the run to its end by mirroring its journal.
+ */
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { Pipeline, type ClusterConfig } from "../../src/index.js";
+import { slurmTestEnv } from "./slurm-test-env.js";
+
+const env = slurmTestEnv();
+const REPO = resolve(import.meta.dirname, "../..");
+
+function clusterConfig(): ClusterConfig {
+  return {
+    executor: "slurm",
+    ssh: { host: env.host, port: env.port, user: env.user, identityFile: env.identityFile, knownHosts: env.knownHosts, hostKeyPolicy: "strict", readyTimeout: 20 },
+    jobDir: env.jobDir,
+    partition: env.partitions.cpu,
+    python: "/usr/bin/python3",
+    node: "/usr/bin/node",
+    queues: {
+      "oneshot-a100x1": { partition: env.partitions.gpuA100, gpus: 1, cpus: 1, nodes: 1, extraSbatch: [] },
+      services: { partition: env.partitions.cpu, cpus: 1, nodes: 1, extraSbatch: [] },
+    },
+    env: { GPU_DAG_SIMULATE_SECONDS: "1" },
+    requiredEnv: [],
+    setup: [],
+    containers: {},
+    mounts: [],
+    timeouts: {},
+    servicesQueue: "services",
+  };
+}
+
+describe("executeRemotely() on Slurm: controller on the services partition", () => {
+  const homes: string[] = [];
+  afterAll(async () => {
+    for (const home of homes) await rm(home, { recursive: true, force: true });
+  });
+
+  it("returns at once from a script that exits; wait() follows the run to success", async () => {
+    const home = await mkdtemp(join(tmpdir(), "gd-remote-"));
+    homes.push(home);
+    const started = Date.now();
+    const runId = execFileSync(process.execPath, ["--import", "tsx", "test/fixtures/remote-launch.ts", home, JSON.stringify(clusterConfig())], { cwd: REPO, encoding: "utf8" }).trim();
+    const launchSeconds = (Date.now() - started) / 1000;
+    expect(runId).toMatch(/^\d{8}-\d{6}-[0-9a-f]{6}$/);
+
+    // The controller is a job in the services (cpu) partition.
+    const handle = Pipeline.attach(runId, { home });
+    const result = await handle.wait({ timeoutMs: 120_000, pollMs: 500 });
+    expect(result.status, JSON.stringify(result.steps, null, 2)).toBe("succeeded");
+    expect(Object.values(result.steps).map((s) => s.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
+    for (const step of Object.values(result.steps)) expect(step.jobId).toMatch(/^\d+$/);
+    expect(result.metrics["eval_a"]).toBeDefined();
+    // The launch returned well before the run ended (three 1 s jobs in a chain of two).
+    expect(launchSeconds).toBeLessThan((result.endedAt - started) / 1000);
+    const info = JSON.parse(readFileSync(join(home, "runs", runId, "remote.json"), "utf8")) as { jobId: string };
+    const controllerJob = execFileSync("scontrol", ["show", "job", "-o", info.jobId], { encoding: "utf8" });
+    expect(controllerJob).toContain(`Partition=${env.partitions.cpu}`);
+    expect(controllerJob).toContain("JobState=COMPLETED");
+  });
+});
