@@ -79,9 +79,16 @@ describe("seed pipeline on the real Slurm over SSH", () => {
     expect(slurm.simulated).toBe(true);
   });
 
-  it("starts the evals only after the compression ended", () => {
-    const ended = slurm.steps["step1"]!.endedAt!;
-    for (const step of ["step2", "step3"]) expect(slurm.steps[step]!.startedAt!).toBeGreaterThanOrEqual(ended);
+  it("submits the evals only after the compression ended", async () => {
+    // Slurm reports start times in whole seconds, so order is checked on the journal: each eval's
+    // attempt is planned (and submitted) after step1's attempt finished.
+    const journal = (await readFile(join(home, "runs", slurm.runId, "journal.jsonl"), "utf8")).split("\n").filter(Boolean).map((l) => JSON.parse(l) as { type: string; step?: string; status?: string });
+    const step1Done = journal.findIndex((e) => e.type === "attempt-finished" && e.step === "step1" && e.status === "succeeded");
+    expect(step1Done).toBeGreaterThan(0);
+    for (const step of ["step2", "step3"]) {
+      expect(journal.findIndex((e) => e.type === "attempt-planned" && e.step === step)).toBeGreaterThan(step1Done);
+      expect(slurm.steps[step]!.queuedAt!).toBeGreaterThanOrEqual(slurm.steps["step1"]!.endedAt!);
+    }
     const starts = events.filter((e) => e.type === "step:start").map((e) => (e as { step: string }).step);
     expect(starts[0]).toBe("step1");
   });
