@@ -96,7 +96,9 @@ export class PipelineDefinition {
     }
     const where = `addStep(${JSON.stringify(String(options?.name ?? "?"))})`;
     const step = validateWith(StepSpecSchema, input, where);
-    this.#spec = { ...this.#spec, steps: [...this.#spec.steps, step] };
+    // Appended in place (copying the array on every call made building N steps O(N²)); plans
+    // get their own copy of the list (see plan()), so a plan never sees steps added after it.
+    this.#spec.steps.push(step);
     return this;
   }
 
@@ -120,7 +122,7 @@ export class PipelineDefinition {
 
   /** Validates against a task source and queue checker; see {@link validatePipeline}. */
   plan(context: ValidationContext): Promise<PipelinePlan> {
-    return validatePipeline(this.#spec, context);
+    return validatePipeline({ ...this.#spec, steps: [...this.#spec.steps] }, context);
   }
 
   /** The DAG as a Mermaid `graph TD` (declared parents; placeholder edges once validated via `toMermaid(plan)`). */
