@@ -11,6 +11,7 @@ import { ClusterConfigSchema } from "../config/cluster-config.js";
 import { loadClusterConfig } from "../config/load-cluster-config.js";
 import { validateWith } from "../config/yaml-schema.js";
 import type { PipelineDefinition } from "../pipeline/pipeline-definition.js";
+import type { PipelineSpec } from "../pipeline/pipeline-spec.js";
 import type { PipelinePlan } from "../pipeline/validate.js";
 import { defaultStore } from "../store/default-store.js";
 import { FileStore } from "../store/file-store.js";
@@ -63,8 +64,9 @@ export async function createRun(pipeline: PipelineDefinition, options: CreateRun
       : await loadClusterConfig(options.cluster ?? "local", options.configDir ? { configDir: options.configDir } : {});
   // Only queue resolution and secrets are needed here: the backend itself is not started.
   const environment = await buildEnvironment(clusterName, config, { backend: options.backend ?? idleBackend, ...(options.home ? { home: options.home } : {}) });
+  const inlineTasks = pipeline.toSpec().tasks; // one copy of the spec, not one per step (O(N²) at 10,000 steps)
   const plan = await pipeline.plan({
-    loadTask: (id) => loadTask(pipeline, id, store),
+    loadTask: (id) => loadTask(pipeline, inlineTasks, id, store),
     checkQueue: (queue) => {
       const resolved = environment.resolveQueue(queue);
       return "error" in resolved ? resolved.error : undefined;
@@ -90,8 +92,8 @@ export async function createRun(pipeline: PipelineDefinition, options: CreateRun
 }
 
 /** A base task: an inline task of the pipeline file by key, else a stored draft by id. */
-async function loadTask(pipeline: PipelineDefinition, id: string, store: Store): Promise<TaskDraft> {
-  const inline = pipeline.toSpec().tasks[id];
+async function loadTask(pipeline: PipelineDefinition, inlineTasks: PipelineSpec["tasks"], id: string, store: Store): Promise<TaskDraft> {
+  const inline = inlineTasks[id];
   if (!inline) return taskFromRecord(await store.getTask(id));
   const options = { projectName: pipeline.projectName, taskName: id, ...inline.options };
   return taskFromRecord({ id, type: inline.type, projectName: String(options.projectName), taskName: String(options.taskName), createdAt: "", options });
