@@ -1,0 +1,83 @@
+/**
+ * `gpu-dag run <pipeline>`: validate and record a run, then drive it here with live progress,
+ * or (`--remote`) in a detached controller, or (`--dry-run`) only print the plan.
+ *
+ * @module
+ */
+import type { CreateRunOptions } from "../../api/create-run.js";
+import { ExitCode } from "../cli-error.js";
+import { type CliContext, note, out, printJson } from "../context.js";
+import { checkStepNames, parseParams, readPipelineFile } from "../pipeline-file.js";
+import { describeResult, progressPrinter } from "../progress.js";
+import { cancelOnSignals } from "../signals.js";
+
+/** Options of `run`. */
+export interface RunCommandOptions {
+  cluster?: string;
+  configDir?: string;
+  param: string[];
+  simulate?: boolean;
+  remote?: boolean;
+  dryRun?: boolean;
+  force: string[];
+  json?: boolean;
+}
+
+/** See the module comment. */
+export async function runCommand(context: CliContext, file: string, options: RunCommandOptions): Promise<number> {
+  const pipeline = await readPipelineFile(file);
+  const parameters = parseParams(options.param);
+  checkStepNames("--force", options.force, pipeline.stepNames());
+  const createOptions: CreateRunOptions = {
+    home: context.home,
+    parameters,
+    ...(options.cluster ? { cluster: options.cluster } : {}),
+    ...(options.configDir ? { configDir: options.configDir } : {}),
+    ...(options.simulate ? { runtime: "simulate" as const } : {}),
+  };
+
+  if (options.dryRun) {
+    const { planDryRun, formatDryRun } = await import("../dry-run.js");
+    const plan = await planDryRun(pipeline, createOptions);
+    if (options.json) printJson(plan);
+    else out(formatDryRun(plan));
+    return ExitCode.Ok;
+  }
+
+  const { createRun } = await import("../../api/create-run.js");
+  if (options.remote) {
+    const { startDetachedController } = await import("../../api/detached-controller.js");
+    const { runId, store } = await createRun(pipeline, { ...createOptions, mode: "detached" });
+    const pid = startDetachedController(store, runId, { home: context.home, ...(options.force.length ? { force: options.force } : {}) });
+    const log = `${store.runDir(runId)}/controller.log`;
+    if (options.json) printJson({ runId, controllerPid: pid, log });
+    else {
+      out(`${runId}\n`);
+      note(`run ${runId} started by a detached controller (pid ${pid}, log ${log})`);
+      note(`follow it: gpu-dag watch ${runId}   wait for it: gpu-dag wait ${runId}`);
+    }
+    return ExitCode.Ok;
+  }
+
+  const { driveRun } = await import("../../api/drive-run.js");
+  const { runId, store } = await createRun(pipeline, { ...createOptions, mode: "local" });
+  // With --json, stdout holds only the result document; progress goes to stderr.
+  const write = options.json ? (line: string) => note(line) : (line: string) => out(line + "\n");
+  write(`run ${runId}: pipeline ${pipeline.projectName}/${pipeline.pipelineName}, ${pipeline.stepNames().length} steps (store ${context.home})`);
+  const cancel = cancelOnSignals((signal) => note(`gpu-dag: ${signal}: cancelling run ${runId} (Ctrl-C again to leave at once; \`gpu-dag resume ${runId}\` continues it)`));
+  try {
+    const result = await driveRun(runId, {
+      store,
+      home: context.home,
+      signal: cancel.signal,
+      onEvent: progressPrinter({ clock: "elapsed", write }),
+      ...(options.force.length ? { force: options.force } : {}),
+    });
+    if (options.json) printJson(result);
+    else out(describeResult(result));
+    return result.status === "succeeded" ? ExitCode.Ok : ExitCode.RunFailed;
+  } finally {
+    cancel.dispose();
+    await store.close();
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * `gpu-dag status <run>`: the run's state and a table of its steps, with the reason of every
+ * failed, skipped or cancelled step.
+ *
+ * @module
+ */
+import { ExitCode } from "../cli-error.js";
+import { type CliContext, openStore, out, printJson } from "../context.js";
+import { formatDuration, formatTable, formatTime } from "../format.js";
+import { loadRunView, type RunView } from "../run-view.js";
+import { sanitizeForTerminal } from "../sanitize.js";
+
+/** The JSON document of `status --json` (also `wait --json`, `watch --json`). */
+export function statusDocument(view: RunView): Record<string, unknown> {
+  return {
+    ...view.result,
+    status: view.state,
+    journalStatus: view.result.status,
+    cluster: view.stored.record.cluster,
+    mode: view.stored.record.mode,
+    counts: view.counts,
+    durationMs: view.durationMs,
+    ...(view.controller ? { controller: view.controller } : {}),
+  };
+}
+
+/** The text of `status`. */
+export function formatStatus(view: RunView): string {
+  const r = view.stored.record;
+  const header = [
+    `run ${r.id}  ${r.projectName}/${r.pipelineName}  ${view.state}`,
+    `cluster ${r.cluster.name}, started ${formatTime(view.result.startedAt)}, ${view.state === "running" || view.state === "interrupted" || view.state === "starting" ? "elapsed" : "took"} ${formatDuration(view.durationMs)}, ${view.counts.done}/${view.counts.total} steps done`,
+  ];
+  if (view.controller) header.push(`controller ${view.controller.owner}`);
+  if (view.state === "interrupted") header.push(`no controller holds this run: continue it with \`gpu-dag resume ${r.id}\``);
+  const steps = Object.values(view.result.steps);
+  const table = formatTable(
+    ["STEP", "STATE", "QUEUE", "JOB", "ATTEMPT", "DURATION", "EXIT"],
+    steps.map((s) => {
+      const running = s.status === "running" && s.startedAt !== undefined ? Date.now() - s.startedAt : undefined;
+      return [
+        s.name,
+        s.status,
+        s.queue,
+        s.jobId ?? "-",
+        String(s.attempts),
+        formatDuration(s.durationMs ?? running),
+        s.exitCode === undefined || s.exitCode === null ? "-" : String(s.exitCode),
+      ];
+    }),
+  );
+  const reasons = steps
+    .filter((s) => s.reason && (s.status === "failed" || s.status === "skipped" || s.status === "cancelled" || s.status === "cached"))
+    .map((s) => `  ${s.name}: ${sanitizeForTerminal(s.reason!).replace(/\n/g, " ")}`);
+  return `${header.join("\n")}\n\n${table}${reasons.length ? `\nreasons:\n${reasons.join("\n")}\n` : ""}`;
+}
+
+/** See the module comment. */
+export async function statusCommand(context: CliContext, runId: string, options: { json?: boolean }): Promise<number> {
+  const store = await openStore(context);
+  const view = await loadRunView(store, runId);
+  if (options.json) printJson(statusDocument(view));
+  else out(formatStatus(view));
+  return ExitCode.Ok;
+}

@@ -1,0 +1,76 @@
+/**
+ * `gpu-dag watch <run>`: a live view until the run ends — done / running / pending counts,
+ * elapsed time, a progress bar and each step's state — redrawn in place on a terminal, as plain
+ * lines (one per change) otherwise. Exit codes as `wait`.
+ *
+ * @module
+ */
+import { CliUsageError, ExitCode } from "../cli-error.js";
+import { type CliContext, note, openStore, out, printJson } from "../context.js";
+import { followRun } from "../follow-run.js";
+import { formatDuration, progressBar } from "../format.js";
+import type { RunView } from "../run-view.js";
+import { sanitizeForTerminal } from "../sanitize.js";
+import { statusDocument } from "./status.js";
+
+/** The one-line summary (also the non-TTY output). */
+export function summaryLine(view: RunView): string {
+  const c = view.counts;
+  const parts = [`${c.done}/${c.total} done`, `${c.running} running`, `${c.queued} queued`, `${c.pending} pending`];
+  if (c.failed) parts.push(`${c.failed} failed`);
+  if (c.skipped) parts.push(`${c.skipped} skipped`);
+  if (c.cancelled) parts.push(`${c.cancelled} cancelled`);
+  return `${progressBar(c.done, c.total, 20)} ${view.state}  ${parts.join(", ")}  elapsed ${formatDuration(view.durationMs)}`;
+}
+
+/** The full view redrawn on a terminal. */
+export function renderWatch(view: RunView): string[] {
+  const r = view.stored.record;
+  const lines = [`run ${r.id}  ${r.projectName}/${r.pipelineName}`, summaryLine(view)];
+  const width = Math.max(...Object.keys(view.result.steps).map((n) => n.length), 4);
+  for (const s of Object.values(view.result.steps)) {
+    const running = s.status === "running" && s.startedAt !== undefined ? Date.now() - s.startedAt : undefined;
+    const time = s.durationMs ?? running;
+    const reason = s.reason && (s.status === "failed" || s.status === "skipped") ? `  ${sanitizeForTerminal(s.reason).replace(/\n/g, " ").slice(0, 100)}` : "";
+    lines.push(`  ${s.name.padEnd(width)}  ${s.status.padEnd(9)}  ${time === undefined ? "" : formatDuration(time)}${reason}`);
+  }
+  return lines;
+}
+
+/** See the module comment. */
+export async function watchCommand(context: CliContext, runId: string, options: { json?: boolean; interval: string }): Promise<number> {
+  const pollMs = Number(options.interval);
+  if (!(Number.isFinite(pollMs) && pollMs >= 50)) throw new CliUsageError(`--interval must be a number of milliseconds ≥ 50, got ${JSON.stringify(options.interval)}`);
+  const store = await openStore(context);
+  const live = context.isTTY && !options.json;
+  let drawn = 0;
+  let lastLine = "";
+  const outcome = await followRun(store, runId, {
+    pollMs,
+    onView: (view) => {
+      if (options.json) return;
+      if (live) {
+        const lines = renderWatch(view);
+        // Up to the first line we drew, clear to the end of the screen, draw again.
+        out(`${drawn > 0 ? `\x1b[${drawn}A\r\x1b[J` : ""}${lines.join("\n")}\n`);
+        drawn = lines.length;
+        return;
+      }
+      // Plain output: a line only when something changed (elapsed time alone does not count).
+      const line = summaryLine(view);
+      const key = line.replace(/elapsed .*$/, "");
+      if (key !== lastLine) {
+        out(line + "\n");
+        lastLine = key;
+      }
+    },
+  });
+  const { view } = outcome;
+  if (options.json) printJson({ ...statusDocument(view), outcome: outcome.kind });
+  if (outcome.kind === "orphaned") {
+    note(`gpu-dag: run ${runId} is unfinished and no controller holds it; continue it with \`gpu-dag resume ${runId}\``);
+    return ExitCode.RunFailed;
+  }
+  if (!options.json) out(`run ${runId} ${view.state} in ${formatDuration(view.durationMs)}\n`);
+  return view.state === "succeeded" ? ExitCode.Ok : ExitCode.RunFailed;
+}

@@ -1,0 +1,16 @@
+/**
+ * Text that came from jobs (logs, failure reasons) is shown in the user's terminal: escape
+ * sequences in it could move the cursor, retitle the window or hide text. Strip them.
+ *
+ * @module
+ */
+
+// CSI (`ESC [ … final`), OSC (`ESC ] … BEL|ESC \`), other two-byte `ESC x` sequences, C1 CSI.
+const ESCAPE_SEQUENCES = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]/g;
+// Every C0 control except \t (0x09) and \n (0x0a), DEL, and the C1 range.
+const CONTROL_CHARACTERS = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+
+/** Removes escape sequences and control characters, keeping `\n` and `\t`. */
+export function sanitizeForTerminal(text: string): string {
+  return text.replace(ESCAPE_SEQUENCES, "").replace(CONTROL_CHARACTERS, "");
+}
