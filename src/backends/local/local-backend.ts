@@ -56,9 +56,14 @@ export const CLAIM_FILE = "claim";
 /** Exit code of a wrapper that found its attempt already claimed by another process (it ran nothing). */
 export const DUPLICATE_EXIT = 86;
 
+// Only the job itself is forked: the claim is a `{ …; }` group (a failed redirection there is not
+// fatal and needs no subshell), and the exit code is written in place, as one write of a few bytes
+// (no `mv` process). A reader that catches it truncated but unwritten sees "" = no code yet; the
+// wrapper is then still alive, so it is watched and read again once gone. Each saved fork was
+// ~3–5 ms of the parent-exit → child-start path on the benchmark VM (bench/dispatch-latency.ts).
 const WRAPPER =
-  `( set -C; printf "%s" "$$" > "$GPU_DAG_OUTPUT_DIR/${CLAIM_FILE}" ) 2>/dev/null || exit ${DUPLICATE_EXIT}; ` +
-  'code=0; "$@" || code=$?; printf "%s" "$code" > "$GPU_DAG_OUTPUT_DIR/exit_code.tmp" && mv "$GPU_DAG_OUTPUT_DIR/exit_code.tmp" "$GPU_DAG_OUTPUT_DIR/exit_code"; exit "$code"';
+  `set -C; { printf "%s" "$$" > "$GPU_DAG_OUTPUT_DIR/${CLAIM_FILE}"; } 2>/dev/null || exit ${DUPLICATE_EXIT}; set +C; ` +
+  'code=0; "$@" || code=$?; printf "%s" "$code" > "$GPU_DAG_OUTPUT_DIR/exit_code"; exit "$code"';
 
 interface LocalJob {
   spec: JobSpec;
