@@ -271,6 +271,8 @@ export class LocalBackend implements QueueBackend {
       if (isSameProcess(record.pid, record.startTime)) return;
       clearInterval(job.timer);
       void (async () => {
+        // Killed by cancel(): the wrapper died with it and wrote no exit code. Not "lost".
+        if (job.cancelRequested) return this.#set(id, job, { status: "cancelled", reason: "cancelled while running" });
         const code = await readExitCode(job.spec.attemptDir);
         if (code !== undefined) return this.#set(id, job, exitState(code, null, false));
         // A wrapper watched before it claimed may have been the duplicate: follow the claimant.
