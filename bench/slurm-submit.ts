@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { isTerminal, jobNameFor, type JobSpec } from "../src/backends/queue-backend.js";
 import type { SlurmBackend } from "../src/backends/slurm/slurm-backend.js";
 import { cancelRun, slurmTestEnv, testBackend } from "../test/slurm/slurm-test-env.js";
+import { markdownTable, writeResults } from "./lib/common.js";
 
 const jobs = Number(process.argv[process.argv.indexOf("--jobs") + 1] || 100) || 100;
 const env = slurmTestEnv();
@@ -74,4 +75,7 @@ async function bench(mode: "ssh" | "login-node" | "ssh-one-by-one"): Promise<Rec
 
 const rows = [];
 for (const mode of ["ssh", "login-node", "ssh-one-by-one"] as const) rows.push(await bench(mode));
-console.table(rows);
+const file = writeResults("slurm-submit", { params: { jobs }, rows });
+console.log(`\n## Slurm submission: ${jobs}-step fan-out\n`);
+console.log(markdownTable(rows));
+console.log(`results: ${file}`);
