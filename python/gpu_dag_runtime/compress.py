@@ -164,7 +164,7 @@ def _dir_size_mb(path: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m gpu_dag_runtime.compress", description="llm-compressor oneshot")
+    p = argparse.ArgumentParser(prog="python -m gpu_dag_runtime.compress", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True, help="model directory or hub name")
     p.add_argument("--recipe-yaml", required=True, help="the recipe YAML text (not a path)")
     p.add_argument("--recipe-args", default=None, help="JSON object substituted for $key/${key} in the recipe")

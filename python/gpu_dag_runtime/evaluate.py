@@ -106,7 +106,7 @@ def collect_metrics(results: dict, requested: list[str]) -> dict[str, float]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m gpu_dag_runtime.evaluate", description="lm-eval runner")
+    p = argparse.ArgumentParser(prog="python -m gpu_dag_runtime.evaluate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True)
     p.add_argument("--backend", choices=["hf", "vllm"], default="hf")
     p.add_argument("--tasks", required=True, help="comma-separated task or group names")

@@ -2,7 +2,7 @@
 
     python -m gpu_dag_runtime.generate
         --server-type vllm|sglang|trtllm|openai|transformers|custom
-        --model PATH_OR_NAME --input-file JSONL --output-file JSONL
+        --model PATH_OR_NAME --input-file JSONL [--output-file JSONL]
         [--server-gpus N] [--server-nodes N] [--server-args "..."] [--server-address URL]
         [--server-port N] [--server-command "..."] [--timeout-s N] [--request-timeout-s N]
         [--prompt-config YAML_PATH] [--num-random-seeds N] [--num-chunks N --chunk-id K]
@@ -34,9 +34,11 @@ writes each input row plus ``generation`` to the output JSONL, in input order.
 
 Main (Hydra-style) arguments: see :data:`KNOWN_KEYS`; an unknown ``++key`` is an error with a
 "did you mean". ``--script PATH`` runs your own main script instead of the built-in client (see
-:func:`run_script`); its ``++keys`` are passed through unchecked. Manifest: artifacts ``output`` (or ``output-rs{seed}``, or ``output_chunk{K}`` for a
-chunk that did not merge) and ``server_log``; metrics ``generation/num_rows``,
-``generation/duration_s``.
+:func:`run_script`); its ``++keys`` are passed through unchecked. ``--output-file`` defaults to
+``output.jsonl`` in ``$GPU_DAG_OUTPUT_DIR`` (or ``--output-dir``).
+
+Manifest: artifacts ``output`` (or ``output-rs{seed}``, or ``output_chunk{K}`` for a chunk that did
+not merge) and ``server_log``; metrics ``generation/num_rows``, ``generation/duration_s``.
 """
 from __future__ import annotations
 
@@ -568,7 +570,7 @@ def generate_file(client: Client, rows: list[dict], indices: list[int], target: 
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m gpu_dag_runtime.generate", description="served generation")
+    p = argparse.ArgumentParser(prog="python -m gpu_dag_runtime.generate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--server-type", required=True, choices=SERVER_TYPES)
     p.add_argument("--model", required=True)
     p.add_argument("--server-gpus", type=int, default=0)
