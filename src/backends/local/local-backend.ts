@@ -284,7 +284,8 @@ export class LocalBackend implements QueueBackend {
         this.#set(id, job, { status: "lost", reason: `process ${record.pid} ended without an exit code` });
       })();
     }, 200);
-    job.timer.unref();
+    // Not unref'd: like a child's handle, the watch keeps the process alive until the job ends
+    // (or close()). A resumed controller whose only work is adopted jobs must wait for them.
   }
 
   /** Our wrapper was a duplicate: watch the process that holds the claim, or take its result. */
