@@ -21,6 +21,7 @@ import type { Store } from "../store/store.js";
 import { taskFromRecord } from "../tasks/registry.js";
 import type { TaskDraft } from "../tasks/task-draft.js";
 import { buildEnvironment } from "./build-environment.js";
+import { forgetRunSecrets, redactRunRecord } from "./run-secrets.js";
 
 /** A cluster config as written (before defaults). */
 export type ClusterConfigInput = z.input<typeof ClusterConfigSchema>;
@@ -76,7 +77,8 @@ export async function createRun(pipeline: PipelineDefinition, options: CreateRun
   const runId = options.runId ?? newRunId();
   const seen = new Set<string>();
   const tasks = [...plan.steps.values()].map((s) => s.task.toRecord()).filter((t) => !seen.has(t.id) && seen.add(t.id));
-  await store.createRun({
+  // Secret-looking env values are recorded as "***"; the controller gets them back (run-secrets.ts).
+  const record = redactRunRecord({
     id: runId,
     projectName: pipeline.projectName,
     pipelineName: pipeline.pipelineName,
@@ -88,6 +90,12 @@ export async function createRun(pipeline: PipelineDefinition, options: CreateRun
     clusterConfig: config,
     options: { ...(options.runtime ? { runtime: options.runtime } : {}), parameters: options.parameters ?? {} },
   });
+  try {
+    await store.createRun(record);
+  } catch (error) {
+    forgetRunSecrets(runId);
+    throw error;
+  }
   return { runId, store, plan };
 }
 

@@ -18,6 +18,7 @@ import type { RunRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import { taskFromRecord } from "../tasks/registry.js";
 import { buildEnvironment } from "./build-environment.js";
+import { restoreRunSecrets } from "./run-secrets.js";
 
 /** Options of {@link driveRun}. */
 export interface DriveRunOptions {
@@ -55,7 +56,8 @@ export async function planRecordedRun(record: RunRecord, checkQueue: (queue: str
 /** Drives run `runId` to its end; see the module comment. */
 export async function driveRun(runId: string, options: DriveRunOptions): Promise<RunResult> {
   const { store } = options;
-  const record = await store.getRun(runId);
+  // Secret-looking env values were stored as "***": put the real ones back (never written anywhere).
+  const record = restoreRunSecrets(await store.getRun(runId));
   const config = validateWith(ClusterConfigSchema, record.clusterConfig ?? { executor: "local" }, `run ${runId} cluster config`);
   const lock = await store.lockRun(runId);
   const environment = await buildEnvironment(record.cluster.name, config, {

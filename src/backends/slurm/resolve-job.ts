@@ -7,6 +7,7 @@
 import { posix } from "node:path";
 import type { SlurmClusterConfig } from "../../config/cluster-config.js";
 import { ConfigError } from "../../errors.js";
+import { splitSecretEnv } from "../../store/redact.js";
 import type { JobSpec } from "../queue-backend.js";
 import type { BatchScriptInput, ContainerSpec, SbatchOptions } from "./batch-script.js";
 
@@ -73,7 +74,19 @@ export function argvFor(config: SlurmJobConfig, spec: JobSpec): readonly string[
   return spec.argv;
 }
 
-/** Resolves everything {@link renderBatchScript} needs. `jobDir` must already be absolute. */
+/**
+ * The job's environment variables whose names look secret (`*TOKEN*`, `*KEY*`, …; see
+ * `store/redact.ts`), from the cluster config's `env` and the spec's. They never go into the
+ * batch script: the backend sends them with the secrets, in the 0600 env file.
+ */
+export function secretLookingEnv(config: Pick<SlurmJobConfig, "env">, spec: Pick<JobSpec, "env">): Record<string, string> {
+  return splitSecretEnv({ ...config.env, ...spec.env }).secret;
+}
+
+/**
+ * Resolves everything {@link renderBatchScript} needs. `jobDir` must already be absolute. The
+ * script's `env` leaves out secret-looking names ({@link secretLookingEnv}).
+ */
 export function resolveBatchJob(config: SlurmJobConfig, spec: JobSpec, jobDir: string): BatchScriptInput {
   const container = containerFor(config, spec);
   return {
@@ -84,7 +97,7 @@ export function resolveBatchJob(config: SlurmJobConfig, spec: JobSpec, jobDir: s
     remoteAttemptDir: remoteAttemptDir(jobDir, spec),
     sbatch: sbatchOptionsFor(config, spec),
     setup: config.setup,
-    env: { ...config.env, ...spec.env },
+    env: splitSecretEnv({ ...config.env, ...spec.env }).plain,
     argv: argvFor(config, spec),
     ...(container ? { container } : {}),
   };

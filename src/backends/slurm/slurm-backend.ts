@@ -44,7 +44,7 @@ import {
   submitProgram,
   type SubmitItem,
 } from "./remote-scripts.js";
-import { remoteAttemptDir, resolveBatchJob, type SlurmJobConfig } from "./resolve-job.js";
+import { remoteAttemptDir, resolveBatchJob, secretLookingEnv, type SlurmJobConfig } from "./resolve-job.js";
 import { DEFINE_SEP, isSlurmJobId, parseSacct, parseSqueue, sacctCommand } from "./slurm-output.js";
 import { isDependencyNeverSatisfied, toJobState, type SlurmJobInfo } from "./slurm-state.js";
 import { shipRuntime } from "./ship-runtime.js";
@@ -201,7 +201,9 @@ export class SlurmBackend implements QueueBackend {
     const items: SubmitItem[] = jobs.map((spec) => {
       const resolved = resolveBatchJob(this.#config, spec, jobDir);
       const input = { ...resolved, setup: [...runtimeSetup, ...resolved.setup] };
-      const secrets = Object.keys(spec.secretEnv).length > 0 ? renderSecretEnv(spec.secretEnv) : undefined;
+      // Secret-looking env names travel with the secrets (0600 file), never in the script.
+      const secretEnv = { ...secretLookingEnv(this.#config, spec), ...spec.secretEnv };
+      const secrets = Object.keys(secretEnv).length > 0 ? renderSecretEnv(secretEnv) : undefined;
       return {
         jobName: spec.jobName,
         remoteAttemptDir: input.remoteAttemptDir,
