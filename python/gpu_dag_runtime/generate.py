@@ -330,6 +330,13 @@ def server_command(args: argparse.Namespace, model: str, port: int) -> list[str]
     extra = shlex.split(args.server_args or "")
     gpus, nodes = args.server_gpus, args.server_nodes
     kind = args.server_type
+    if args.server_command and kind not in ("openai", "custom"):
+        # The controller rendered the launch command (so it shows in dry runs and batch scripts):
+        # use it, finding the tool beside this interpreter when it is a venv's.
+        parts = [part.replace("{port}", str(port)).replace("{model}", model).replace("{gpus}", str(gpus))
+                 for part in shlex.split(args.server_command)]
+        parts[0] = _venv_tool(parts[0]) or parts[0]
+        return parts
     if kind == "vllm":
         require("vllm")
         exe = _venv_tool("vllm")

@@ -19,8 +19,11 @@ import { type BaseTaskOptions, type RenderContext, type RenderedCommand, TaskDra
 export const GENERATE_MAIN_KEYS = [
   "prompt_config",
   "system_message",
+  "generation_key",
   "max_samples",
   "skip_filled",
+  "use_completions_api",
+  "max_concurrent_requests",
   "inference.temperature",
   "inference.top_p",
   "inference.top_k",
@@ -29,7 +32,11 @@ export const GENERATE_MAIN_KEYS = [
   "inference.repetition_penalty",
   "inference.random_seed",
   "inference.stop",
+  "inference.stop_phrases",
 ] as const;
+
+/** Server types: `openai` starts none (use `serverAddress`); `custom` runs `serverCommand`. */
+export const SERVER_TYPES = ["vllm", "sglang", "trtllm", "openai", "transformers", "custom"] as const;
 
 /** Zod schema of {@link GenerateTaskOptions}. */
 export const GenerateTaskOptionsSchema = z.strictObject({
@@ -37,8 +44,10 @@ export const GenerateTaskOptionsSchema = z.strictObject({
   ...modelOptionsShape,
   /** Bundled config name (`generic_generate`), a YAML path, or inline YAML. Optional. */
   config: z.string().min(1).optional(),
-  /** `vllm`, `sglang`, `trtllm`, `openai` (no server: use `serverAddress`), `transformers` (CPU test server). */
-  serverType: z.enum(["vllm", "sglang", "trtllm", "openai", "transformers"]).optional(),
+  /** `vllm`, `sglang`, `trtllm`, `openai` (no server: use `serverAddress`), `transformers` (CPU), `custom` (`serverCommand`). */
+  serverType: z.enum(SERVER_TYPES).optional(),
+  /** The server launch command for `custom`, with `{model}`, `{port}`, `{gpus}` filled in by the job. */
+  serverCommand: z.string().min(1).optional(),
   /** GPUs for the server (default: the job's GPUs). */
   serverGpus: numberOption(z.number().int().min(0)).optional(),
   serverNodes: numberOption(z.number().int().positive()).default(1),
@@ -96,6 +105,9 @@ export class GenerateTask extends TaskDraft<z.output<typeof GenerateTaskOptionsS
     if (serverType === "openai" && !this.options.serverAddress) {
       throw new TaskOptionError("GenerateTask", "serverAddress", 'GenerateTask option "serverAddress": required when serverType is "openai" (no server is started)');
     }
+    if (serverType === "custom" && !this.options.serverCommand) {
+      throw new TaskOptionError("GenerateTask", "serverCommand", 'GenerateTask option "serverCommand": required when serverType is "custom"');
+    }
     if (this.options.chunkId !== undefined && this.options.chunkId >= (this.options.numChunks ?? 1)) {
       throw new TaskOptionError("GenerateTask", "chunkId", `GenerateTask option "chunkId": must be below numChunks (${this.options.numChunks ?? 1}), got ${this.options.chunkId}`);
     }
@@ -117,17 +129,43 @@ export class GenerateTask extends TaskDraft<z.output<typeof GenerateTaskOptionsS
     return this.options.serverType ?? this.config().serverType ?? "vllm";
   }
 
+  /**
+   * The server launch command for the GPU servers, rendered here so it shows in dry runs and batch
+   * scripts (tensor parallel = the server's GPUs); the job fills in `{model}` and `{port}`.
+   */
+  serverCommand(gpus: number): string | undefined {
+    const type = this.serverType();
+    const extra = this.options.serverArgs ?? this.config().serverArgs ?? "";
+    const nodes = this.options.serverNodes;
+    const tp = Math.max(1, gpus);
+    const base =
+      type === "vllm"
+        ? `vllm serve {model} --host 127.0.0.1 --port {port} --tensor-parallel-size ${tp}${nodes > 1 ? ` --pipeline-parallel-size ${nodes} --distributed-executor-backend ray` : ""}`
+        : type === "sglang"
+          ? `python -m sglang.launch_server --model-path {model} --host 127.0.0.1 --port {port} --tp ${tp * nodes}`
+          : type === "trtllm"
+            ? `trtllm-serve {model} --host 127.0.0.1 --port {port} --tp_size ${tp * nodes} --pp_size 1`
+            : type === "custom"
+              ? this.options.serverCommand
+              : undefined;
+    return base === undefined ? undefined : `${base}${extra && type !== "custom" ? ` ${extra}` : ""}`;
+  }
+
   render(context: RenderContext): RenderedCommand {
     const config = this.config();
     const o = this.options;
+    const gpus = o.serverGpus ?? context.gpus;
+    const serverCommand = this.serverCommand(gpus);
     const command = pythonRunnerCommand(
       Runner.Generate,
       [
         ["--server-type", this.serverType()],
         ["--model", modelArgument(o, context)],
-        ["--server-gpus", o.serverGpus ?? context.gpus],
+        ["--server-gpus", gpus],
         ["--server-nodes", o.serverNodes],
-        ["--server-args", o.serverArgs ?? config.serverArgs],
+        ["--server-command", serverCommand],
+        // Folded into the rendered server command when there is one.
+        ["--server-args", serverCommand === undefined || this.serverType() === "custom" ? (o.serverArgs ?? config.serverArgs) : undefined],
         ["--server-address", o.serverAddress],
         ["--input-file", o.inputFile],
         ["--output-file", o.outputFile],

@@ -47,7 +47,7 @@ export type EvalConfig = z.infer<typeof EvalConfigSchema>;
 export const GenerateConfigSchema = z.strictObject({
   kind: z.literal("generate"),
   description: z.string().optional(),
-  serverType: z.enum(["vllm", "sglang", "trtllm", "openai", "transformers"]).optional(),
+  serverType: z.enum(["vllm", "sglang", "trtllm", "openai", "transformers", "custom"]).optional(),
   serverArgs: z.string().optional(),
   numRandomSeeds: z.number().int().positive().optional(),
   maxConcurrency: z.number().int().positive().optional(),

@@ -20,6 +20,7 @@ function slurmConfig(): ClusterConfig {
     jobDir: env.jobDir,
     partition: env.partitions.cpu,
     python: "/usr/bin/python3",
+    node: "/usr/bin/node",
     queues: {
       "oneshot-a100x1": { partition: env.partitions.gpuA100, gpus: 1, cpus: 1, nodes: 1, extraSbatch: [] },
       services: { partition: env.partitions.cpu, cpus: 1, nodes: 1, extraSbatch: [] },

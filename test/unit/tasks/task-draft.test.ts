@@ -162,7 +162,10 @@ describe("render", () => {
     expect(task.render(real(2))).toEqual({
       argv: [
         "/venv/bin/python", "-m", "gpu_dag_runtime.generate",
-        "--server-type", "vllm", "--model", base.modelId, "--server-gpus", "2", "--server-nodes", "1", "--input-file", "in.jsonl",
+        "--server-type", "vllm", "--model", base.modelId, "--server-gpus", "2", "--server-nodes", "1",
+        // The vLLM launch is rendered here (tensor parallel = the job's GPUs) so dry runs show it.
+        "--server-command", "vllm serve {model} --host 127.0.0.1 --port {port} --tensor-parallel-size 2",
+        "--input-file", "in.jsonl",
         "++prompt_config=generic/math", "++system_message=be brief", "++inference.temperature=0.6",
       ],
       env: { PYTHONUNBUFFERED: "1" },
