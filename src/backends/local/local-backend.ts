@@ -74,6 +74,8 @@ interface LocalJob {
   timer?: NodeJS.Timeout;
   cancelRequested?: boolean;
   timedOut?: boolean;
+  /** Time-limit timer of a job this instance did not spawn (adopted, or a claimant followed). */
+  limitTimer?: NodeJS.Timeout;
 }
 
 /** See the module comment. */
@@ -173,6 +175,7 @@ export class LocalBackend implements QueueBackend {
       job.pid = live.pid;
       job.state = { status: "running" };
       this.#watchAdopted(backendJobId, job, live);
+      await this.#limitAdopted(job);
       return job.state;
     }
     const late = await readExitCode(spec.attemptDir); // it may have ended while we looked
@@ -187,7 +190,10 @@ export class LocalBackend implements QueueBackend {
 
   async close(): Promise<void> {
     this.#closed = true;
-    for (const job of this.#jobs.values()) if (job.timer) clearInterval(job.timer);
+    for (const job of this.#jobs.values()) {
+      if (job.timer) clearInterval(job.timer);
+      if (job.limitTimer) clearTimeout(job.limitTimer);
+    }
     this.#listeners.clear();
   }
 
@@ -271,8 +277,13 @@ export class LocalBackend implements QueueBackend {
       if (isSameProcess(record.pid, record.startTime)) return;
       clearInterval(job.timer);
       void (async () => {
-        // Killed by cancel(): the wrapper died with it and wrote no exit code. Not "lost".
+        if (job.limitTimer) clearTimeout(job.limitTimer);
+        // Killed by cancel() or the time limit: the wrapper died with it and wrote no exit code. Not "lost".
         if (job.cancelRequested) return this.#set(id, job, { status: "cancelled", reason: "cancelled while running" });
+        if (job.timedOut) {
+          const limit = job.spec.resources.timeLimitSeconds;
+          return this.#set(id, job, { status: "failed", exitCode: null, signal: null, infrastructure: false, reason: `time limit of ${limit}s exceeded`, endedAt: Date.now() });
+        }
         const code = await readExitCode(job.spec.attemptDir);
         if (code !== undefined) return this.#set(id, job, exitState(code, null, false));
         // A wrapper watched before it claimed may have been the duplicate: follow the claimant.
@@ -288,6 +299,23 @@ export class LocalBackend implements QueueBackend {
     // (or close()). A resumed controller whose only work is adopted jobs must wait for them.
   }
 
+  /**
+   * The time limit of a job we did not spawn, counted from when its wrapper claimed the attempt
+   * (the claim file's mtime): a controller crash must not lift a step's limit.
+   */
+  async #limitAdopted(job: LocalJob): Promise<void> {
+    const limit = job.spec.resources.timeLimitSeconds;
+    if (limit === undefined) return;
+    const started = (await stat(join(job.spec.attemptDir, CLAIM_FILE)).catch(() => stat(join(job.spec.attemptDir, JOB_FILE))).catch(() => undefined))?.mtimeMs ?? Date.now();
+    job.limitTimer = setTimeout(() => {
+      if (job.state.status !== "running") return;
+      job.timedOut = true;
+      this.#killGroup(job, "SIGTERM");
+      setTimeout(() => this.#killGroup(job, "SIGKILL"), (this.#options.killGraceSeconds ?? 5) * 1000).unref();
+    }, Math.max(0, started + limit * 1000 - Date.now()));
+    job.limitTimer.unref();
+  }
+
   /** Our wrapper was a duplicate: watch the process that holds the claim, or take its result. */
   async #followClaimant(id: string, job: LocalJob, ownPid: number | undefined): Promise<void> {
     const live = await liveProcess(job.spec.attemptDir);
@@ -296,6 +324,7 @@ export class LocalBackend implements QueueBackend {
       // job.json names our duplicate (now gone): record the claimant, for controllers after us.
       writeFileSync(join(job.spec.attemptDir, JOB_FILE), JSON.stringify({ pid: live.pid, startTime: live.startTime, devices: [] }));
       this.#watchAdopted(id, job, live);
+      await this.#limitAdopted(job);
       return;
     }
     const code = await readExitCode(job.spec.attemptDir);

@@ -16,7 +16,7 @@ import { isAlive, localCluster, tempDir, waitFor } from "../../helpers.js";
 import { finishedAttempts, markerLines, markerTask, spawnTsx } from "./durable-helpers.js";
 
 /** Store, markers, and a pipeline `long` (sh: marker line, then `script`) → `after` (marker step). */
-async function crashWorld(script: string) {
+async function crashWorld(script: string, policy: { timeLimit?: string } = {}) {
   const home = await tempDir("gpu-dag-adopt-");
   const markers = await tempDir("gpu-dag-markers-");
   const store = new FileStore({ home });
@@ -30,7 +30,7 @@ async function crashWorld(script: string) {
   });
   await long.createTask({ store });
   const p = new Pipeline({ projectName: "durable", pipelineName: "adopt", defaults: { executionQueue: "cpu" } });
-  p.addStep({ name: "long", baseTaskId: long.id! });
+  p.addStep({ name: "long", baseTaskId: long.id!, ...policy });
   p.addStep({ name: "after", baseTaskId: marker.id!, parents: ["long"], parameterOverride: { step: "after" } });
   const { runId } = await createRun(p, { store, cluster: localCluster() });
   /** Starts a controller in a child process, waits until `long` runs, SIGKILLs the controller. */
@@ -80,6 +80,20 @@ describe("adopted jobs after a crash", () => {
     expect((await finishedAttempts(store, runId, "long")).map((e) => e.status)).toEqual(["cancelled"]);
     expect(events.filter((e) => e.type === "step:failure")).toEqual([]);
     expect(await markerLines(markers, "long")).toHaveLength(1);
+    await store.close();
+  });
+
+  it("an adopted job keeps its step time limit, counted from its start: killed, failed, children skipped", { timeout: 30_000 }, async () => {
+    const { markers, store, runId, crashWhileLongRuns } = await crashWorld("sleep 30", { timeLimit: "3s" });
+    const pid = await crashWhileLongRuns();
+    const started = Date.now();
+    const result = await driveRun(runId, { store, resume: true });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(result.status).toBe("failed");
+    expect(result.steps["long"]).toMatchObject({ status: "failed", attempts: 1, reason: expect.stringMatching(/^time limit of 3s exceeded/) });
+    expect(result.steps["after"]).toMatchObject({ status: "skipped", reason: 'parent "long" failed' });
+    await waitFor(() => !isAlive(pid), "the adopted job to be killed", 10_000);
+    expect(await markerLines(markers, "after")).toHaveLength(0);
     await store.close();
   });
 });
