@@ -5,7 +5,7 @@
  */
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { driveRun } from "../../../../src/api/drive-run.js";
 import { Pipeline, type ExecuteOptions } from "../../../../src/api/pipeline.js";
 import type { RunEvent, RunResult, StepStatus } from "../../../../src/runner/run-types.js";
@@ -61,11 +61,14 @@ describe("retryOnFailure", () => {
     const p = newPipeline("retry-2").addStep({ name: "flaky", baseTaskId: await sh("flaky", flaky), retryOnFailure: 2 });
     const changes: Array<[StepStatus, StepStatus]> = [];
     const events: RunEvent[] = [];
+    // Jitter pinned near its top (factor 0.995), so the two delays are ≈ 199 and ≈ 398 ms and
+    // their order does not hinge on a lucky draw.
+    const random = vi.spyOn(Math, "random").mockReturnValue(0.99);
     const result = await run(p, store, {
       retryBackoffMs: 200,
       hooks: { flaky: { onStatusChange: (_step, status, previous) => changes.push([previous, status]) } },
       onEvent: (e) => events.push(e),
-    });
+    }).finally(() => random.mockRestore());
     expect(result.status).toBe("succeeded");
     expect(result.steps["flaky"]).toMatchObject({ status: "succeeded", attempts: 3, exitCode: 0 });
     expect(await markerLines(markers, "flaky")).toHaveLength(3);
@@ -80,12 +83,12 @@ describe("retryOnFailure", () => {
     const failures = events.filter((e) => e.type === "step:failure");
     expect(failures.map((e) => e.type === "step:failure" && e.willRetry)).toEqual([true, true]);
 
-    // Journal delays between a failure and the next attempt: base × 2^(n-1) × [0.5, 1).
+    // Journal delays between a failure and the next attempt: base × 2^(n-1) × jitter.
     const entries = await store.readJournal(result.runId);
     const planned = entriesOf(entries, "attempt-planned");
     const gap = (n: number) => planned.find((e) => e.attempt === n + 1)!.at - finished.find((e) => e.attempt === n)!.at;
-    expect(gap(1)).toBeGreaterThanOrEqual(100 - 2);
-    expect(gap(2)).toBeGreaterThanOrEqual(200 - 2);
+    expect(gap(1)).toBeGreaterThanOrEqual(199 - 2);
+    expect(gap(2)).toBeGreaterThanOrEqual(398 - 2);
     expect(gap(2)).toBeGreaterThan(gap(1));
     expect(gap(2)).toBeLessThan(5_000);
 
@@ -153,12 +156,12 @@ describe("time limits", () => {
     markerStep(p, markerId, "fast");
     markerStep(p, markerId, "after", ["slow"]);
     const started = Date.now();
-    const result = await run(p, store, { runTimeLimitSeconds: 1 });
+    const result = await run(p, store, { runTimeLimitSeconds: 2 });
     expect(Date.now() - started).toBeLessThan(15_000);
     expect(result.status).toBe("cancelled");
     expect(statuses(result)).toEqual({ slow: "cancelled", fast: "succeeded", after: "cancelled" });
-    expect(result.steps["slow"]!.reason).toBe("run time limit of 1s exceeded");
-    expect(result.steps["after"]!.reason).toBe("run time limit of 1s exceeded");
+    expect(result.steps["slow"]!.reason).toBe("run time limit of 2s exceeded");
+    expect(result.steps["after"]!.reason).toBe("run time limit of 2s exceeded");
     const pid = Number((await markerLines(markers, "slow"))[0]!.split(" ")[1]);
     expect(isAlive(pid)).toBe(false);
     const journal = await store.readJournal(result.runId);
@@ -201,7 +204,8 @@ describe("failure handling", () => {
     const p = newPipeline("abort");
     markerStep(p, markerId, "root");
     p.addStep({ name: "long", baseTaskId: await sh("long", "sleep 30"), parents: ["root"] });
-    p.addStep({ name: "bad", baseTaskId: await sh("bad", "sleep 0.3; exit 2"), parents: ["root"] });
+    // Fails once its sibling is surely running (its marker line is written first thing).
+    p.addStep({ name: "bad", baseTaskId: await sh("bad", 'until [ -s "$1/long" ]; do sleep 0.05; done; exit 2'), parents: ["root"] });
     markerStep(p, markerId, "after_long", ["long"]);
     const started = Date.now();
     const result = await run(p, store, { abortOnFailure: true });
