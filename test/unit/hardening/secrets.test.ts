@@ -37,7 +37,7 @@ async function allFiles(dir: string): Promise<string[]> {
 class SpecRecordingLocalBackend implements QueueBackend {
   readonly kind = "local";
   readonly specs: JobSpec[] = [];
-  readonly #inner = new LocalBackend({ gpus: 0 });
+  readonly #inner: QueueBackend = new LocalBackend({ gpus: 0 });
   submit(jobs: readonly JobSpec[], options?: Parameters<QueueBackend["submit"]>[1]): Promise<SubmittedJob[]> {
     this.specs.push(...jobs);
     return this.#inner.submit(jobs, options);
