@@ -1,129 +1,149 @@
 /**
- * The real pipeline on a tiny local model, every tool for real: llm-compressor oneshot (GPTQ W4A16)
- * → lm-eval (hf backend) on the original and the compressed model over a local task → 20 answers
- * from the compressed model through a real OpenAI-compatible server (`transformers serve`).
+ * The real pipeline on a tiny local model, run by gpu-dag itself (task drafts, Pipeline,
+ * placeholders, local backend, file store) with every tool for real: llm-compressor oneshot
+ * (GPTQ W4A16) → lm-eval (hf backend) on the original and on the compressed model over a local
+ * task group → 20 answers from the compressed model through a real OpenAI-compatible server
+ * (`transformers serve`) started inside the generation job.
  */
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildTinyFixture, pythonEnv, readJsonl, readManifest, runRunner, type TinyFixture } from "./env.js";
+import { FileStore, GenerateTask, LLMCompressorTask, LMEvalTask, Pipeline, type RunResult } from "../../src/index.js";
+import { buildTinyFixture, pythonDir, pythonEnv, readJsonl, type TinyFixture } from "./env.js";
 
 const env = await pythonEnv();
 
-// W4A16 GPTQ runs on CPU in about a second on the tiny model. `$scheme` exercises --recipe-args.
-const RECIPE = `quant_stage:
-  quant_modifiers:
-    GPTQModifier:
-      ignore: ["lm_head"]
-      scheme: $scheme
-      targets: ["Linear"]
-      dampening_frac: 0.01
+// `$scheme` exercises recipeArgs substitution (done by the task before the job runs).
+const COMPRESS_CONFIG = (calibration: string) => `recipe: |
+  quant_stage:
+    quant_modifiers:
+      GPTQModifier:
+        ignore: ["lm_head"]
+        scheme: $scheme
+        targets: ["Linear"]
+        dampening_frac: 0.01
+recipeArgs: { scheme: W4A16 }
+dataset: ${calibration}
+numSamples: 16
+maxSeqLength: 64
+saveCompressed: true
 `;
 
-describe.skipIf(env.skip !== undefined)("python tier: compress → evaluate → generate on a tiny model", () => {
+describe.skipIf(env.skip !== undefined)("python tier: a gpu-dag pipeline compress → evaluate ×2 → generate on a tiny model", () => {
   const python = env.python ?? "";
   let fixture: TinyFixture;
-  let work: string;
-  let compressedModel: string;
+  let home: string;
+  let store: FileStore;
+  let result: RunResult;
 
   beforeAll(async () => {
     fixture = await buildTinyFixture(python);
-    work = await mkdtemp(join(tmpdir(), "gpu-dag-pipeline-"));
+    home = await mkdtemp(join(tmpdir(), "gpu-dag-pipeline-"));
+    store = new FileStore({ home });
+    const project = { projectName: "tiny", taskName: "" };
+
+    const compress = new LLMCompressorTask({ ...project, taskName: "compress", modelId: fixture.model, config: COMPRESS_CONFIG(fixture.calibration) });
+    await compress.createTask({ store });
+    const evaluate = new LMEvalTask({
+      ...project,
+      taskName: "evaluate",
+      modelId: fixture.model,
+      config: `tasks: [${fixture.group}]`,
+      includePath: fixture.tasks_dir,
+      backend: "hf",
+      batchSize: 4,
+      device: "cpu",
+    });
+    await evaluate.createTask({ store });
+    const generate = new GenerateTask({
+      ...project,
+      taskName: "generate",
+      modelId: "set-by-the-pipeline",
+      modelFromStore: true,
+      serverType: "transformers",
+      inputFile: fixture.generation_input,
+      promptConfig: fixture.prompt_config,
+      maxConcurrency: 4,
+      serverTimeout: 300,
+      extraArguments: "++inference.temperature=0.6 ++inference.tokens_to_generate=16",
+    });
+    await generate.createTask({ store });
+
+    const pipeline = new Pipeline({ projectName: "tiny", pipelineName: "compress-eval-generate" });
+    pipeline.addStep({ name: "compress", baseTaskId: compress.id!, executionQueue: "cpu" });
+    pipeline.addStep({ name: "eval_original", baseTaskId: evaluate.id!, executionQueue: "cpu" });
+    pipeline.addStep({ name: "eval_compressed", baseTaskId: evaluate.id!, executionQueue: "cpu", parameterOverride: { "Args/model_id": "${compress.models.output.-1.id}", modelFromStore: true } });
+    pipeline.addStep({ name: "generate", baseTaskId: generate.id!, executionQueue: "cpu", parameterOverride: { modelId: "${compress.models.output.-1.id}" } });
+
+    result = await pipeline.executeLocally({
+      store,
+      home,
+      runtime: "real",
+      cluster: {
+        executor: "local",
+        gpus: 0,
+        // Two CPU jobs at a time on this 2-core machine (the evaluations run side by side).
+        maxParallel: 2,
+        python,
+        env: { HF_HUB_OFFLINE: "1", HF_DATASETS_OFFLINE: "1", TOKENIZERS_PARALLELISM: "false", PYTHONPATH: pythonDir },
+      },
+    });
   });
 
-  it("compresses with llm-compressor (GPTQ W4A16) and registers model + recipe", async () => {
-    const out = join(work, "compress");
-    const result = await runRunner(
-      python,
-      "compress",
-      [
-        "--model", fixture.model,
-        "--recipe-yaml", RECIPE,
-        "--recipe-args", JSON.stringify({ scheme: "W4A16" }),
-        "--dataset", fixture.calibration,
-        "--num-samples", "16",
-        "--max-seq-length", "64",
-        "--save-compressed", "true",
-      ],
-      { outputDir: out },
-    );
-    expect(result.code, result.stderr.slice(-3000)).toBe(0);
-    const manifest = await readManifest(out);
-    expect(manifest.models).toHaveLength(1);
-    const model = manifest.models[0]!;
+  it("runs every step for real and succeeds", () => {
+    const detail = Object.fromEntries(Object.entries(result.steps).map(([k, s]) => [k, `${s.status} ${s.reason ?? ""}`]));
+    expect(result.status, JSON.stringify(detail, null, 2)).toBe("succeeded");
+    expect(result.simulated).toBe(false);
+  });
+
+  it("compressed with llm-compressor: the model directory has the quantization config it writes", async () => {
+    expect(result.models).toHaveLength(1);
+    const model = result.models[0]!;
+    expect(model.step).toBe("compress");
     expect(model.name).toBe("model-W4A16");
-    expect(model.path).toBe(join(out, "model"));
-    compressedModel = model.path;
     const config = JSON.parse(await readFile(join(model.path, "config.json"), "utf8")) as Record<string, any>;
-    expect(config["quantization_config"]).toBeDefined();
     expect(config["quantization_config"]["quant_method"]).toBe("compressed-tensors");
     const group = Object.values(config["quantization_config"]["config_groups"] as Record<string, any>)[0];
     expect(group["weights"]["num_bits"]).toBe(4);
     expect(existsSync(join(model.path, "tokenizer.json"))).toBe(true);
-    const recipe = manifest.artifacts.find((a) => a.name === "recipe");
-    expect(recipe).toBeDefined();
-    expect(await readFile(recipe!.path, "utf8")).toContain("scheme: W4A16");
-    expect(manifest.metrics["compress/duration_s"]).toBeGreaterThan(0);
+    const recipe = result.steps["compress"]!.outputs!.artifacts.find((a) => a.name === "recipe")!;
+    expect(await readFile(recipe.path, "utf8")).toContain("scheme: W4A16");
+    // The store knows the model by the id the placeholder gave the next steps.
+    expect((await store.getModel(model.id))?.path).toBe(model.path);
   });
 
-  for (const which of ["original", "compressed"] as const) {
-    it(`evaluates the ${which} model with lm-eval (hf backend) on the local task group`, async () => {
-      const out = join(work, `eval-${which}`);
-      const model = which === "original" ? fixture.model : compressedModel;
-      const result = await runRunner(
-        python,
-        "evaluate",
-        ["--model", model, "--backend", "hf", "--tasks", fixture.group, "--include-path", fixture.tasks_dir, "--batch-size", "4", "--device", "cpu"],
-        { outputDir: out },
-      );
-      expect(result.code, result.stderr.slice(-3000)).toBe(0);
-      const manifest = await readManifest(out);
-      for (const name of ["tiny_arith/acc", "tiny_arith/acc_stderr", "tiny_words/acc", "tiny_suite/acc", "tiny_suite/acc_norm"]) {
-        expect(typeof manifest.metrics[name], name).toBe("number");
-        expect(Number.isFinite(manifest.metrics[name])).toBe(true);
+  it("evaluated the original and the compressed model: lm-eval metrics are numbers recorded in the store", async () => {
+    for (const step of ["eval_original", "eval_compressed"]) {
+      const metrics = result.metrics[step]!;
+      for (const name of ["tiny_arith/acc", "tiny_arith/acc_stderr", "tiny_words/acc", "tiny_suite/acc"]) {
+        expect(typeof metrics[name], `${step} ${name}`).toBe("number");
+        expect(Number.isFinite(metrics[name])).toBe(true);
       }
-      expect(manifest.metrics["tiny_arith/acc"]).toBeGreaterThanOrEqual(0);
-      expect(manifest.metrics["tiny_arith/acc"]).toBeLessThanOrEqual(1);
-      expect(Object.keys(manifest.metrics).some((k) => k.includes(",none"))).toBe(false);
-      const results = manifest.artifacts.find((a) => a.name === "results");
-      const parsed = JSON.parse(await readFile(results!.path, "utf8")) as { results: Record<string, unknown> };
-      expect(Object.keys(parsed.results)).toEqual(expect.arrayContaining(["tiny_arith", "tiny_words", "tiny_suite"]));
-    });
-  }
+      expect(Object.keys(metrics).some((k) => k.includes(",none"))).toBe(false);
+    }
+    // The compressed model's evaluation ran on the model's path, resolved from its store id.
+    const journal = await store.readJournal(result.runId);
+    const planned = journal.find((e) => e.type === "attempt-planned" && e.step === "eval_compressed");
+    const argv = planned && planned.type === "attempt-planned" ? planned.argv : [];
+    expect(argv[argv.indexOf("--model") + 1]).toBe(result.models[0]!.path);
+    // Metrics are in the store's journal, not only in memory.
+    const finished = journal.filter((e) => e.type === "attempt-finished" && e.status === "succeeded" && e.step === "eval_original");
+    expect(finished).toHaveLength(1);
+  });
 
-  it("generates 20 answers with the compressed model through `transformers serve`", async () => {
-    const out = join(work, "generate");
-    const result = await runRunner(
-      python,
-      "generate",
-      [
-        "--server-type", "transformers",
-        "--model", compressedModel,
-        "--server-gpus", "0",
-        "--server-nodes", "1",
-        "--input-file", fixture.generation_input,
-        "--output-file", join(out, "output.jsonl"),
-        "--prompt-config", fixture.prompt_config,
-        "--max-concurrency", "4",
-        "--timeout-s", "300",
-        "++inference.temperature=0.6",
-        "++inference.tokens_to_generate=16",
-      ],
-      { outputDir: out },
-    );
-    expect(result.code, result.stderr.slice(-3000)).toBe(0);
-    const rows = await readJsonl(join(out, "output.jsonl"));
+  it("generated 20 non-empty answers with the compressed model through a real OpenAI-compatible server", async () => {
+    const outputs = result.steps["generate"]!.outputs!;
+    const output = outputs.artifacts.find((a) => a.name === "output")!;
+    const rows = await readJsonl(output.path);
     expect(rows).toHaveLength(20);
-    rows.forEach((row, i) => {
-      expect(row["id"]).toBe(i);
+    rows.forEach((row) => {
       expect(typeof row["generation"]).toBe("string");
       expect((row["generation"] as string).length).toBeGreaterThan(0);
     });
-    const manifest = await readManifest(out);
-    expect(manifest.metrics["generation/num_rows"]).toBe(20);
-    expect(manifest.artifacts.map((a) => a.name)).toEqual(expect.arrayContaining(["output", "server_log"]));
-    expect(result.stderr).toMatch(/model server stopped/);
+    expect(outputs.metrics["generation/num_rows"]).toBe(20);
+    const stderr = await readFile(join(result.steps["generate"]!.attemptDir!, "stderr.log"), "utf8");
+    expect(stderr).toMatch(/model server stopped/);
   });
 });
