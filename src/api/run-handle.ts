@@ -9,7 +9,6 @@ import type { Store } from "../store/store.js";
 import { join } from "node:path";
 import { readRun, resultOf } from "./run-status.js";
 import { shellQuote } from "../args/shell-quote.js";
-import { clusterTransport } from "../remote/cluster-transport.js";
 import { mirrorRemoteJournal, readRemoteRunInfo } from "../remote/slurm-controller.js";
 
 /** See the module comment. */
@@ -88,4 +87,10 @@ export class RunHandle {
       return false;
     }
   }
+}
+
+/** Loaded lazily: only runs with a controller on a cluster need SSH. */
+async function clusterTransport(cluster: Parameters<typeof import("../backends/slurm/transport-for.js").transportFor>[0]) {
+  const { transportFor } = await import("../backends/slurm/transport-for.js");
+  return transportFor(cluster);
 }

@@ -10,31 +10,13 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Pipeline, type ClusterConfig } from "../../src/index.js";
-import { slurmTestEnv } from "./slurm-test-env.js";
+import { pipelineClusterConfig, slurmTestEnv } from "./slurm-test-env.js";
 
 const env = slurmTestEnv();
 const REPO = resolve(import.meta.dirname, "../..");
 
 function clusterConfig(): ClusterConfig {
-  return {
-    executor: "slurm",
-    ssh: { host: env.host, port: env.port, user: env.user, identityFile: env.identityFile, knownHosts: env.knownHosts, hostKeyPolicy: "strict", readyTimeout: 20 },
-    jobDir: env.jobDir,
-    partition: env.partitions.cpu,
-    python: "/usr/bin/python3",
-    node: "/usr/bin/node",
-    queues: {
-      "oneshot-a100x1": { partition: env.partitions.gpuA100, gpus: 1, cpus: 1, nodes: 1, extraSbatch: [] },
-      services: { partition: env.partitions.cpu, cpus: 1, nodes: 1, extraSbatch: [] },
-    },
-    env: { GPU_DAG_SIMULATE_SECONDS: "1" },
-    requiredEnv: [],
-    setup: [],
-    containers: {},
-    mounts: [],
-    timeouts: {},
-    servicesQueue: "services",
-  };
+  return pipelineClusterConfig(env, { GPU_DAG_SIMULATE_SECONDS: "1" });
 }
 
 describe("executeRemotely() on Slurm: controller on the services partition", () => {

@@ -9,30 +9,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FileStore, LLMCompressorTask, LMEvalTask, Pipeline, type ClusterConfig, type RunEvent, type RunResult } from "../../src/index.js";
-import { slurmTestEnv } from "./slurm-test-env.js";
+import { pipelineClusterConfig, slurmTestEnv } from "./slurm-test-env.js";
 
 const env = slurmTestEnv();
 
 function slurmConfig(): ClusterConfig {
-  return {
-    executor: "slurm",
-    ssh: { host: env.host, port: env.port, user: env.user, identityFile: env.identityFile, knownHosts: env.knownHosts, hostKeyPolicy: "strict", readyTimeout: 20 },
-    jobDir: env.jobDir,
-    partition: env.partitions.cpu,
-    python: "/usr/bin/python3",
-    node: "/usr/bin/node",
-    queues: {
-      "oneshot-a100x1": { partition: env.partitions.gpuA100, gpus: 1, cpus: 1, nodes: 1, extraSbatch: [] },
-      services: { partition: env.partitions.cpu, cpus: 1, nodes: 1, extraSbatch: [] },
-    },
-    env: { GPU_DAG_SIMULATE_SECONDS: "2" },
-    requiredEnv: [],
-    setup: [],
-    containers: {},
-    mounts: [],
-    timeouts: {},
-    servicesQueue: "services",
-  };
+  return pipelineClusterConfig(env, { GPU_DAG_SIMULATE_SECONDS: "2" });
 }
 
 async function seedPipeline(home: string): Promise<Pipeline> {

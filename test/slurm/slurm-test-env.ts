@@ -155,3 +155,30 @@ export async function slurmHarness(over: "ssh" | "login-node"): Promise<Conforma
     },
   };
 }
+
+/**
+ * A full cluster config (as a user would write it) for running pipelines on the test Slurm over
+ * SSH: `oneshot-a100x1` on the fake-GPU partition, `services` on the CPU partition, the system
+ * Python and Node for job-side runners and remote controllers.
+ */
+export function pipelineClusterConfig(env: SlurmTestEnv, jobEnv: Record<string, string> = {}): import("../../src/index.js").ClusterConfig {
+  return {
+    executor: "slurm",
+    ssh: { host: env.host, port: env.port, user: env.user, identityFile: env.identityFile, knownHosts: env.knownHosts, hostKeyPolicy: "strict", readyTimeout: 20 },
+    jobDir: env.jobDir,
+    partition: env.partitions.cpu,
+    python: "/usr/bin/python3",
+    node: "/usr/bin/node",
+    queues: {
+      "oneshot-a100x1": { partition: env.partitions.gpuA100, gpus: 1, cpus: 1, nodes: 1, extraSbatch: [] },
+      services: { partition: env.partitions.cpu, cpus: 1, nodes: 1, extraSbatch: [] },
+    },
+    env: jobEnv,
+    requiredEnv: [],
+    setup: [],
+    containers: {},
+    mounts: [],
+    timeouts: {},
+    servicesQueue: "services",
+  };
+}

@@ -34,7 +34,6 @@ import {
   type SubmittedJob,
 } from "../queue-backend.js";
 import { EXIT_CODE_FILE, renderBatchScript, renderSecretEnv } from "./batch-script.js";
-import { LocalTransport } from "./local-transport.js";
 import {
   cancelProgram,
   parsePollOutput,
@@ -48,7 +47,7 @@ import { remoteAttemptDir, resolveBatchJob, secretLookingEnv, type SlurmJobConfi
 import { DEFINE_SEP, isSlurmJobId, parseSacct, parseSqueue, sacctCommand } from "./slurm-output.js";
 import { isDependencyNeverSatisfied, toJobState, type SlurmJobInfo } from "./slurm-state.js";
 import { shipRuntime } from "./ship-runtime.js";
-import { SshTransport } from "./ssh-transport.js";
+import { transportFor } from "./transport-for.js";
 import { shellQuote } from "../../args/shell-quote.js";
 import { ConnectionDroppedError, type Transport } from "./transport.js";
 
@@ -129,20 +128,7 @@ export class SlurmBackend implements QueueBackend {
 
   constructor(options: SlurmBackendOptions) {
     this.#config = options.config;
-    const ssh = options.config.ssh;
-    this.#transport =
-      options.transport ??
-      (ssh
-        ? new SshTransport({
-            host: ssh.host,
-            port: ssh.port,
-            user: ssh.user,
-            ...(ssh.identityFile !== undefined ? { identityFile: ssh.identityFile } : {}),
-            ...(ssh.knownHosts !== undefined ? { knownHosts: ssh.knownHosts } : {}),
-            hostKeyPolicy: ssh.hostKeyPolicy,
-            readyTimeout: ssh.readyTimeout,
-          })
-        : new LocalTransport());
+    this.#transport = options.transport ?? transportFor(options.config);
     this.#intervals = { min: 250, max: 5000, factor: 1.5, ...options.pollIntervals };
     this.#interval = this.#intervals.min;
     this.#onPollError = options.onPollError ?? (() => {});

@@ -1,0 +1,24 @@
+/**
+ * The transport a Slurm config asks for: SSH when it has `ssh`, else this machine (a login node).
+ *
+ * @module
+ */
+import type { SlurmClusterConfig } from "../../config/cluster-config.js";
+import { LocalTransport } from "./local-transport.js";
+import { SshTransport } from "./ssh-transport.js";
+import type { Transport } from "./transport.js";
+
+/** A new (lazily connecting) transport for `config`. The caller closes it. */
+export function transportFor(config: Partial<Pick<SlurmClusterConfig, "ssh">>): Transport {
+  const ssh = config.ssh;
+  if (!ssh) return new LocalTransport();
+  return new SshTransport({
+    host: ssh.host,
+    port: ssh.port,
+    user: ssh.user,
+    ...(ssh.identityFile !== undefined ? { identityFile: ssh.identityFile } : {}),
+    ...(ssh.knownHosts !== undefined ? { knownHosts: ssh.knownHosts } : {}),
+    hostKeyPolicy: ssh.hostKeyPolicy,
+    readyTimeout: ssh.readyTimeout,
+  });
+}
