@@ -146,7 +146,8 @@ AllowUsers $ssh_user
 StrictModes no
 UsePAM no
 PrintMotd no
-MaxSessions 64
+# OpenSSH's default, as on real login nodes: the transport must bound its own channels.
+MaxSessions 10
 MaxStartups 64:30:128
 Subsystem sftp internal-sftp
 EOF

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import PQueue from "p-queue";
 import { connect as netConnect, type Socket } from "node:net";
 import { homedir } from "node:os";
 import { join } from "node:path";
@@ -38,6 +39,8 @@ export interface SshTransportOptions {
   reconnectTimeoutMs?: number;
   /** First backoff delay in ms (default 200); doubles per failed attempt, up to 5 s, ±50 % jitter. */
   backoffBaseMs?: number;
+  /** Most commands running at once on the connection (default 8, under sshd's MaxSessions of 10). */
+  maxChannels?: number;
 }
 
 /** The SFTP calls used here (ssh2's SFTPWrapper; its types are not installed). */
@@ -65,9 +68,11 @@ export class SshTransport implements Transport {
   #connecting: Promise<NodeSSH> | undefined;
   #sftp: Promise<Sftp> | undefined;
   #closed = false;
+  readonly #channels: PQueue;
 
   constructor(options: SshTransportOptions) {
     this.#options = options;
+    this.#channels = new PQueue({ concurrency: options.maxChannels ?? 8 });
   }
 
   get #target(): string {
@@ -215,8 +220,16 @@ export class SshTransport implements Transport {
     }
   }
 
-  /** Runs a command through the remote user's shell. */
+  /**
+   * Runs a command through the remote user's shell. Each exec opens an SSH channel; sshd refuses
+   * more than `MaxSessions` (10 by default) at once on one connection, so execs wait in a queue
+   * bounded below that (e.g. a resumed controller adopting dozens of jobs at once).
+   */
   exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    return this.#channels.add(() => this.#exec(command, options));
+  }
+
+  #exec(command: string, options: ExecOptions): Promise<ExecResult> {
     return this.#withRetry(`"${command.slice(0, 60)}"`, options.idempotent ?? false, async (ssh) => {
       this.execs++;
       const result = await ssh.execCommand(command, options.stdin === undefined ? {} : { stdin: options.stdin });
