@@ -39,7 +39,7 @@ export interface SshTransportOptions {
   reconnectTimeoutMs?: number;
   /** First backoff delay in ms (default 200); doubles per failed attempt, up to 5 s, ±50 % jitter. */
   backoffBaseMs?: number;
-  /** Most commands running at once on the connection (default 8, under sshd's MaxSessions of 10). */
+  /** Most commands running at once on the connection (default 6, well under sshd's MaxSessions of 10). */
   maxChannels?: number;
 }
 
@@ -72,7 +72,7 @@ export class SshTransport implements Transport {
 
   constructor(options: SshTransportOptions) {
     this.#options = options;
-    this.#channels = new PQueue({ concurrency: options.maxChannels ?? 8 });
+    this.#channels = new PQueue({ concurrency: options.maxChannels ?? 6 });
   }
 
   get #target(): string {
@@ -226,7 +226,19 @@ export class SshTransport implements Transport {
    * bounded below that (e.g. a resumed controller adopting dozens of jobs at once).
    */
   exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
-    return this.#channels.add(() => this.#exec(command, options));
+    return this.#channels.add(async () => {
+      // sshd may still count a session our side already saw close: a refused channel is retried
+      // briefly rather than failing the command (it never started, so this is safe to repeat).
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await this.#exec(command, options);
+        } catch (error) {
+          const refused = /Channel open failure/i.test(String((error as Error).cause ?? error));
+          if (!refused || attempt >= 20) throw error;
+          await new Promise((r) => setTimeout(r, 25 * (attempt + 1)));
+        }
+      }
+    });
   }
 
   #exec(command: string, options: ExecOptions): Promise<ExecResult> {
@@ -325,11 +337,13 @@ function isAuthError(error: unknown): boolean {
   return error instanceof Error && /authentication methods failed|privateKey|Cannot parse privateKey/i.test(error.message);
 }
 
+// A refused channel ("Channel open failure") is sshd's session limit, not a dropped connection:
+// it is retried by exec() without tearing down the connection the other commands share.
 function isConnectionError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as NodeJS.ErrnoException).code;
   return (
     ["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "ENOTCONN"].includes(code ?? "") ||
-    /Not connected|No response from server|Channel open failure|connection lost|socket|ECONNRESET|closed/i.test(error.message)
+    /Not connected|No response from server|connection lost|socket|ECONNRESET|closed/i.test(error.message)
   );
 }
