@@ -163,6 +163,14 @@ export class RunController {
       state.result.attempts = state.attempt;
       const last = replayed.attempts.find((a) => a.attempt === state.attempt);
       if (last) state.resolvedOptions = last.parameters;
+      // After a crash the retry budgets carry on (a crash must not grant a step fresh retries);
+      // after a run that finished, resuming is the user asking for another round.
+      if (replay.status === "running") {
+        for (const attempt of replayed.attempts) {
+          if (attempt.status === "lost" || (attempt.status === "failed" && attempt.infrastructure)) state.infraFailures += 1;
+          else if (attempt.status === "failed") state.jobFailures += 1;
+        }
+      }
       const done = (replayed.status === "succeeded" || replayed.status === "cached") && replayed.outputs && !rerun.has(name);
       if (done) {
         state.result.status = replayed.status;
@@ -227,7 +235,7 @@ export class RunController {
   }
 
   /** Remembers the secret values a job gets, so no copy of them is journaled or emitted. */
-  #learnSecrets(spec: JobSpec): void {
+  #learnSecrets(spec: Pick<JobSpec, "env" | "secretEnv">): void {
     for (const value of secretValues(spec.env, spec.secretEnv)) if (value.length >= MIN_SCRUB_LENGTH) this.#secrets.add(value);
   }
 
@@ -332,9 +340,12 @@ export class RunController {
           return undefined;
         }
       }
-      const attemptDir = await this.#o.store.attemptDir(this.#o.runId, name, state.attempt);
+      // The attempt directory is made while the attempt-planned line is fsynced: both must be done
+      // before submission and neither needs the other (a mkdir less on the dispatch path).
+      const attemptDirReady = this.#o.store.attemptDir(this.#o.runId, name, state.attempt);
+      attemptDirReady.catch(() => undefined); // awaited below; this only keeps an early throw from leaving it unhandled
       const secretNames = (resolved.task.options as { secretEnv?: string[] }).secretEnv ?? [];
-      state.spec = {
+      const spec: Omit<JobSpec, "attemptDir"> = {
         jobName: jobNameFor(this.#o.runId, name, state.attempt),
         runId: this.#o.runId,
         step: name,
@@ -344,23 +355,26 @@ export class RunController {
         argv: resolved.command.argv,
         env,
         secretEnv: this.#o.environment.secrets(secretNames),
-        attemptDir,
         priority: state.planned.priority,
       };
+      this.#learnSecrets(spec);
+      const [attemptDir] = await Promise.all([
+        attemptDirReady,
+        this.#journal({
+          type: "attempt-planned",
+          at: Date.now(),
+          step: name,
+          attempt: state.attempt,
+          jobName: spec.jobName,
+          argv: [...spec.argv],
+          // Task `env` values under secret-looking names are recorded as "***" (the job gets them).
+          parameters: redactOptions(state.resolvedOptions),
+          queue: state.queue.name,
+          ...(state.cacheKey ? { cacheKey: state.cacheKey } : {}),
+        }),
+      ]);
+      state.spec = { ...spec, attemptDir };
       state.result.attemptDir = attemptDir;
-      this.#learnSecrets(state.spec);
-      await this.#journal({
-        type: "attempt-planned",
-        at: Date.now(),
-        step: name,
-        attempt: state.attempt,
-        jobName: state.spec.jobName,
-        argv: [...state.spec.argv],
-        // Task `env` values under secret-looking names are recorded as "***" (the job gets them).
-        parameters: redactOptions(state.resolvedOptions),
-        queue: state.queue.name,
-        ...(state.cacheKey ? { cacheKey: state.cacheKey } : {}),
-      });
       return state;
     } catch (error) {
       // Launch-time errors (a placeholder with nothing to point at) are not retried: they would fail again.

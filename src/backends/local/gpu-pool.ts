@@ -56,6 +56,18 @@ export class GpuPool {
     };
   }
 
+  /**
+   * Marks devices as held by a job the pool did not start (one adopted after a controller
+   * restart, still running on them), so they are not handed out twice. Returns the devices it
+   * could claim; give them back with {@link GpuPool.release}.
+   */
+  claim(devices: readonly string[]): string[] {
+    const claimed = devices.filter((d) => this.#free.includes(d));
+    for (const device of claimed) this.#free.splice(this.#free.indexOf(device), 1);
+    this.#running += 1;
+    return claimed;
+  }
+
   /** Returns devices to the pool and starts whatever now fits. */
   release(devices: readonly string[]): void {
     this.#running -= 1;

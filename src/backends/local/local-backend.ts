@@ -21,6 +21,7 @@ import { open, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { BackendError } from "../../errors.js";
 import {
+  isTerminal,
   type JobSpec,
   type JobState,
   type JobUpdateListener,
@@ -70,6 +71,8 @@ interface LocalJob {
   state: JobState;
   pid?: number;
   devices?: string[];
+  /** Devices of an adopted job, held in the pool until it ends. */
+  adoptedDevices?: string[] | undefined;
   cancelWait?: () => boolean;
   timer?: NodeJS.Timeout;
   cancelRequested?: boolean;
@@ -174,6 +177,8 @@ export class LocalBackend implements QueueBackend {
     if (live) {
       job.pid = live.pid;
       job.state = { status: "running" };
+      // Its GPUs stay busy until it ends: keep the pool from handing them to another job.
+      job.adoptedDevices = this.pool.claim((await readJobFile(spec.attemptDir))?.devices ?? []);
       this.#watchAdopted(backendJobId, job, live);
       await this.#limitAdopted(job);
       return job.state;
@@ -342,6 +347,10 @@ export class LocalBackend implements QueueBackend {
 
   #set(id: string, job: LocalJob, state: JobState): void {
     job.state = state;
+    if (job.adoptedDevices && isTerminal(state)) {
+      this.pool.release(job.adoptedDevices);
+      job.adoptedDevices = undefined;
+    }
     for (const listener of this.#listeners) listener(id, state);
   }
 }
@@ -361,6 +370,7 @@ function exitState(code: number | null, signal: NodeJS.Signals | null, infrastru
 interface ProcessRecord {
   pid: number;
   startTime: string;
+  devices?: string[];
 }
 
 async function exists(file: string): Promise<boolean> {

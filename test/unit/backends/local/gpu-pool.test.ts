@@ -33,3 +33,18 @@ describe("GpuPool", () => {
     expect(() => pool.acquire(4)).toThrow("job asks for 4 GPU(s) but the pool has 3");
   });
 });
+
+describe("GpuPool.claim (jobs adopted after a controller restart)", () => {
+  it("keeps an adopted job's devices out of the pool until released", async () => {
+    const pool = new GpuPool(["0", "1"]);
+    expect(pool.claim(["1"])).toEqual(["1"]);
+    expect(await pool.acquire(1).promise).toEqual(["0"]);
+    let granted: string[] | undefined;
+    void pool.acquire(1).promise.then((ids) => (granted = ids));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(granted).toBeUndefined(); // device 1 is still the adopted job's
+    pool.release(["1"]);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(granted).toEqual(["1"]);
+  });
+});

@@ -1,0 +1,44 @@
+/**
+ * A controller crash does not grant a step fresh retries: the budget spent before the crash is
+ * rebuilt from the journal. A run that had finished, resumed by the user, gets a new round.
+ */
+import { describe, expect, it } from "vitest";
+import { driveRun } from "../../../../src/api/drive-run.js";
+import { createRun } from "../../../../src/api/create-run.js";
+import { Pipeline } from "../../../../src/api/pipeline.js";
+import { Task } from "../../../../src/tasks/custom-task.js";
+import { localCluster, tempStore } from "../../helpers.js";
+
+async function alwaysFailing() {
+  const store = await tempStore();
+  const task = new Task({ projectName: "budget", taskName: "fail", command: ["sh", "-c", "exit 4"] });
+  await task.createTask({ store });
+  const pipeline = new Pipeline({ projectName: "budget", pipelineName: "budget" });
+  pipeline.addStep({ name: "flaky", baseTaskId: task.id!, executionQueue: "cpu", retryOnFailure: 2 });
+  const { runId } = await createRun(pipeline, { store, cluster: localCluster() });
+  return { store, runId };
+}
+
+describe("retry budget across a controller crash", () => {
+  it("continues the budget after a crash (no run-finished in the journal)", async () => {
+    const { store, runId } = await alwaysFailing();
+    // What a controller killed after two failed attempts leaves: no run-finished.
+    await store.appendJournal(runId, { type: "run-started", at: 1, controller: "pid 1" });
+    for (const attempt of [1, 2]) {
+      await store.appendJournal(runId, { type: "attempt-planned", at: 2, step: "flaky", attempt, jobName: `gd-${runId}-flaky-a${attempt}`, argv: ["sh", "-c", "exit 4"], parameters: {}, queue: "cpu" });
+      await store.appendJournal(runId, { type: "attempt-finished", at: 3, step: "flaky", attempt, status: "failed", exitCode: 4, infrastructure: false, reason: "exited with code 4" });
+    }
+    const result = await driveRun(runId, { store, resume: true, retryBackoffMs: 10 });
+    expect(result.steps["flaky"]!.status).toBe("failed");
+    // 2 retries allowed in all: attempts 1 and 2 before the crash, attempt 3 after it, no more.
+    expect(result.steps["flaky"]!.attempts).toBe(3);
+  });
+
+  it("gives a finished run's failed step a new round when the user resumes it", async () => {
+    const { store, runId } = await alwaysFailing();
+    const first = await driveRun(runId, { store, retryBackoffMs: 10 });
+    expect(first.steps["flaky"]!.attempts).toBe(3);
+    const again = await driveRun(runId, { store, resume: true, retryBackoffMs: 10 });
+    expect(again.steps["flaky"]!.attempts).toBe(6);
+  });
+});
