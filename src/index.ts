@@ -6,6 +6,12 @@
  * @packageDocumentation
  */
 export { Pipeline, type ExecuteOptions } from "./api/pipeline.js";
+export { RunHandle } from "./api/run-handle.js";
+export { createRun, type CreateRunOptions } from "./api/create-run.js";
+export { driveRun, type DriveRunOptions } from "./api/drive-run.js";
+export { readRun, resultOf, type StoredRun } from "./api/run-status.js";
+export type { StepHooks, StepHookContext } from "./runner/step-hooks.js";
+export { replayJournal, type ReplayedRun, type ReplayedStep, type ReplayedAttempt } from "./runner/replay.js";
 export { PipelineDefinition, type PipelineOptions, type AddStepOptions } from "./pipeline/pipeline-definition.js";
 export type { PipelineSpec, StepSpec, StepPolicy } from "./pipeline/pipeline-spec.js";
 export type { PipelinePlan, PlannedStep } from "./pipeline/validate.js";
@@ -30,6 +36,10 @@ export type { TaskRecord, ModelRecord, ArtifactRecord, RunRecord, JournalEntry, 
 export type { QueueBackend, JobSpec, JobState, JobResources, SubmittedJob } from "./backends/queue-backend.js";
 export { LocalBackend, type LocalBackendOptions } from "./backends/local/local-backend.js";
 export { GpuPool, detectGpus } from "./backends/local/gpu-pool.js";
+export { SlurmBackend, type SlurmBackendOptions, type SlurmBackendStats } from "./backends/slurm/slurm-backend.js";
+export { renderBatchScript, type BatchScriptInput } from "./backends/slurm/batch-script.js";
+export { jobNameFor } from "./backends/queue-backend.js";
+export { setupPython } from "./python/setup-python.js";
 
 export { ClusterConfigSchema, clusterConfigJsonSchema, builtinLocalConfig, type ClusterConfig, type QueueConfig } from "./config/cluster-config.js";
 export { loadClusterConfig, parseClusterConfig } from "./config/load-cluster-config.js";
