@@ -34,7 +34,11 @@ for (const bench of benches) {
     continue;
   }
   console.log(`\n# ${bench.name}`);
-  const result = spawnSync(process.execPath, ["--import", "tsx", join(REPO, "bench", `${bench.name}.ts`), ...(quick ? bench.quickArgs : bench.args)], { cwd: REPO, stdio: "inherit" });
+  const result = spawnSync(process.execPath, ["--import", "tsx", join(REPO, "bench", `${bench.name}.ts`), ...(quick ? bench.quickArgs : bench.args)], {
+    cwd: REPO,
+    stdio: "inherit",
+    env: { ...process.env, ...(quick ? { GPU_DAG_BENCH_SUFFIX: "-quick" } : {}) },
+  });
   if (result.status !== 0) {
     failed += 1;
     console.log(`# ${bench.name} FAILED (exit ${result.status ?? result.signal})`);

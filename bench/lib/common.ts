@@ -111,12 +111,13 @@ export function markdownTable(rows: ReadonlyArray<Record<string, unknown>>): str
   ].join("\n");
 }
 
-/** Writes `bench/results/<name>-<YYYY-MM-DD>.json` and returns its path. */
+/** Writes `bench/results/<name>-<YYYY-MM-DD>[suffix].json` and returns its path. */
 export function writeResults(name: string, data: Record<string, unknown>): string {
   const dir = join(REPO, "bench/results");
   mkdirSync(dir, { recursive: true });
   const date = new Date().toISOString().slice(0, 10);
-  const file = join(dir, `${name}-${date}.json`);
+  // `npm run bench -- --quick` sets the suffix, so smoke runs never overwrite recorded results.
+  const file = join(dir, `${name}-${date}${process.env["GPU_DAG_BENCH_SUFFIX"] ?? ""}.json`);
   const payload = { benchmark: name, date: new Date().toISOString(), machine: machine(), command: `npx tsx ${process.argv.slice(1).map((a) => a.replace(REPO + "/", "")).join(" ")}`, ...data };
   writeFileSync(file, JSON.stringify(payload, null, 2) + "\n");
   return file;
