@@ -2,66 +2,22 @@
  * Graph algorithms over step dependencies: topological order, cycles named as paths, and longest
  * remaining path (the scheduling priority).
  *
- * A small adjacency-list graph of our own: graphlib (used here before) spent most of a
- * 10,000-step plan building its edge objects and in its recursive cycle search; everything here is
- * linear in steps + edges and iterative (no recursion depth limit on long chains).
+ * The graph is a graphlib `Graph`. Its bundled algorithms (`alg.topsort`, `alg.findCycles`) are
+ * recursive and overflow the stack on a 10,000-step chain (measured), so the algorithms here are
+ * iterative and linear in steps + edges.
  *
  * @module
  */
+import { Graph } from "@dagrejs/graphlib";
 
-/** A directed graph `parent → child` over step names; neighbour lists keep insertion order. */
-export class StepGraph {
-  readonly #succ = new Map<string, string[]>();
-  readonly #pred = new Map<string, string[]>();
-  readonly #edges = new Set<string>();
-
-  /** Adds a node (no-op when present). */
-  setNode(node: string): void {
-    if (this.#succ.has(node)) return;
-    this.#succ.set(node, []);
-    this.#pred.set(node, []);
-  }
-  hasNode(node: string): boolean {
-    return this.#succ.has(node);
-  }
-  /** Adds the edge `from → to` once (both nodes must exist). */
-  setEdge(from: string, to: string): void {
-    const key = `${from}\u0000${to}`;
-    if (this.#edges.has(key)) return;
-    this.#edges.add(key);
-    this.#succ.get(from)!.push(to);
-    this.#pred.get(to)!.push(from);
-  }
-  hasEdge(from: string, to: string): boolean {
-    return this.#edges.has(`${from}\u0000${to}`);
-  }
-  /** Nodes in insertion order. */
-  nodes(): string[] {
-    return [...this.#succ.keys()];
-  }
-  /** Children of `node` (a new array), `undefined` for an unknown node. */
-  successors(node: string): string[] | undefined {
-    const list = this.#succ.get(node);
-    return list ? [...list] : undefined;
-  }
-  /** Parents of `node` (a new array), `undefined` for an unknown node. */
-  predecessors(node: string): string[] | undefined {
-    const list = this.#pred.get(node);
-    return list ? [...list] : undefined;
-  }
-  /** Children of `node` without copying (for the algorithms below); empty for an unknown node. */
-  children(node: string): readonly string[] {
-    return this.#succ.get(node) ?? [];
-  }
-  /** Number of parents of `node`. */
-  inDegree(node: string): number {
-    return this.#pred.get(node)?.length ?? 0;
-  }
+/** Children of `node` (empty for an unknown node). */
+function children(graph: Graph, node: string): readonly string[] {
+  return graph.successors(node) ?? [];
 }
 
-/** Edges `parent → child` over `nodes`. */
-export function buildGraph(nodes: readonly string[], parentsOf: (node: string) => readonly string[]): StepGraph {
-  const graph = new StepGraph();
+/** Edges `parent → child` over `nodes`; a parent that is not a node is left out. */
+export function buildGraph(nodes: readonly string[], parentsOf: (node: string) => readonly string[]): Graph {
+  const graph = new Graph({ directed: true });
   for (const node of nodes) graph.setNode(node);
   for (const node of nodes) {
     for (const parent of parentsOf(node)) if (graph.hasNode(parent)) graph.setEdge(parent, node);
@@ -73,7 +29,7 @@ export function buildGraph(nodes: readonly string[], parentsOf: (node: string) =
  * Every cycle as a path that returns to its start, e.g. `["a", "b", "c", "a"]`; one per strongly
  * connected component, self-loops included.
  */
-export function findCyclePaths(graph: StepGraph): string[][] {
+export function findCyclePaths(graph: Graph): string[][] {
   const cycles: string[][] = [];
   for (const node of graph.nodes()) {
     if (graph.hasEdge(node, node)) cycles.push([node, node]);
@@ -89,7 +45,7 @@ export function findCyclePaths(graph: StepGraph): string[][] {
 }
 
 /** Tarjan's strongly connected components, iterative; components in completion order. */
-function stronglyConnected(graph: StepGraph): string[][] {
+function stronglyConnected(graph: Graph): string[][] {
   const index = new Map<string, number>();
   const low = new Map<string, number>();
   const onStack = new Set<string>();
@@ -99,14 +55,14 @@ function stronglyConnected(graph: StepGraph): string[][] {
   for (const root of graph.nodes()) {
     if (index.has(root)) continue;
     // Each frame: a node and the position of the next successor to look at.
-    const frames: Array<{ node: string; i: number }> = [{ node: root, i: 0 }];
+    const frames: Array<{ node: string; i: number; succ: readonly string[] }> = [{ node: root, i: 0, succ: children(graph, root) }];
     index.set(root, next);
     low.set(root, next++);
     stack.push(root);
     onStack.add(root);
     while (frames.length > 0) {
       const frame = frames[frames.length - 1]!;
-      const succ = graph.children(frame.node);
+      const succ = frame.succ;
       if (frame.i < succ.length) {
         const child = succ[frame.i++]!;
         if (!index.has(child)) {
@@ -114,7 +70,7 @@ function stronglyConnected(graph: StepGraph): string[][] {
           low.set(child, next++);
           stack.push(child);
           onStack.add(child);
-          frames.push({ node: child, i: 0 });
+          frames.push({ node: child, i: 0, succ: children(graph, child) });
         } else if (onStack.has(child)) {
           low.set(frame.node, Math.min(low.get(frame.node)!, index.get(child)!));
         }
@@ -138,29 +94,32 @@ function stronglyConnected(graph: StepGraph): string[][] {
   return components;
 }
 
-function cyclePathFrom(graph: StepGraph, start: string, members: ReadonlySet<string>): string[] | undefined {
-  const stack: string[] = [start];
+function cyclePathFrom(graph: Graph, start: string, members: ReadonlySet<string>): string[] | undefined {
+  // Iterative depth-first search inside one strongly connected component (no recursion limit).
+  const path: string[] = [start];
   const seen = new Set<string>([start]);
-  const walk = (node: string): string[] | undefined => {
-    for (const next of [...graph.children(node)].sort()) {
-      if (!members.has(next)) continue;
-      if (next === start) return [...stack, start];
-      if (seen.has(next)) continue;
-      seen.add(next);
-      stack.push(next);
-      const found = walk(next);
-      if (found) return found;
-      stack.pop();
+  const pending: string[][] = [[...children(graph, start)].filter((n) => members.has(n)).sort()];
+  while (pending.length > 0) {
+    const options = pending[pending.length - 1]!;
+    const next = options.shift();
+    if (next === undefined) {
+      pending.pop();
+      path.pop();
+      continue;
     }
-    return undefined;
-  };
-  return walk(start);
+    if (next === start) return [...path, start];
+    if (seen.has(next)) continue;
+    seen.add(next);
+    path.push(next);
+    pending.push([...children(graph, next)].filter((n) => members.has(n)).sort());
+  }
+  return undefined;
 }
 
 /** Topological order, ties broken by insertion order so plans are deterministic. */
-export function topologicalOrder(graph: StepGraph, insertionOrder: readonly string[]): string[] {
+export function topologicalOrder(graph: Graph, insertionOrder: readonly string[]): string[] {
   const rank = new Map(insertionOrder.map((n, i) => [n, i]));
-  const indegree = new Map(graph.nodes().map((n) => [n, graph.inDegree(n)]));
+  const indegree = new Map(graph.nodes().map((n) => [n, graph.predecessors(n)?.length ?? 0]));
   // A binary min-heap on insertion rank: O((n + e) log n), where shifting a sorted array was O(n²).
   const heap: string[] = [];
   const key = (n: string) => rank.get(n) ?? Number.MAX_SAFE_INTEGER;
@@ -198,7 +157,7 @@ export function topologicalOrder(graph: StepGraph, insertionOrder: readonly stri
   while (heap.length > 0) {
     const node = pop();
     order.push(node);
-    for (const child of graph.children(node)) {
+    for (const child of children(graph, node)) {
       const left = indegree.get(child)! - 1;
       indegree.set(child, left);
       if (left === 0) push(child);
@@ -211,12 +170,12 @@ export function topologicalOrder(graph: StepGraph, insertionOrder: readonly stri
  * Length of the longest path from each node to a sink, weighting each node by `weight`
  * (default 1). Steps on long chains get started first.
  */
-export function longestRemainingPath(graph: StepGraph, order: readonly string[], weight: (n: string) => number = () => 1): Map<string, number> {
+export function longestRemainingPath(graph: Graph, order: readonly string[], weight: (n: string) => number = () => 1): Map<string, number> {
   const result = new Map<string, number>();
   for (let i = order.length - 1; i >= 0; i--) {
     const node = order[i]!;
     let best = 0;
-    for (const child of graph.children(node)) best = Math.max(best, result.get(child) ?? 0);
+    for (const child of children(graph, node)) best = Math.max(best, result.get(child) ?? 0);
     result.set(node, best + weight(node));
   }
   return result;
