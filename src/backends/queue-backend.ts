@@ -148,6 +148,13 @@ export interface QueueBackend {
    * again and returns its current state.
    */
   adopt(spec: JobSpec, backendJobId: string): Promise<JobState>;
+  /**
+   * The attempt directory as the job sees it (`$GPU_DAG_OUTPUT_DIR`), when it differs from
+   * `spec.attemptDir` — e.g. on a cluster's shared filesystem. Relative paths in the outputs
+   * manifest are relative to it. Needed for jobs adopted after a restart, which have no
+   * {@link SubmittedJob}.
+   */
+  jobDirFor?(spec: JobSpec): Promise<string | undefined>;
   /** Releases connections and timers. Does not cancel jobs. */
   close(): Promise<void>;
 }

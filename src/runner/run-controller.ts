@@ -207,6 +207,9 @@ export class RunController {
     }
     state.jobId = id;
     state.result.jobId = id;
+    // An adopted job has no SubmittedJob telling where it writes: ask the backend.
+    const jobDir = state.jobDir ?? (await backend.jobDirFor?.(spec));
+    if (jobDir !== undefined) state.jobDir = jobDir;
     this.#byJob.set(id, state);
     const job = attempt.backendJobId === undefined ? (await backend.poll([id])).get(id)! : await backend.adopt(spec, id);
     this.#onJobUpdate(id, job);

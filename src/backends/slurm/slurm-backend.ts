@@ -339,6 +339,11 @@ export class SlurmBackend implements QueueBackend {
     );
   }
 
+  /** The job's attempt directory on the cluster (deterministic from run, step and attempt). */
+  async jobDirFor(spec: JobSpec): Promise<string> {
+    return remoteAttemptDir(await this.#resolvedJobDir(), spec);
+  }
+
   /** Watches a job submitted by an earlier controller and returns its current state. */
   async adopt(spec: JobSpec, backendJobId: string): Promise<JobState> {
     this.#assertOpen();
