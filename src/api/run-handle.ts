@@ -9,7 +9,8 @@ import type { Store } from "../store/store.js";
 import { join } from "node:path";
 import { readRun, resultOf } from "./run-status.js";
 import { shellQuote } from "../args/shell-quote.js";
-import { mirrorRemoteJournal, readRemoteRunInfo } from "../remote/slurm-controller.js";
+import { readRemoteRunInfo } from "../remote/slurm-controller.js";
+import { syncRemoteRun } from "../remote/sync-remote-run.js";
 
 /** See the module comment. */
 export class RunHandle {
@@ -27,18 +28,10 @@ export class RunHandle {
     return resultOf(this.store, await readRun(this.store, this.runId));
   }
 
-  /** For a controller on a cluster: copy its journal here. */
+  /** For a controller on a cluster: copy its journal here and note whether its job is alive. */
   async #syncRemote(): Promise<void> {
-    const info = await readRemoteRunInfo(this.store, this.runId);
-    if (!info) return;
-    const transport = await clusterTransport(info.cluster);
-    try {
-      await mirrorRemoteJournal(this.store, this.runId, info, transport);
-      const state = await transport.exec(`squeue -h -j ${shellQuote(info.jobId)} -o %T 2>/dev/null || true`, { idempotent: true });
-      this.#remoteControllerAlive = state.stdout.trim() !== "";
-    } finally {
-      await transport.close();
-    }
+    const remote = await syncRemoteRun(this.store, this.runId);
+    if (remote) this.#remoteControllerAlive = remote.alive;
   }
 
   #remoteControllerAlive: boolean | undefined;

@@ -6,6 +6,7 @@
  */
 import { join } from "node:path";
 import { readRun, resultOf, type StoredRun } from "../api/run-status.js";
+import { syncRemoteRun } from "../remote/sync-remote-run.js";
 import type { StepStatus } from "../runner/run-types.js";
 import { isStale, readLock } from "../store/run-lock.js";
 import type { Store } from "../store/store.js";
@@ -49,6 +50,8 @@ export interface RunView {
 
 /** Loads run `runId` (throws `RunNotFoundError`). */
 export async function loadRunView(store: Store, runId: string): Promise<RunView> {
+  // A controller running as a cluster job writes its journal there: mirror it first.
+  const remote = await syncRemoteRun(store, runId);
   const stored = await readRun(store, runId);
   const result = resultOf(store, stored);
   if (result.status === "cancelled") {
@@ -61,7 +64,7 @@ export async function loadRunView(store: Store, runId: string): Promise<RunView>
     }
   }
   const lock = await readLock(join(store.runDir(runId), "lock.json"));
-  const live = lock !== undefined && !isStale(lock, STALE_MS);
+  const live = remote ? remote.alive : lock !== undefined && !isStale(lock, STALE_MS);
   let state: RunDisplayState = result.status;
   if (result.status === "running" && !live) {
     const fresh = stored.replay.controllerStarts === 0 && Date.now() - Date.parse(stored.record.createdAt) < STARTING_MS;

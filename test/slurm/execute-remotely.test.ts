@@ -3,8 +3,9 @@
  * partition (Node on the cluster, the controller shipped as one file). The launching script exits
  * at once; `Pipeline.attach(runId).wait()` follows the run to its end by mirroring its journal.
  */
-import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { stringify } from "yaml";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -46,5 +47,25 @@ describe("executeRemotely() on Slurm: controller on the services partition", () 
     const controllerJob = execFileSync("scontrol", ["show", "job", "-o", info.jobId], { encoding: "utf8" });
     expect(controllerJob).toContain(`Partition=${env.partitions.cpu}`);
     expect(controllerJob).toContain("JobState=COMPLETED");
+  });
+
+  it("through the CLI: run --remote on the Slurm cluster, then wait and status follow it", async () => {
+    const home = await mkdtemp(join(tmpdir(), "gd-remote-cli-"));
+    homes.push(home);
+    const configFile = join(home, "test-slurm.yaml");
+    writeFileSync(configFile, stringify(clusterConfig()));
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, ["bin/gpu-dag.js", "--home", home, ...args], { cwd: REPO, encoding: "utf8", env: { ...process.env, GPU_DAG_CLI_SOURCE: "1" }, timeout: 180_000 });
+    const launched = cli("run", "examples/pipeline-yaml/seed.yaml", "--cluster", configFile, "--simulate", "--remote");
+    expect(launched.status, launched.stderr).toBe(0);
+    const runId = launched.stdout.trim();
+    const waited = cli("wait", runId, "--timeout", "150");
+    expect(waited.status, waited.stdout + waited.stderr).toBe(0);
+    const status = cli("status", runId, "--json");
+    expect(status.status, status.stderr).toBe(0);
+    const parsed = JSON.parse(status.stdout) as { status: string; mode: string; steps: Record<string, { status: string; jobId?: string }> };
+    expect(parsed.status).toBe("succeeded");
+    expect(Object.values(parsed.steps).map((s) => s.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
+    for (const step of Object.values(parsed.steps)) expect(step.jobId).toMatch(/^\d+$/);
   });
 });
