@@ -11,11 +11,10 @@ import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createRun } from "../../src/api/create-run.js";
-import { Pipeline } from "../../src/api/pipeline.js";
 import { replayJournal } from "../../src/runner/replay.js";
 import { FileStore } from "../../src/store/file-store.js";
 import { mulberry32, tempDir } from "../unit/helpers.js";
-import { allMarkers, entriesOf, markerTask, sleep, spawnTsx } from "../unit/runner/durable/durable-helpers.js";
+import { allMarkers, entriesOf, faultPipeline, markerTask, sleep, spawnTsx } from "../unit/runner/durable/durable-helpers.js";
 import { pipelineClusterConfig, slurmTestEnv } from "./slurm-test-env.js";
 
 const FIXTURE = "test/fixtures/durable-controller.ts";
@@ -43,21 +42,7 @@ describe("fault injection: SIGKILLed controller, real Slurm over SSH", () => {
     const store = new FileStore({ home });
     const task = markerTask(markers);
     await task.createTask({ store });
-    const pipeline = new Pipeline({ projectName: "durable", pipelineName: "slurm-fault-injection" });
-    const parents = new Map<string, string[]>();
-    for (let i = 0; i < STEPS; i++) {
-      const name = `s${String(i).padStart(2, "0")}`;
-      const candidates = Array.from({ length: Math.min(i, 6) }, (_, k) => `s${String(i - 1 - k).padStart(2, "0")}`);
-      const chosen = candidates.filter(() => rng() < 0.35).slice(0, 3);
-      parents.set(name, chosen);
-      pipeline.addStep({
-        name,
-        baseTaskId: task.id!,
-        parents: chosen,
-        executionQueue: "cpu",
-        parameterOverride: { step: name, secs: (0.05 + rng() * 0.25).toFixed(3), inputs: chosen.map((p) => `\${${p}.artifacts.result.url}`).join(" ") },
-      });
-    }
+    const { pipeline, parents } = faultPipeline(rng, task.id!, STEPS, "slurm-fault-injection");
     const { runId } = await createRun(pipeline, { store, cluster: clusterConfig(), runId: `sfault-${SEED}-${randomBytes(2).toString("hex")}` });
     const journal = join(store.runDir(runId), "journal.jsonl");
     const lines = () => readFileSync(journal, "utf8").split("\n").filter((l) => l !== "");

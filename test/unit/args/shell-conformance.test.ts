@@ -6,18 +6,7 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { shellJoin, wrapArguments, WrappedArguments } from "../../../src/args/index.js";
-
-/** Small seeded PRNG (mulberry32) so failures reproduce; no dependency needed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../helpers.js";
 
 // Whole code points only (no lone surrogates): argv goes through UTF-8 to sh and back.
 const PIECES = [

@@ -8,6 +8,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { JournalEntry } from "../../../../src/store/records.js";
 import type { Store } from "../../../../src/store/store.js";
+import { Pipeline } from "../../../../src/api/pipeline.js";
 import { Task } from "../../../../src/tasks/custom-task.js";
 
 /** The repository root (child processes run there so `--import tsx` resolves). */
@@ -75,4 +76,29 @@ export function spawnTsx(args: readonly string[], env: NodeJS.ProcessEnv = proce
 /** Resolves after `ms`. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * The fault-injection pipeline: marker steps `sNN`, each with 0–3 parents among the 6 steps before
+ * it, sleeping 50–300 ms, and checking its parents' artifacts exist (an output lost across a
+ * crash fails it). Returns each step's parents too.
+ */
+export function faultPipeline(rng: () => number, taskId: string, steps: number, pipelineName: string): { pipeline: Pipeline; parents: Map<string, string[]> } {
+  const pipeline = new Pipeline({ projectName: "durable", pipelineName });
+  const parents = new Map<string, string[]>();
+  for (let i = 0; i < steps; i++) {
+    const name = `s${String(i).padStart(2, "0")}`;
+    const candidates = Array.from({ length: Math.min(i, 6) }, (_, k) => `s${String(i - 1 - k).padStart(2, "0")}`);
+    const chosen = candidates.filter(() => rng() < 0.35).slice(0, 3);
+    parents.set(name, chosen);
+    const secs = (0.05 + rng() * 0.25).toFixed(3);
+    pipeline.addStep({
+      name,
+      baseTaskId: taskId,
+      parents: chosen,
+      executionQueue: "cpu",
+      parameterOverride: { step: name, secs, inputs: chosen.map((p) => `\${${p}.artifacts.result.url}`).join(" ") },
+    });
+  }
+  return { pipeline, parents };
 }

@@ -9,38 +9,15 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createRun } from "../../../../src/api/create-run.js";
-import { Pipeline } from "../../../../src/api/pipeline.js";
 import { replayJournal } from "../../../../src/runner/replay.js";
 import { FileStore } from "../../../../src/store/file-store.js";
 import { localCluster, mulberry32, tempDir } from "../../helpers.js";
-import { allMarkers, entriesOf, markerTask, sleep, spawnTsx } from "./durable-helpers.js";
+import { allMarkers, entriesOf, faultPipeline, markerTask, sleep, spawnTsx } from "./durable-helpers.js";
 
 const FIXTURE = "test/fixtures/durable-controller.ts";
 const SEED = Number(process.env["GPU_DAG_FAULT_SEED"] ?? 20261121);
 const STEPS = 30;
 const KILLS = 10;
-
-/** A seeded random DAG: each step has 0–3 parents among the 6 steps before it. */
-function randomPipeline(rng: () => number, taskId: string): { pipeline: Pipeline; parents: Map<string, string[]> } {
-  const pipeline = new Pipeline({ projectName: "durable", pipelineName: "fault-injection" });
-  const parents = new Map<string, string[]>();
-  for (let i = 0; i < STEPS; i++) {
-    const name = `s${String(i).padStart(2, "0")}`;
-    const candidates = Array.from({ length: Math.min(i, 6) }, (_, k) => `s${String(i - 1 - k).padStart(2, "0")}`);
-    const chosen = candidates.filter(() => rng() < 0.35).slice(0, 3);
-    parents.set(name, chosen);
-    const secs = (0.05 + rng() * 0.25).toFixed(3);
-    pipeline.addStep({
-      name,
-      baseTaskId: taskId,
-      parents: chosen,
-      executionQueue: "cpu",
-      // Each step checks its parents' artifacts exist: an output lost across a crash fails it.
-      parameterOverride: { step: name, secs, inputs: chosen.map((p) => `\${${p}.artifacts.result.url}`).join(" ") },
-    });
-  }
-  return { pipeline, parents };
-}
 
 async function journalLines(file: string): Promise<string[]> {
   return (await readFile(file, "utf8").catch(() => "")).split("\n").filter((l) => l !== "");
@@ -55,7 +32,7 @@ describe("fault injection: SIGKILLed controller, local backend", () => {
     const store = new FileStore({ home });
     const task = markerTask(markers);
     await task.createTask({ store });
-    const { pipeline, parents } = randomPipeline(rng, task.id!);
+    const { pipeline, parents } = faultPipeline(rng, task.id!, STEPS, "fault-injection");
     const { runId } = await createRun(pipeline, { store, cluster: localCluster(), runId: `fault-${SEED}` });
     const journal = join(store.runDir(runId), "journal.jsonl");
 
