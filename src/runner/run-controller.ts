@@ -215,9 +215,27 @@ export class RunController {
     this.#onJobUpdate(id, job);
   }
 
-  /** Rebuilds the job spec of a journaled attempt (for adoption: env and secrets are not needed). */
+  /** The step with placeholders resolved from its parents' outputs, and its command rendered. */
+  #resolveStep(state: StepState) {
+    return resolveStep(state.planned, this.#scope(), this.#o.store, state.queue, {
+      runtime: this.#o.runtime,
+      python: this.#o.environment.python(state.queue),
+    });
+  }
+
+  /** A job's environment: the cluster's, the task's, and the simulate marker. */
+  #jobEnv(command: { env: Record<string, string>; simulated: boolean }): Record<string, string> {
+    return { ...this.#o.environment.env, ...command.env, ...(command.simulated ? { GPU_DAG_SIMULATED: "1" } : {}) };
+  }
+
+  /**
+   * Rebuilds the job spec of a journaled attempt. The argv is the journaled one; the environment
+   * is rendered again from the same inputs (parents' outputs are restored), since a planned but
+   * unsubmitted attempt is submitted afresh with it.
+   */
   async #specFor(state: StepState, attempt: ReplayedAttempt): Promise<JobSpec> {
     const name = state.planned.spec.name;
+    const rendered = await this.#resolveStep(state).then((r) => r.command, () => undefined);
     const attemptDir = await this.#o.store.attemptDir(this.#o.runId, name, attempt.attempt);
     state.result.attemptDir = attemptDir;
     const spec: JobSpec = {
@@ -228,7 +246,7 @@ export class RunController {
       queue: attempt.queue,
       resources: this.#resources(state),
       argv: attempt.argv,
-      env: this.#o.environment.env,
+      env: rendered ? this.#jobEnv(rendered) : this.#o.environment.env,
       secretEnv: this.#o.environment.secrets((attempt.parameters["secretEnv"] as string[] | undefined) ?? []),
       attemptDir,
       priority: state.planned.priority,
@@ -301,12 +319,9 @@ export class RunController {
     state.attempt += 1;
     state.result.attempts = state.attempt;
     try {
-      const resolved = await resolveStep(state.planned, this.#scope(), this.#o.store, state.queue, {
-        runtime: this.#o.runtime,
-        python: this.#o.environment.python(state.queue),
-      });
+      const resolved = await this.#resolveStep(state);
       state.resolvedOptions = { ...resolved.task.options };
-      const env = { ...this.#o.environment.env, ...resolved.command.env, ...(resolved.command.simulated ? { GPU_DAG_SIMULATED: "1" } : {}) };
+      const env = this.#jobEnv(resolved.command);
       if (state.planned.spec.cacheExecutedStep) {
         const { modelId: _storeId, ...options } = state.resolvedOptions;
         state.cacheKey = cacheKey({

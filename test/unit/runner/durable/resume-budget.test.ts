@@ -42,3 +42,28 @@ describe("retry budget across a controller crash", () => {
     expect(again.steps["flaky"]!.attempts).toBe(6);
   });
 });
+
+describe("an attempt planned but never submitted before a crash", () => {
+  it("is submitted on resume with the task's own environment (rendered again, not just the cluster's)", async () => {
+    const store = await tempStore();
+    const task = new Task({ projectName: "resume", taskName: "env", command: ["sh", "-c", 'test "$STEP_FLAVOUR" = vanilla || { echo "STEP_FLAVOUR=$STEP_FLAVOUR" >&2; exit 9; }'], env: { STEP_FLAVOUR: "vanilla" } });
+    await task.createTask({ store });
+    const pipeline = new Pipeline({ projectName: "resume", pipelineName: "env" });
+    pipeline.addStep({ name: "only", baseTaskId: task.id!, executionQueue: "cpu" });
+    const { runId } = await createRun(pipeline, { store, cluster: localCluster() });
+    await store.appendJournal(runId, { type: "run-started", at: 1, controller: "pid 1" });
+    await store.appendJournal(runId, {
+      type: "attempt-planned",
+      at: 2,
+      step: "only",
+      attempt: 1,
+      jobName: `gd-${runId}-only-a1`,
+      argv: ["sh", "-c", 'test "$STEP_FLAVOUR" = vanilla || { echo "STEP_FLAVOUR=$STEP_FLAVOUR" >&2; exit 9; }'],
+      parameters: {},
+      queue: "cpu",
+    });
+    const result = await driveRun(runId, { store, resume: true });
+    expect(result.steps["only"]!.status, result.steps["only"]!.reason).toBe("succeeded");
+    expect(result.steps["only"]!.attempts).toBe(1);
+  });
+});
