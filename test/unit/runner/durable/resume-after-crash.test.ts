@@ -1,6 +1,7 @@
 /**
- * A controller crash does not grant a step fresh retries: the budget spent before the crash is
- * rebuilt from the journal. A run that had finished, resumed by the user, gets a new round.
+ * What a resumed controller rebuilds from the journal after a crash: retry budgets (a crash does
+ * not grant fresh retries; a finished run resumed by the user gets a new round), and the full
+ * job environment of an attempt that was planned but never submitted.
  */
 import { describe, expect, it } from "vitest";
 import { driveRun } from "../../../../src/api/drive-run.js";
