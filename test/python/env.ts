@@ -1,7 +1,7 @@
 /**
  * The Python tier's environment: the venv (made by `setupPython()` into `.venv/gpu-dag`), the
  * runtime on PYTHONPATH, the tiny local model fixture, and a helper that runs a runner as a real
- * process. With CI=true a venv that cannot be made is an error, never a skip.
+ * process. A venv that cannot be made is an error, never a skip (in CI and locally alike).
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -17,12 +17,14 @@ export const pythonDir = join(repoRoot, "python");
 export const fixturesDir = join(repoRoot, "test", "python", "fixtures");
 export const venvDir = process.env["GPU_DAG_TEST_VENV"] ?? join(repoRoot, ".venv", "gpu-dag");
 
-/** The venv's interpreter, or why there is none (outside CI only). */
-export type PythonEnv = { python: string; skip?: undefined } | { python?: undefined; skip: string };
+/** The venv's interpreter. */
+export interface PythonEnv {
+  python: string;
+}
 
 let pending: Promise<PythonEnv> | undefined;
 
-/** Ensures the venv (idempotent: a stamp skips reinstall). Throws in CI when it cannot be made. */
+/** Ensures the venv (idempotent: a stamp skips reinstall). Throws when it cannot be made. */
 export function pythonEnv(): Promise<PythonEnv> {
   pending ??= (async () => {
     const started = Date.now();
@@ -38,8 +40,7 @@ export function pythonEnv(): Promise<PythonEnv> {
       if (result.installed) process.stderr.write(`[setup-python] venv created in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
       return { python: result.python };
     } catch (error) {
-      if (process.env["CI"] === "true") throw error;
-      return { skip: `python tier skipped (not CI): venv could not be created: ${(error as Error).message}` };
+      throw new Error(`python tier: the venv could not be created (the tier needs PyPI and the torch==2.13.0 CPU wheel): ${(error as Error).message}`, { cause: error });
     }
   })();
   return pending;

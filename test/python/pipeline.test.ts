@@ -31,8 +31,8 @@ maxSeqLength: 64
 saveCompressed: true
 `;
 
-describe.skipIf(env.skip !== undefined)("python tier: a gpu-dag pipeline compress → evaluate ×2 → generate on a tiny model", () => {
-  const python = env.python ?? "";
+describe("python tier: a gpu-dag pipeline compress → evaluate ×2 → generate on a tiny model", () => {
+  const python = env.python;
   let fixture: TinyFixture;
   let home: string;
   let store: FileStore;

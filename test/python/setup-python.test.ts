@@ -9,7 +9,7 @@ import { pythonEnv, runPython, venvDir } from "./env.js";
 
 const env = await pythonEnv();
 
-describe.skipIf(env.skip !== undefined)("setupPython", () => {
+describe("setupPython", () => {
   it("returns at once when the stamp matches (no reinstall)", async () => {
     const started = Date.now();
     const lines: string[] = [];
@@ -21,7 +21,7 @@ describe.skipIf(env.skip !== undefined)("setupPython", () => {
   });
 
   it("the venv has torch 2.13.0 (CPU build) and the pinned tools", async () => {
-    const r = await runPython(env.python ?? "", [
+    const r = await runPython(env.python, [
       "-c",
       "import torch, transformers, llmcompressor, lm_eval; from importlib.metadata import version as v; " +
         "print(torch.__version__, v('transformers'), v('llmcompressor'), v('lm_eval'), torch.cuda.is_available())",
