@@ -5,7 +5,7 @@
  * @module
  */
 import type { PipelineSpec } from "./pipeline-spec.js";
-import { findPlaceholders, referencedStep } from "./placeholders.js";
+import { drawnParents } from "./drawn-parents.js";
 
 /** Options of {@link toDot}. */
 export interface DotOptions {
@@ -39,23 +39,10 @@ export function toDot(spec: PipelineSpec, options: DotOptions = {}): string {
     lines.push(`  ${quote(step.name)} [${attrs.join(", ")}];`);
   }
   for (const step of spec.steps) {
-    const parents = new Set(step.parents);
-    for (const p of safePlaceholders(step.parameterOverride)) {
-      const parent = referencedStep(p.ref);
-      if (parent && parent !== step.name) parents.add(parent);
-    }
-    for (const parent of parents) lines.push(`  ${quote(parent)} -> ${quote(step.name)};`);
+    for (const parent of drawnParents(step)) lines.push(`  ${quote(parent)} -> ${quote(step.name)};`);
   }
   lines.push("}");
   return lines.join("\n") + "\n";
-}
-
-function safePlaceholders(value: unknown) {
-  try {
-    return findPlaceholders(value);
-  } catch {
-    return [];
-  }
 }
 
 /** A DOT double-quoted string; `escapeBackslash` false keeps `\n` line breaks in labels. */

@@ -4,7 +4,7 @@
  * @module
  */
 import type { PipelineSpec } from "./pipeline-spec.js";
-import { findPlaceholders, referencedStep } from "./placeholders.js";
+import { drawnParents } from "./drawn-parents.js";
 
 /** Options of {@link toMermaid}. */
 export interface MermaidOptions {
@@ -33,12 +33,7 @@ export function toMermaid(spec: PipelineSpec, options: MermaidOptions = {}): str
     lines.push(`    ${id(step.name)}["${escape(step.name)}<br>${escape(label)}"];`);
   }
   for (const step of spec.steps) {
-    const parents = new Set(step.parents);
-    for (const p of safePlaceholders(step.parameterOverride)) {
-      const parent = referencedStep(p.ref);
-      if (parent && parent !== step.name) parents.add(parent);
-    }
-    for (const parent of parents) lines.push(`    ${id(parent)} --> ${id(step.name)};`);
+    for (const parent of drawnParents(step)) lines.push(`    ${id(parent)} --> ${id(step.name)};`);
   }
   if (options.states) {
     for (const [state, style] of Object.entries(STATE_STYLES)) lines.push(`    classDef ${state} ${style};`);
@@ -48,14 +43,6 @@ export function toMermaid(spec: PipelineSpec, options: MermaidOptions = {}): str
     }
   }
   return lines.join("\n") + "\n";
-}
-
-function safePlaceholders(value: unknown) {
-  try {
-    return findPlaceholders(value);
-  } catch {
-    return [];
-  }
 }
 
 /** Mermaid ids may not contain "-" in every renderer; map to a safe id. */
