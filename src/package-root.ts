@@ -35,3 +35,8 @@ export function pythonRuntimeDir(): string {
 export function bundledConfigDir(): string {
   return join(packageRoot(), "src", "tasks", "configs");
 }
+
+/** This package's version, from its package.json. */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version: string }).version;
+}

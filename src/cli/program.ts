@@ -5,6 +5,7 @@
  * @module
  */
 import { Command, Option } from "commander";
+import { packageVersion } from "../package-root.js";
 import { cliContext, type CliContext, type GlobalOptions } from "./context.js";
 
 /** What an action returns: the process exit code. */
@@ -16,6 +17,7 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 export function buildProgram(setExitCode: (code: number) => void): Command {
   const program = new Command("gpu-dag")
     .description("DAG pipelines of LLM jobs on GPU queues: this machine's GPUs or a Slurm cluster.")
+    .version(packageVersion(), "-V, --version", "print the gpu-dag version")
     .option("--home <dir>", "store directory (default: $GPU_DAG_HOME, else ~/.gpu-dag)")
     .option("--debug", "print stack traces of unexpected errors")
     .showSuggestionAfterError(true)
