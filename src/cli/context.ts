@@ -7,6 +7,7 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import type { FileStore } from "../store/file-store.js";
+import { writeOpen } from "./closed-output.js";
 
 /** Global options (before or after the command name). */
 export interface GlobalOptions {
@@ -39,15 +40,15 @@ export async function openStore(context: CliContext): Promise<FileStore> {
 
 /** Prints one JSON document on stdout. */
 export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + "\n");
+  writeOpen(process.stdout, JSON.stringify(value, null, 2) + "\n");
 }
 
 /** Writes text to stdout. */
 export function out(text: string): void {
-  process.stdout.write(text);
+  writeOpen(process.stdout, text);
 }
 
 /** Writes a line to stderr (hints, progress that must not mix with `--json` output). */
 export function note(line: string): void {
-  process.stderr.write(line + "\n");
+  writeOpen(process.stderr, line + "\n");
 }

@@ -8,6 +8,7 @@
 import { CommanderError } from "commander";
 import { GpuDagError } from "../errors.js";
 import { CliUsageError, ExitCode } from "./cli-error.js";
+import { isClosed, survivePipeClose } from "./closed-output.js";
 import { buildProgram } from "./program.js";
 import { sanitizeForTerminal } from "./sanitize.js";
 
@@ -51,6 +52,8 @@ function oneLine(message: string): string {
     .replace(/:; /g, ": ");
 }
 
+survivePipeClose();
 const exitCode = await main(process.argv);
 // Let stdout drain (pipes), then exit even if a library left a handle open.
-process.stdout.write("", () => process.exit(exitCode));
+if (isClosed(process.stdout)) process.exit(exitCode);
+else process.stdout.write("", () => process.exit(exitCode));
