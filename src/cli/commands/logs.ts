@@ -1,7 +1,8 @@
 /**
  * `gpu-dag logs <run> <step>`: an attempt's stdout (or `--stderr`) from its directory in the
- * store. `-f` keeps printing what the job writes until the attempt ends. Control characters and
- * escape sequences in the job's output are stripped before they reach the terminal.
+ * store. `-f` keeps printing what the job writes until the attempt ends. Lines rewritten with
+ * carriage returns (progress bars) are shown in their last state; control characters and escape
+ * sequences in the job's output are stripped before they reach the terminal.
  *
  * @module
  */
@@ -13,6 +14,7 @@ import type { Store } from "../../store/store.js";
 import { CliUsageError, ExitCode } from "../cli-error.js";
 import { type CliContext, openStore, out, printJson } from "../context.js";
 import { assertStep, loadRunView, type RunView } from "../run-view.js";
+import { CarriageReturnCollapser } from "../progress-lines.js";
 import { sanitizeForTerminal } from "../sanitize.js";
 
 /** Options of `logs`. */
@@ -53,22 +55,24 @@ export async function logsCommand(context: CliContext, runId: string, step: stri
   const file = join(attemptPath(store, runId, step, attempt), options.stderr ? STDERR_FILE : STDOUT_FILE);
 
   let text = "";
+  const lines = new CarriageReturnCollapser();
   const emit = (chunk: string) => {
     const clean = sanitizeForTerminal(chunk);
     if (options.json) text += clean;
     else out(clean);
   };
   const decoder = new StringDecoder("utf8");
-  let offset = await copyFrom(file, 0, (b) => emit(decoder.write(b)));
+  const read = (b: Buffer) => emit(lines.push(decoder.write(b)));
+  let offset = await copyFrom(file, 0, read);
   if (options.follow) {
     for (;;) {
       const ended = !isInFlight(await loadRunView(store, runId), step, attempt);
-      offset = await copyFrom(file, offset, (b) => emit(decoder.write(b)));
+      offset = await copyFrom(file, offset, read);
       if (ended) break;
       await sleep(200);
     }
   }
-  emit(decoder.end());
+  emit(lines.push(decoder.end()) + lines.end());
   if (options.json) printJson({ runId, step, attempt, stream, file, text });
   return ExitCode.Ok;
 }
