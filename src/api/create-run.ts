@@ -1,30 +1,22 @@
 /**
- * Creating a run: load the cluster config, validate the pipeline against it (every problem at
- * once), check secrets are available, and record the run — pipeline, drafts, config and options —
+ * Creating a run: plan it ({@link planRun}: cluster config, every problem at once, secrets) and
+ * record the run — pipeline, drafts, config and options —
  * so any controller, here or detached, can drive it from the store alone. Nothing is submitted.
  *
  * @module
  */
 import type { QueueBackend } from "../backends/queue-backend.js";
-import type { z } from "zod";
-import { ClusterConfigSchema } from "../config/cluster-config.js";
-import { loadClusterConfig } from "../config/load-cluster-config.js";
-import { validateWith } from "../config/yaml-schema.js";
 import type { PipelineDefinition } from "../pipeline/pipeline-definition.js";
-import type { PipelineSpec } from "../pipeline/pipeline-spec.js";
 import type { PipelinePlan } from "../pipeline/validate.js";
 import { defaultStore } from "../store/default-store.js";
 import { FileStore } from "../store/file-store.js";
 import { newRunId } from "../store/ids.js";
 import type { RunRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
-import { taskFromRecord } from "../tasks/registry.js";
-import type { TaskDraft } from "../tasks/task-draft.js";
-import { buildEnvironment } from "./build-environment.js";
+import { type ClusterConfigInput, planRun } from "./plan-run.js";
 import { forgetRunSecrets, redactRunRecord } from "./run-secrets.js";
 
-/** A cluster config as written (before defaults). */
-export type ClusterConfigInput = z.input<typeof ClusterConfigSchema>;
+export type { ClusterConfigInput } from "./plan-run.js";
 
 /** Options shared by everything that creates a run. */
 export interface CreateRunOptions {
@@ -59,21 +51,8 @@ export function storeFor(options: { store?: Store; home?: string }): Store {
 /** Validates and records a run; returns its id and plan. */
 export async function createRun(pipeline: PipelineDefinition, options: CreateRunOptions = {}): Promise<{ runId: string; store: Store; plan: PipelinePlan }> {
   const store = storeFor(options);
-  const { name: clusterName, source, config } =
-    typeof options.cluster === "object"
-      ? { name: "custom", source: "object", config: validateWith(ClusterConfigSchema, options.cluster, "cluster option") }
-      : await loadClusterConfig(options.cluster ?? "local", options.configDir ? { configDir: options.configDir } : {});
-  // Only queue resolution and secrets are needed here: the backend itself is not started.
-  const environment = await buildEnvironment(clusterName, config, { backend: options.backend ?? idleBackend, ...(options.home ? { home: options.home } : {}) });
-  const inlineTasks = pipeline.toSpec().tasks; // one copy of the spec, not one per step (O(N²) at 10,000 steps)
-  const plan = await pipeline.plan({
-    loadTask: (id) => loadTask(pipeline, inlineTasks, id, store),
-    checkQueue: (queue) => {
-      const resolved = environment.resolveQueue(queue);
-      return "error" in resolved ? resolved.error : undefined;
-    },
-  });
-  environment.secrets([...plan.steps.values()].flatMap((s) => (s.task.options as { secretEnv?: string[] }).secretEnv ?? []));
+  const { plan, cluster } = await planRun(pipeline, { ...options, store });
+  const { name: clusterName, source, config } = cluster;
   const runId = options.runId ?? newRunId();
   const seen = new Set<string>();
   const tasks = [...plan.steps.values()].map((s) => s.task.toRecord()).filter((t) => !seen.has(t.id) && seen.add(t.id));
@@ -98,24 +77,3 @@ export async function createRun(pipeline: PipelineDefinition, options: CreateRun
   }
   return { runId, store, plan };
 }
-
-/** A base task: an inline task of the pipeline file by key, else a stored draft by id. */
-async function loadTask(pipeline: PipelineDefinition, inlineTasks: PipelineSpec["tasks"], id: string, store: Store): Promise<TaskDraft> {
-  const inline = inlineTasks[id];
-  if (!inline) return taskFromRecord(await store.getTask(id));
-  const options = { projectName: pipeline.projectName, taskName: id, ...inline.options };
-  return taskFromRecord({ id, type: inline.type, projectName: String(options.projectName), taskName: String(options.taskName), createdAt: "", options });
-}
-
-/** Validation needs no running backend; this one refuses to be used. */
-const idleBackend: QueueBackend = {
-  kind: "validation-only",
-  submit: () => Promise.reject(new Error("validation-only backend")),
-  poll: () => Promise.reject(new Error("validation-only backend")),
-  onUpdate: () => () => undefined,
-  cancel: () => Promise.resolve(),
-  logs: () => Promise.resolve(""),
-  collect: () => Promise.resolve(),
-  adopt: () => Promise.reject(new Error("validation-only backend")),
-  close: () => Promise.resolve(),
-};

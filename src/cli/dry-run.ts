@@ -9,20 +9,17 @@
  * @module
  */
 import { join } from "node:path";
-import { buildEnvironment } from "../api/build-environment.js";
 import type { CreateRunOptions } from "../api/create-run.js";
+import { planRun } from "../api/plan-run.js";
 import { shellJoin } from "../args/shell-quote.js";
-import { jobNameFor, type JobResources, type JobSpec, type QueueBackend } from "../backends/queue-backend.js";
-import { type ClusterConfig, ClusterConfigSchema } from "../config/cluster-config.js";
-import { loadClusterConfig } from "../config/load-cluster-config.js";
+import { jobNameFor, type JobResources, type JobSpec } from "../backends/queue-backend.js";
+import type { ClusterConfig } from "../config/cluster-config.js";
 import type { ResolvedQueue } from "../config/resolve-queue.js";
-import { validateWith } from "../config/yaml-schema.js";
 import type { PipelineDefinition } from "../pipeline/pipeline-definition.js";
 import { findPlaceholders, type Placeholder, substitute } from "../pipeline/placeholders.js";
 import type { PlannedStep } from "../pipeline/validate.js";
 import { FileStore } from "../store/file-store.js";
 import type { Store } from "../store/store.js";
-import { taskFromRecord } from "../tasks/registry.js";
 import type { TaskDraft } from "../tasks/task-draft.js";
 import { formatDuration } from "./format.js";
 import { redactEnv } from "../store/redact.js";
@@ -75,19 +72,8 @@ export interface DryRunPlan {
 /** Builds the plan; throws what `run` would throw for an invalid pipeline or config. */
 export async function planDryRun(pipeline: PipelineDefinition, options: CreateRunOptions): Promise<DryRunPlan> {
   const store: Store = options.store ?? new FileStore(options.home ? { home: options.home } : {});
-  const loaded =
-    typeof options.cluster === "object"
-      ? { name: "custom", source: "object", config: validateWith(ClusterConfigSchema, options.cluster, "cluster option") }
-      : await loadClusterConfig(options.cluster ?? "local", options.configDir ? { configDir: options.configDir } : {});
-  const environment = await buildEnvironment(loaded.name, loaded.config, { backend: idleBackend, ...(options.home ? { home: options.home } : {}) });
-  const spec = pipeline.toSpec();
-  const plan = await pipeline.plan({
-    loadTask: (id) => loadPipelineTask(pipeline, id, store),
-    checkQueue: (queue) => {
-      const resolved = environment.resolveQueue(queue);
-      return "error" in resolved ? resolved.error : undefined;
-    },
-  });
+  const { plan, cluster: loaded, environment } = await planRun(pipeline, { ...options, store });
+  const spec = plan.spec;
   const runtime = options.runtime ?? "real";
   const parameters: Record<string, string | number | boolean> = {};
   for (const [name, declared] of Object.entries(spec.parameters)) if (declared.default !== undefined) parameters[name] = declared.default;
@@ -233,24 +219,4 @@ async function renderStep(
   };
 }
 
-/** A base task: an inline task of the pipeline file by key, else a stored draft by id (as `createRun` does). */
-async function loadPipelineTask(pipeline: PipelineDefinition, id: string, store: Store): Promise<TaskDraft> {
-  const inline = pipeline.toSpec().tasks[id];
-  if (!inline) return taskFromRecord(await store.getTask(id));
-  const options = { projectName: pipeline.projectName, taskName: id, ...inline.options };
-  return taskFromRecord({ id, type: inline.type, projectName: String(options.projectName), taskName: String(options.taskName), createdAt: "", options });
-}
-
-/** Validation and rendering need no running backend; this one refuses to be used. */
-const idleBackend: QueueBackend = {
-  kind: "dry-run",
-  submit: () => Promise.reject(new Error("dry run: nothing is submitted")),
-  poll: () => Promise.reject(new Error("dry run: nothing is submitted")),
-  onUpdate: () => () => undefined,
-  cancel: () => Promise.resolve(),
-  logs: () => Promise.resolve(""),
-  collect: () => Promise.resolve(),
-  adopt: () => Promise.reject(new Error("dry run: nothing is submitted")),
-  close: () => Promise.resolve(),
-};
 

@@ -40,6 +40,11 @@ export interface ValidationContext {
   loadTask(id: string): Promise<TaskDraft>;
   /** An error message when the queue is unknown, else `undefined`. */
   checkQueue(queue: string): string | undefined;
+  /**
+   * Values given for `${pipeline.x}` for this run: each must be a declared parameter (a typo
+   * would otherwise run with the default and succeed).
+   */
+  parameters?: Readonly<Record<string, unknown>>;
 }
 
 /** Validates `spec`; throws one {@link PipelineValidationError} listing every problem. */
@@ -137,6 +142,15 @@ export async function validatePipeline(spec: PipelineSpec, context: ValidationCo
   const graph = buildGraph(names, (n) => planned.get(n)?.parents ?? []);
   for (const cycle of findCyclePaths(graph)) {
     problems.push({ message: `cycle: ${cycle.join(" → ")}` });
+  }
+  const declared = Object.keys(spec.parameters);
+  for (const name of Object.keys(context.parameters ?? {})) {
+    if (name in spec.parameters) continue;
+    const hint = didYouMean(name, declared);
+    problems.push({
+      field: `parameters.${name}`,
+      message: `run parameter "${name}" is not declared by the pipeline${hint ? ` (did you mean "${hint}"?)` : ""} (declared: ${declared.length ? declared.join(", ") : "none"})`,
+    });
   }
   if (problems.length > 0) throw new PipelineValidationError(spec.pipelineName, problems);
 

@@ -10,6 +10,7 @@ import { parse } from "yaml";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createRun } from "../../../src/api/create-run.js";
 import { wrapArguments } from "../../../src/args/wrap-arguments.js";
+import { planDryRun } from "../../../src/cli/dry-run.js";
 import { loadClusterConfig } from "../../../src/config/load-cluster-config.js";
 import { GpuDagError } from "../../../src/errors.js";
 import { readOutputsManifest } from "../../../src/manifest/outputs-manifest.js";
@@ -42,6 +43,8 @@ interface Case {
   message: string[];
   cluster?: string;
   runId?: string;
+  /** (pipeline) run parameters given to createRun / the dry run. */
+  parameters?: Record<string, string | number | boolean>;
 }
 
 const cases = (parse(readFileSync(join(CORPUS, "cases.yaml"), "utf8")) as { cases: Case[] }).cases;
@@ -73,6 +76,7 @@ async function run(c: Case, home: string, backend: RecordingBackendDouble): Prom
           backend,
           cluster: join(CORPUS, c.cluster ?? "support/strict-local.yaml"),
           ...(c.runId !== undefined ? { runId: c.runId } : {}),
+          ...(c.parameters ? { parameters: c.parameters } : {}),
         });
         break;
       }
@@ -141,5 +145,24 @@ describe("bad-input corpus", () => {
     expect(backend.calls.filter((call) => call !== "close")).toEqual([]);
     expect(await filesUnder(home)).toEqual([]);
     expect(readdirSync(home)).toEqual([]);
+  });
+
+  // A run id is chosen by createRun only; a dry run has none to refuse.
+  const planned = cases.filter((c) => c.kind === "pipeline" && c.runId === undefined);
+  it.each(planned.map((c) => [`dry run of ${c.file} → ${c.code}`, c] as const))("%s", async (_, c) => {
+    const home = await tempDir("gpu-dag-bad-input-dry-");
+    process.env["GPU_DAG_HOME"] = home;
+    let error: unknown;
+    try {
+      const pipeline = PipelineDefinition.fromYaml(readFileSync(join(CORPUS, c.file), "utf8"), basename(c.file));
+      await planDryRun(pipeline, { home, cluster: join(CORPUS, c.cluster ?? "support/strict-local.yaml"), ...(c.parameters ? { parameters: c.parameters } : {}) });
+    } catch (thrown) {
+      error = thrown;
+    }
+    // The dry run is the planning a real run does: the same problem, code and message.
+    expect(error, `${c.file}: the dry run accepted what a run refuses`).toBeInstanceOf(GpuDagError);
+    expect((error as GpuDagError).code, (error as GpuDagError).message).toBe(c.code);
+    for (const part of c.message) expect((error as GpuDagError).message).toContain(part);
+    expect(await filesUnder(home)).toEqual([]);
   });
 });
