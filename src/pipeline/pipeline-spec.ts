@@ -14,6 +14,18 @@ export const StepNameSchema = z
   .regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'must start with a letter or "_" and hold only letters, digits, "_" and "-"')
   .max(64);
 
+/**
+ * A queue name (`oneshot-a100x1`, `gpu.large`): it reaches job names, sbatch options and file
+ * names, so spaces, control characters and shell syntax are refused where the name is written.
+ */
+export const QueueNameSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:+@-]*$/, {
+    error: (issue) => `queue name ${JSON.stringify(issue.input)} must start with a letter or digit and hold only letters, digits and "_.:+@-"`,
+  });
+
 /** Per-step policies (with pipeline-wide defaults in `defaults`). */
 export const StepPolicySchema = z.strictObject({
   /** Retries after a failure of the job itself (infrastructure failures have their own budget). */
@@ -34,7 +46,7 @@ export const StepSpecSchema = z.strictObject({
   baseTaskId: z.string().min(1),
   parents: z.array(z.string()).default([]),
   /** Queue name, mapped by the cluster config (e.g. `oneshot-a100x1`). */
-  executionQueue: z.string().min(1),
+  executionQueue: QueueNameSchema,
   /** Draft options to replace: `modelId` or the seed's `Args/model_id`; values may hold placeholders. */
   parameterOverride: z.record(z.string(), z.union([Scalar, z.array(Scalar), z.record(z.string(), z.unknown())])).default({}),
   ...StepPolicySchema.shape,
@@ -65,7 +77,7 @@ export const PipelineSpecSchema = z.strictObject({
   /** Drafts defined in the file itself, by key. */
   tasks: z.record(z.string().min(1), InlineTaskSchema).default({}),
   /** Defaults for every step. */
-  defaults: StepPolicySchema.extend({ executionQueue: z.string().min(1).optional() }).default({}),
+  defaults: StepPolicySchema.extend({ executionQueue: QueueNameSchema.optional() }).default({}),
   steps: z.array(StepSpecSchema).default([]),
 });
 export type PipelineSpec = z.infer<typeof PipelineSpecSchema>;
