@@ -94,7 +94,7 @@ export class PipelineValidationError extends GpuDagError {
   readonly problems: readonly PipelineProblem[];
 
   constructor(pipelineName: string, problems: readonly PipelineProblem[]) {
-    const lines = problems.map((p) => `  - ${formatProblem(p)}`);
+    const lines = groupProblems(problems).map((p) => `  - ${formatProblem(p)}`);
     super(
       ErrorCode.PipelineInvalid,
       `pipeline "${pipelineName}" is invalid (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${lines.join("\n")}`,
@@ -104,9 +104,44 @@ export class PipelineValidationError extends GpuDagError {
   }
 }
 
-/** Formats one pipeline problem as `step "x", field: message`. */
-export function formatProblem(p: PipelineProblem): string {
-  const where = [p.step === undefined ? undefined : `step "${p.step}"`, p.field].filter(Boolean).join(", ");
+/** A problem as printed: the same field and message in several steps is one line naming them all. */
+interface PrintedProblem extends PipelineProblem {
+  steps?: readonly string[];
+}
+
+/** How many step names a grouped problem spells out before counting the rest. */
+const NAMED_STEPS = 3;
+
+/** Merges problems that differ only in their step (an invalid inline task used by 10,000 steps is one line). */
+function groupProblems(problems: readonly PipelineProblem[]): PrintedProblem[] {
+  const groups = new Map<string, { first: PipelineProblem; steps: string[] }>();
+  const out: Array<PipelineProblem | { first: PipelineProblem; steps: string[] }> = [];
+  for (const problem of problems) {
+    if (problem.step === undefined) {
+      out.push(problem);
+      continue;
+    }
+    const key = JSON.stringify([problem.field, problem.message]);
+    const group = groups.get(key);
+    if (group) group.steps.push(problem.step);
+    else {
+      const created = { first: problem, steps: [problem.step] };
+      groups.set(key, created);
+      out.push(created);
+    }
+  }
+  return out.map((p) => ("first" in p ? (p.steps.length === 1 ? p.first : { ...p.first, steps: p.steps }) : p));
+}
+
+/** Formats one pipeline problem as `step "x", field: message` (or `steps "x", "y" and 8 more (10 steps), field: …`). */
+export function formatProblem(p: PipelineProblem & { steps?: readonly string[] }): string {
+  let step: string | undefined;
+  if (p.steps && p.steps.length > 1) {
+    const named = p.steps.slice(0, NAMED_STEPS).map((s) => `"${s}"`).join(", ");
+    const more = p.steps.length - NAMED_STEPS;
+    step = `steps ${named}${more > 0 ? ` and ${more.toLocaleString("en-US")} more` : ""} (${p.steps.length.toLocaleString("en-US")} steps)`;
+  } else if (p.step !== undefined) step = `step "${p.step}"`;
+  const where = [step, p.field].filter(Boolean).join(", ");
   return where ? `${where}: ${p.message}` : p.message;
 }
 

@@ -1,7 +1,7 @@
 /**
  * Planning a run: load the cluster config, build its environment (no backend is started),
- * validate the pipeline against it — every problem at once — and check that every secret the
- * steps need is set. `createRun()` records what this returns and the dry run prints it: one
+ * validate the pipeline against it — every problem at once, including queues asking for more GPUs
+ * than the local pool has — and check that every secret the steps need is set. `createRun()` records what this returns and the dry run prints it: one
  * path, so `run --dry-run` refuses exactly what a run refuses.
  *
  * @module
@@ -19,6 +19,7 @@ import type { Store } from "../store/store.js";
 import { taskFromRecord } from "../tasks/registry.js";
 import type { TaskDraft } from "../tasks/task-draft.js";
 import { buildEnvironment } from "./build-environment.js";
+import { localCapacityCheck } from "./local-capacity.js";
 
 /** A cluster config as written (before defaults). */
 export type ClusterConfigInput = z.input<typeof ClusterConfigSchema>;
@@ -53,12 +54,13 @@ export async function planRun(pipeline: PipelineDefinition, options: PlanRunOpti
       : await loadClusterConfig(options.cluster ?? "local", options.configDir ? { configDir: options.configDir } : {});
   // Only queue resolution and secrets are needed here: the backend itself is not started.
   const environment = await buildEnvironment(name, config, { backend: options.backend ?? idleBackend, ...(options.home ? { home: options.home } : {}) });
+  const capacity = config.executor === "local" ? localCapacityCheck(config) : undefined;
   const inlineTasks = pipeline.toSpec().tasks; // one copy of the spec, not one per step (O(N²) at 10,000 steps)
   const plan = await pipeline.plan({
     loadTask: (id) => loadTask(pipeline, inlineTasks, id, options.store),
     checkQueue: (queue) => {
       const resolved = environment.resolveQueue(queue);
-      return "error" in resolved ? resolved.error : undefined;
+      return "error" in resolved ? resolved.error : capacity?.(queue, resolved.resources);
     },
     ...(options.parameters ? { parameters: options.parameters } : {}),
   });

@@ -1,6 +1,7 @@
 /**
  * Entry point of the `gpu-dag` command. Errors the user can act on (a bad run id, an invalid
- * pipeline or config) are one line on stderr and exit code 2; anything else is a bug and prints
+ * pipeline or config) go to stderr — one line, or a headline and one line per problem — with
+ * exit code 2; anything else is a bug and prints
  * its stack with `--debug`.
  *
  * @module
@@ -32,7 +33,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 /** Prints `error` as the CLI does and returns the exit code. */
 export function reportError(error: unknown, debug: boolean): number {
   if (error instanceof CliUsageError || error instanceof GpuDagError) {
-    process.stderr.write(`gpu-dag: ${oneLine((error as Error).message)}\n`);
+    process.stderr.write(`gpu-dag: ${lines((error as Error).message)}\n`);
     if (debug && (error as Error).stack) process.stderr.write(sanitizeForTerminal(String((error as Error).stack)) + "\n");
     return ExitCode.Usage;
   }
@@ -42,7 +43,16 @@ export function reportError(error: unknown, debug: boolean): number {
   return ExitCode.RunFailed;
 }
 
-/** Multi-line messages (a pipeline's list of problems) joined into one line. */
+/** A list of problems (a pipeline's) one per line under the headline; each line sanitised. */
+function lines(message: string): string {
+  return sanitizeForTerminal(message)
+    .split("\n")
+    .map((l) => l.trimEnd())
+    .filter(Boolean)
+    .join("\n");
+}
+
+/** Multi-line messages joined into one line (unexpected errors: their first words matter). */
 function oneLine(message: string): string {
   return sanitizeForTerminal(message)
     .split("\n")

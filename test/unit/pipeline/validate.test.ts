@@ -286,3 +286,17 @@ describe("pipeline validation", () => {
     );
   });
 });
+
+describe("a problem shared by many steps", () => {
+  it("is printed once, naming a few steps and counting the rest; every problem stays in .problems", async () => {
+    const store = await tempStore();
+    const pipeline = new Pipeline({ projectName: "unit", pipelineName: "wide" });
+    for (let i = 0; i < 10_000; i++) pipeline.addStep({ name: `s${i}`, baseTaskId: "task_000000000000", executionQueue: "cpu" });
+    const error = await planError(pipeline, store);
+    expect(error.problems).toHaveLength(10_000);
+    const lines = error.message.split("\n");
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatch(/^ {2}- steps "s0", "s1", "s2" and 9,997 more \(10,000 steps\), baseTaskId: unknown base task "task_000000000000"/);
+    expect(error.message.length).toBeLessThan(1_000);
+  });
+});

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { Pipeline } from "../../../src/api/pipeline.js";
+import { PipelineValidationError } from "../../../src/errors.js";
 import { localCluster, mulberry32, readRecord, recordingTask, runLocally, tempStore, type JobRecord } from "../helpers.js";
 
 describe("GPU pool through the runner", () => {
@@ -52,15 +53,34 @@ describe("GPU pool through the runner", () => {
     expect(jobs.some((j) => j.start > firstEnd)).toBe(true);
   });
 
-  it("a step asking for more GPUs than the pool has fails at submission with a clear reason", async () => {
+  it("a step asking for more GPUs than the pool has is refused before the first job, even below other steps", async () => {
     const store = await tempStore();
     const task = recordingTask("gpu");
     await task.createTask({ store });
-    const p = new Pipeline({ projectName: "unit", pipelineName: "too-big" }).addStep({ name: "big", baseTaskId: task.id!, executionQueue: "q-x4" });
-    const result = await runLocally(p, store, { cluster: localCluster({ gpus: 3 }) });
-    expect(result.status).toBe("failed");
-    expect(result.steps["big"]!.reason).toContain(
-      `step "big" (queue "q-x4") asks for 4 GPU(s) but this machine's pool has 3; set gpus in the local cluster config or use a smaller queue`,
+    const p = new Pipeline({ projectName: "unit", pipelineName: "too-big" })
+      .addStep({ name: "first", baseTaskId: task.id!, executionQueue: "q-x1" })
+      .addStep({ name: "big", baseTaskId: task.id!, parents: ["first"], executionQueue: "q-x4" });
+    const error = await runLocally(p, store, { cluster: localCluster({ gpus: 3 }) }).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(PipelineValidationError);
+    expect((error as Error).message).toContain(
+      `step "big", executionQueue: queue "q-x4" asks for 4 GPUs but this machine's pool has 3 (gpus in the local cluster config)`,
     );
+    expect(await store.listRuns()).toEqual([]); // nothing recorded, so nothing ran
+  });
+
+  it("a pool of 0 GPUs refuses GPU queues at once and says where the count came from", async () => {
+    const store = await tempStore();
+    const task = recordingTask("gpu");
+    await task.createTask({ store });
+    const p = new Pipeline({ projectName: "unit", pipelineName: "no-gpus" }).addStep({ name: "g", baseTaskId: task.id!, executionQueue: "oneshot-a100x1" });
+    const saved = process.env["CUDA_VISIBLE_DEVICES"];
+    process.env["CUDA_VISIBLE_DEVICES"] = "";
+    try {
+      const error = await runLocally(p, store, { cluster: { executor: "local" } }).then(() => undefined, (e: unknown) => e);
+      expect((error as Error).message).toContain(`queue "oneshot-a100x1" asks for 1 GPU but this machine's pool has 0 (detected from CUDA_VISIBLE_DEVICES)`);
+    } finally {
+      if (saved === undefined) delete process.env["CUDA_VISIBLE_DEVICES"];
+      else process.env["CUDA_VISIBLE_DEVICES"] = saved;
+    }
   });
 });
