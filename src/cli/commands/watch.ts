@@ -31,7 +31,7 @@ export function renderWatch(view: RunView): string[] {
   for (const s of Object.values(view.result.steps)) {
     const running = s.status === "running" && s.startedAt !== undefined ? Date.now() - s.startedAt : undefined;
     const time = s.durationMs ?? running;
-    const reason = s.reason && (s.status === "failed" || s.status === "skipped") ? `  ${sanitizeForTerminal(s.reason).replace(/\n/g, " ").slice(0, 100)}` : "";
+    const reason = s.reason && (s.status === "failed" || s.status === "skipped" || s.status === "queued") ? `  ${sanitizeForTerminal(s.reason).replace(/\n/g, " ").slice(0, 100)}` : "";
     lines.push(`  ${s.name.padEnd(width)}  ${s.status.padEnd(9)}  ${time === undefined ? "" : formatDuration(time)}${reason}`);
   }
   return lines;
