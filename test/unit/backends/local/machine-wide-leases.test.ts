@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { createRun } from "../../../../src/api/create-run.js";
 import { formatStatus } from "../../../../src/cli/commands/status.js";
+import { waitingLines } from "../../../../src/cli/commands/watch.js";
 import { loadRunView } from "../../../../src/cli/run-view.js";
 import { FileStore } from "../../../../src/store/file-store.js";
 import { tempDir, waitFor } from "../../helpers.js";
@@ -76,6 +77,11 @@ describe("machine-wide GPU leases", () => {
     });
     expect(status).toMatch(new RegExp(`waiting for GPU: GPU [01] held by run ${victim.runId} step g[12] \\(pid (${victimPgids.join("|")})\\)`));
     expect((await readIntervals(markers)).length, "nobody started on a GPU the victim holds").toBe(2);
+    // The same reason is in the journal (for `watch`, and as the `step:waiting` event's record).
+    const view = await loadRunView(others[0]!.store, others[0]!.runId);
+    expect(waitingLines(view).join("\n")).toContain(`held by run ${victim.runId} step g`);
+    const waits = (await others[0]!.store.readJournal(others[0]!.runId)).filter((e) => e.type === "job-waiting");
+    expect(waits.length).toBeGreaterThan(0);
 
     const killedAt = Date.now();
     victimController.kill("SIGKILL");
@@ -99,6 +105,46 @@ describe("machine-wide GPU leases", () => {
     expect(firstStart - killedAt, "ms from the kill to the next job's start").toBeLessThan(2500);
     await victim.store.close();
     for (const run of others) await run.store.close();
+  });
+
+  it("SIGKILL of a controller alone leaves its job holding its GPU: another run waits for it, and the resumed run's pool counts the adopted job's GPU", { timeout: 120_000 }, async () => {
+    const markers = await tempDir("gpu-dag-lease-markers-");
+    const leaseDir = await tempDir("gpu-dag-leases-");
+    const env = { ...process.env, GPU_DAG_LEASE_DIR: leaseDir };
+    const home = await tempDir("gpu-dag-lease-home-");
+    const store = new FileStore({ home });
+    const pipeline = await gpuPipeline(store, markers, "crashed", { one: 2, two: 0, secs: 2.5 });
+    const { runId } = await createRun(pipeline, { store, cluster: { executor: "local", gpus: 1 } });
+    const first = spawnTsx([CONTROLLER, home, runId, "fresh"], env);
+    await waitFor(async () => (await readIntervals(markers)).length === 1, "one job of the run to hold the only GPU", 30_000);
+    first.kill("SIGKILL");
+    await first.exited;
+
+    const other = await (async () => {
+      const otherHome = await tempDir("gpu-dag-lease-home-");
+      const otherStore = new FileStore({ home: otherHome });
+      const p = await gpuPipeline(otherStore, markers, "other", { one: 1, two: 0, secs: 0.2 });
+      const { runId: otherRunId } = await createRun(p, { store: otherStore, cluster: { executor: "local", gpus: 1 } });
+      return { home: otherHome, store: otherStore, runId: otherRunId };
+    })();
+    const foreign = spawnTsx([CONTROLLER, other.home, other.runId, "fresh"], env);
+    const resumed = spawnTsx([CONTROLLER, home, runId, "resume"], env);
+    for (const child of [foreign, resumed]) {
+      const exit = await child.exited;
+      expect(exit.code, child.output()).toBe(0);
+      expect(child.output()).toContain('{"status":"succeeded"}');
+    }
+    const intervals = await readIntervals(markers);
+    expect(intervals).toHaveLength(3);
+    expect(intervals.every((i) => i.end !== undefined)).toBe(true);
+    expect(overlaps(intervals)).toEqual([]);
+    // Each step's job ran once (3 intervals above). The step that was still waiting for the GPU
+    // when its controller died was never started; the resumed controller reports that attempt
+    // lost and runs the next one (the local backend's behaviour for never-started jobs).
+    const journal = JSON.stringify(await store.readJournal(runId), null, 1);
+    for (const step of ["g1", "g2"]) expect((await finishedAttempts(store, runId, step)).map((e) => e.status).at(-1), journal).toBe("succeeded");
+    await store.close();
+    await other.store.close();
   });
 
   it("two executeLocally() in one process at once never share a GPU", { timeout: 60_000 }, async () => {
