@@ -157,7 +157,8 @@ export class GpuPool {
     const here = new Set<string>();
     const elsewhere = new Set<string>();
     const leases = this.#leases;
-    if (!leases || this.#waiting.length === 0) return { here, elsewhere };
+    // Only a waiter for GPUs needs to know (CPU jobs in a GPU pool wait for a slot only).
+    if (!leases || !this.#waiting.some((w) => w.gpus > 0)) return { here, elsewhere };
     const candidates = this.devices.filter((d) => !this.#own.has(d));
     const locked = leases.lockedNow(candidates);
     const now = Date.now();

@@ -6,9 +6,9 @@
  * GPUs are leased machine-wide (gpu-leases.ts): a GPU job's wrapper takes a `flock` on each of
  * its GPUs' lease files, on fds 4, 5, … that this backend opens for it, before anything else, so
  * the job's own process tree holds its GPUs against every other run, process and user until it
- * ends; it counts as `running` once it holds them (it says so on a pipe, fd 3). A wrapper that finds a lease taken (another controller raced it there) exits with
- * {@link LEASE_BUSY_EXIT} having run nothing, and the job waits in the pool again, keeping its
- * place. While it waits on GPUs others hold, its state is `queued` with a `reason` naming them
+ * ends; it counts as `running` once it holds them (it says so on a pipe, fd 3). A wrapper that
+ * finds a lease taken (another controller raced it there) exits with {@link LEASE_BUSY_EXIT}
+ * having run nothing, and the job waits in the pool again, keeping its place. While it waits on GPUs others hold, its state is `queued` with a `reason` naming them
  * (`waiting for GPU: GPU 0 held by run X step Y (pid N)`). An adopted job still holds its leases
  * (its processes hold the locks); the pool also counts its devices as this run's.
  *
@@ -25,7 +25,7 @@
  * @module
  */
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { open, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { userInfo } from "node:os";
@@ -341,10 +341,11 @@ export class LocalBackend implements QueueBackend {
       child.once("exit", () => clearTimeout(limit));
     }
     child.once("exit", (code, signal) => {
-      if (code === LEASE_BUSY_EXIT && locked.length > 0 && !job.cancelRequested && !job.timedOut && !existsSync(join(spec.attemptDir, EXIT_CODE_FILE))) {
+      if (code === LEASE_BUSY_EXIT && locked.length > 0 && !job.cancelRequested && !job.timedOut && !claimedBy(spec.attemptDir, child.pid)) {
         // Another holder took one of its GPUs after the pool saw it free: the wrapper ran nothing
-        // (no exit_code, no claim). Forget the start (a controller crashing now must not adopt a
-        // dead wrapper as "lost") and wait again, in the same place.
+        // (it locks before it claims; a command of its own exiting 87 ran under its claim).
+        // Forget the start (a controller crashing now must not adopt a dead wrapper as "lost")
+        // and wait again, in the same place.
         rmSync(join(spec.attemptDir, JOB_FILE), { force: true });
         delete job.pid;
         this.pool.release(devices, { busy: true });
@@ -442,6 +443,15 @@ export class LocalBackend implements QueueBackend {
       job.adoptedDevices = undefined;
     }
     for (const listener of this.#listeners) listener(id, state);
+  }
+}
+
+/** True when the claim file of the attempt in `dir` names `pid` (that wrapper ran the command). */
+function claimedBy(dir: string, pid: number | undefined): boolean {
+  try {
+    return pid !== undefined && Number.parseInt(readFileSync(join(dir, CLAIM_FILE), "utf8"), 10) === pid;
+  } catch {
+    return false;
   }
 }
 

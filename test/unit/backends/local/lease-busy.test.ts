@@ -82,6 +82,18 @@ describe("GPU lease held by someone else", () => {
     await backend.close();
   });
 
+  it("a GPU job whose own command exits with the lease-busy code fails with it (it is not queued again)", async () => {
+    const root = await tempDir();
+    const backend = new LocalBackend({ gpus: 1 });
+    const seen = history(backend);
+    const job = spec(root, "own87", 1);
+    await backend.submit([{ ...job, argv: ["sh", "-c", 'echo x >> "$GPU_DAG_OUTPUT_DIR/ran"; exit 87'] }]);
+    await waitFor(() => seen.some((s) => isTerminal(s.state)), "the job to end", 10_000);
+    expect(seen.at(-1)!.state).toMatchObject({ status: "failed", exitCode: 87 });
+    expect(readFileSync(join(root, "own87", "ran"), "utf8")).toBe("x\n");
+    await backend.close();
+  });
+
   it("a step asking for more GPUs than the backend's pool fails at once and is not retried", async () => {
     const home = await tempDir("gpu-dag-lease-home-");
     const store = new FileStore({ home });
