@@ -3,10 +3,13 @@ import { defineConfig } from "vitest/config";
 // Three tiers. `unit` needs nothing but Node; `slurm` needs the real Slurm + sshd started by
 // scripts/test-env/slurm-up.sh; `python` needs the venv made by `gpu-dag setup-python`.
 // In CI (CI=true) a tier whose service is missing fails; it never skips.
+// Each test file gets a private GPU lease directory (see the setup file).
+const LEASES = "test/setup/private-lease-dir.ts";
+
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: "unit", include: ["test/unit/**/*.test.ts"], testTimeout: 30_000 } },
+      { test: { name: "unit", include: ["test/unit/**/*.test.ts"], testTimeout: 30_000, setupFiles: [LEASES] } },
       {
         test: {
           name: "slurm",
@@ -14,6 +17,7 @@ export default defineConfig({
           testTimeout: 180_000,
           hookTimeout: 180_000,
           fileParallelism: false,
+          setupFiles: [LEASES],
         },
       },
       {
@@ -23,6 +27,7 @@ export default defineConfig({
           testTimeout: 900_000,
           hookTimeout: 900_000,
           fileParallelism: false,
+          setupFiles: [LEASES],
         },
       },
     ],

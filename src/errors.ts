@@ -187,9 +187,12 @@ export class StoreError extends GpuDagError {
 /** A queue backend failed (submission, polling, transport). */
 export class BackendError extends GpuDagError {
   readonly backend: string;
-  constructor(backend: string, message: string, options?: { cause?: unknown }) {
+  /** True when retrying cannot help (e.g. a job asks for more GPUs than the machine has): never retried. */
+  readonly permanent: boolean;
+  constructor(backend: string, message: string, options?: { cause?: unknown; permanent?: boolean }) {
     super(ErrorCode.Backend, message, options);
     this.backend = backend;
+    this.permanent = options?.permanent ?? false;
   }
 }
 

@@ -61,6 +61,7 @@ async function makeBackend(config: ClusterConfig): Promise<QueueBackend> {
     return new LocalBackend({
       ...(config.gpus !== undefined ? { gpus: config.gpus } : {}),
       ...(config.maxParallel !== undefined ? { maxParallel: config.maxParallel } : {}),
+      ...(config.leaseDir !== undefined ? { leaseDir: config.leaseDir } : {}),
       pythonPath: pythonRuntimeDir(),
     });
   }

@@ -30,6 +30,8 @@ export function describeEvent(event: RunEvent): string | undefined {
   switch (event.type) {
     case "step:queued":
       return `queued   ${event.step} (attempt ${event.attempt}, queue ${event.queue}, job ${event.jobId})`;
+    case "step:waiting":
+      return event.reason ? `waiting  ${event.step}: ${event.reason}` : undefined;
     case "step:start":
       return `start    ${event.step}`;
     case "step:success": {

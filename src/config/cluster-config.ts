@@ -91,6 +91,11 @@ export const LocalClusterConfigSchema = z.strictObject({
   /** Run at most this many jobs at once (default: unlimited, bounded by GPUs). */
   maxParallel: z.number().int().positive().optional(),
   /**
+   * Directory of the machine-wide GPU lease files (default: `$GPU_DAG_LEASE_DIR`, else
+   * `/tmp/gpu-dag-leases`). Every controller on the machine must use the same one.
+   */
+  leaseDir: z.string().min(1).optional(),
+  /**
    * Accept queue names not listed in `queues`: a trailing `xN` (`oneshot-a100x1`) means N GPUs,
    * anything else none.
    */

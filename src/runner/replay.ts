@@ -96,10 +96,21 @@ export function replayJournal(entries: readonly JournalEntry[], stepNames: reado
         }
         break;
       }
+      case "job-waiting": {
+        // Shown while the step is queued on this attempt; its start (or end) replaces it.
+        const s = step(entry.step);
+        const last = s.attempts[s.attempts.length - 1];
+        if (s.status !== "queued" || last?.attempt !== entry.attempt) break;
+        if (entry.reason) s.reason = entry.reason;
+        else delete s.reason;
+        break;
+      }
       case "job-started": {
         const a = attemptOf(entry.step, entry.attempt);
         if (a) a.startedAt = entry.at;
-        step(entry.step).status = "running";
+        const s = step(entry.step);
+        s.status = "running";
+        delete s.reason; // a waiting reason; nothing else sets one before the attempt ends
         break;
       }
       case "attempt-finished": {

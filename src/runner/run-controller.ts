@@ -72,6 +72,8 @@ interface StepState {
   cacheKey?: string;
   resolvedOptions?: Record<string, unknown>;
   waitingParents: number;
+  /** Why its queued job waits, as the backend last said ("" for no reason given). */
+  waitReason?: string;
 }
 
 /** Drives one run; see the module comment. `start()` once, then await `done`. */
@@ -290,7 +292,10 @@ export class RunController {
     try {
       submitted = await this.#o.environment.backend.submit(specs.map((s) => s.spec));
     } catch (error) {
-      for (const state of specs) void this.#attemptFailed(state, null, `submission failed: ${(error as Error).message}`, true);
+      const reason = `submission failed: ${(error as Error).message}`;
+      // A permanent refusal (more GPUs than the machine has) would be refused again: no retry.
+      const permanent = (error as { permanent?: unknown }).permanent === true;
+      for (const state of specs) void (permanent ? this.#failForGood(state, reason) : this.#attemptFailed(state, null, reason, true));
       return;
     }
     await Promise.all(
@@ -310,7 +315,7 @@ export class RunController {
     }
     // A job may have changed state before its id was known here; catch up in one poll.
     const states = await this.#o.environment.backend.poll(submitted.map((j) => j.backendJobId));
-    for (const [id, state] of states) if (state.status !== "queued") this.#onJobUpdate(id, state);
+    for (const [id, state] of states) this.#onJobUpdate(id, state);
   }
 
   /** Resolves, checks the cache and hooks, journals the attempt. `undefined` when not submitting. */
@@ -412,7 +417,11 @@ export class RunController {
   #onJobUpdate(id: string, job: JobState): void {
     const state = this.#byJob.get(id);
     if (!state || state.jobId !== id || isDone(state.result.status)) return;
-    if (job.status === "running" && state.result.status !== "running") {
+    if (job.status === "queued") {
+      this.#onJobWaiting(state, job.reason ?? "");
+    } else if (job.status === "running" && state.result.status !== "running") {
+      if (state.waitReason) delete state.result.reason;
+      delete state.waitReason;
       this.#setStatus(state, "running");
       state.result.startedAt = job.startedAt ?? Date.now();
       const name = state.planned.spec.name;
@@ -422,6 +431,20 @@ export class RunController {
       this.#byJob.delete(id);
       void this.#onJobEnded(state, job).catch((e) => this.#fail(e));
     }
+  }
+
+  /**
+   * A queued job's reason to wait changed (e.g. `waiting for GPU: GPU 0 held by run X step Y`):
+   * journaled (so `status` and `watch` show it) and emitted as `step:waiting`; "" clears it.
+   */
+  #onJobWaiting(state: StepState, reason: string): void {
+    if (state.result.status !== "queued" || reason === (state.waitReason ?? "")) return;
+    state.waitReason = reason;
+    if (reason) state.result.reason = reason;
+    else delete state.result.reason;
+    const name = state.planned.spec.name;
+    void this.#journal({ type: "job-waiting", at: Date.now(), step: name, attempt: state.attempt, reason });
+    this.#emit({ type: "step:waiting", runId: this.#o.runId, step: name, attempt: state.attempt, reason, at: Date.now() });
   }
 
   async #onJobEnded(state: StepState, job: JobState): Promise<void> {
@@ -477,6 +500,14 @@ export class RunController {
     // The tail is the job's own output: it may print its secrets; gpu-dag's copy of it must not hold them.
     const reason = scrubText(`${why}${state.jobId ? ` (job ${state.jobId})` : ""}${tail.trim() ? `; stderr tail:\n${tail.trimEnd()}` : ""}`, this.#secrets);
     await this.#attemptFailed(state, exitCode, reason, infrastructure, job.status === "lost");
+  }
+
+  /** Fails the attempt and the step at once, without retrying (the same submission would fail again). */
+  async #failForGood(state: StepState, reason: string): Promise<void> {
+    const name = state.planned.spec.name;
+    await this.#journal({ type: "attempt-finished", at: Date.now(), step: name, attempt: state.attempt, status: "failed", exitCode: null, infrastructure: false, reason });
+    this.#emit({ type: "step:failure", runId: this.#o.runId, step: name, attempt: state.attempt, reason, exitCode: null, willRetry: false, at: Date.now() });
+    this.#stepFailed(state, null, reason, false);
   }
 
   async #attemptFailed(state: StepState, exitCode: number | null, reason: string, infrastructure: boolean, lost = false): Promise<void> {

@@ -28,7 +28,7 @@ export interface StepResult {
   /** Backend job id of the last attempt. */
   jobId?: string;
   exitCode?: number | null;
-  /** Why it failed or was skipped. */
+  /** Why it failed or was skipped; while `queued`, why its job waits (e.g. `waiting for GPU: GPU 0 held by run X step Y (pid N)`). */
   reason?: string;
   /** True when the failure was the infrastructure's, not the job's. */
   infrastructure?: boolean;
@@ -68,6 +68,12 @@ export interface RunResult {
 /** Events emitted while a run goes. */
 export type RunEvent =
   | { type: "step:queued"; runId: string; step: string; attempt: number; jobId: string; queue: string; at: number }
+  /**
+   * A queued job's reason to wait changed, as its backend says (the local backend:
+   * `waiting for GPU: GPU 0 held by run X step Y (pid N)` while another run, process or user holds
+   * a GPU it could use). `reason` "" means it no longer waits on anything worth saying.
+   */
+  | { type: "step:waiting"; runId: string; step: string; attempt: number; reason: string; at: number }
   | { type: "step:start"; runId: string; step: string; attempt: number; jobId: string; at: number }
   | { type: "step:success"; runId: string; step: string; attempt: number; outputs: StepOutputs; cached: boolean; at: number }
   | { type: "step:failure"; runId: string; step: string; attempt: number; reason: string; exitCode: number | null; willRetry: boolean; at: number }

@@ -127,6 +127,8 @@ export const JournalEntrySchema = z.discriminatedUnion("type", [
     backendJobId: z.string(),
   }),
   z.object({ type: z.literal("job-started"), ...at, step: z.string(), attempt: z.number().int() }),
+  /** Why a queued job waits (its backend's `queued` reason, e.g. a GPU another run holds); "" clears it. */
+  z.object({ type: z.literal("job-waiting"), ...at, step: z.string(), attempt: z.number().int(), reason: z.string() }),
   z.object({
     type: z.literal("attempt-finished"),
     ...at,

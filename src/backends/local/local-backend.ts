@@ -3,6 +3,15 @@
  * {@link GpuPool}. Process exit is an event (no polling) except for jobs adopted after a
  * controller restart, which are watched through /proc.
  *
+ * GPUs are leased machine-wide (gpu-leases.ts): a GPU job's wrapper takes a `flock` on each of
+ * its GPUs' lease files, on fds 4, 5, … that this backend opens for it, before anything else, so
+ * the job's own process tree holds its GPUs against every other run, process and user until it
+ * ends; it counts as `running` once it holds them (it says so on a pipe, fd 3). A wrapper that
+ * finds a lease taken (another controller raced it there) exits with {@link LEASE_BUSY_EXIT}
+ * having run nothing, and the job waits in the pool again, keeping its place. While it waits on GPUs others hold, its state is `queued` with a `reason` naming them
+ * (`waiting for GPU: GPU 0 held by run X step Y (pid N)`). An adopted job still holds its leases
+ * (its processes hold the locks); the pool also counts its devices as this run's.
+ *
  * Every job runs under a small `sh` wrapper that writes the command's exit code to
  * `<attemptDir>/exit_code`, so a job that outlives its controller still reports how it ended.
  *
@@ -16,9 +25,11 @@
  * @module
  */
 import { spawn } from "node:child_process";
-import { closeSync, openSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { open, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { userInfo } from "node:os";
+import { shellQuote } from "../../args/shell-quote.js";
 import { BackendError } from "../../errors.js";
 import {
   isTerminal,
@@ -33,6 +44,7 @@ import {
   STDOUT_FILE,
   type SubmittedJob,
 } from "../queue-backend.js";
+import { GpuLeases, hasFlock, LEASE_BUSY_EXIT, type LeaseHolder, leaseScript, lockOrder, NOTIFY_FD, resolveLeaseDir } from "./gpu-leases.js";
 import { detectGpus, GpuPool } from "./gpu-pool.js";
 import { isSameProcess, processStartTime } from "./process-info.js";
 
@@ -46,7 +58,14 @@ export interface LocalBackendOptions {
   pythonPath?: string;
   /** Seconds between SIGTERM and SIGKILL when cancelling (default 5). */
   killGraceSeconds?: number;
+  /**
+   * The machine-wide GPU lease directory (default: `$GPU_DAG_LEASE_DIR`, else
+   * `/tmp/gpu-dag-leases`). Every controller on the machine must use the same one.
+   */
+  leaseDir?: string;
 }
+
+export { LEASE_BUSY_EXIT } from "./gpu-leases.js";
 
 /** The file holding the exit code the wrapper wrote. */
 export const EXIT_CODE_FILE = "exit_code";
@@ -62,6 +81,9 @@ export const DUPLICATE_EXIT = 86;
 // (no `mv` process). A reader that catches it truncated but unwritten sees "" = no code yet; the
 // wrapper is then still alive, so it is watched and read again once gone. Each saved fork was
 // ~3–5 ms of the parent-exit → child-start path on the benchmark VM (bench/dispatch-latency.ts).
+// GPU jobs get the lease step of gpu-leases.ts in front: one `flock` process per GPU, the only
+// fork added (Node cannot flock, and a lock taken anywhere but in the job's own tree would not
+// die with the job).
 const WRAPPER =
   `set -C; { printf "%s" "$$" > "$GPU_DAG_OUTPUT_DIR/${CLAIM_FILE}"; } 2>/dev/null || exit ${DUPLICATE_EXIT}; set +C; ` +
   'code=0; "$@" || code=$?; printf "%s" "$code" > "$GPU_DAG_OUTPUT_DIR/exit_code"; exit "$code"';
@@ -79,6 +101,10 @@ interface LocalJob {
   timedOut?: boolean;
   /** Time-limit timer of a job this instance did not spawn (adopted, or a claimant followed). */
   limitTimer?: NodeJS.Timeout;
+  /** Who holds this job's GPUs, for waiters elsewhere; `pid` set once spawned. */
+  holder?: LeaseHolder;
+  /** The job's place in the pool, kept when it waits again after its wrapper found a GPU taken. */
+  seq?: number;
 }
 
 /** See the module comment. */
@@ -94,7 +120,8 @@ export class LocalBackend implements QueueBackend {
     this.#options = options;
     const gpus = options.gpus;
     const devices = typeof gpus === "number" ? Array.from({ length: gpus }, (_, i) => String(i)) : (gpus ?? detectGpus());
-    this.pool = new GpuPool(devices, options.maxParallel);
+    const leases = devices.length > 0 ? GpuLeases.for(resolveLeaseDir(options.leaseDir)) : undefined;
+    this.pool = new GpuPool(devices, options.maxParallel, leases);
   }
 
   async submit(jobs: readonly JobSpec[], options: SubmitOptions = {}): Promise<SubmittedJob[]> {
@@ -111,21 +138,40 @@ export class LocalBackend implements QueueBackend {
     }
     for (const spec of jobs) {
       if (spec.resources.gpus * spec.resources.nodes > this.pool.size) {
+        // Permanent: the pool does not grow, so a retry would fail the same way.
         throw new BackendError(
           "local",
           `step "${spec.step}" (queue "${spec.queue}") asks for ${spec.resources.gpus} GPU(s) but this machine's pool has ${this.pool.size}; set gpus in the local cluster config or use a smaller queue`,
+          { permanent: true },
         );
+      }
+      if (spec.resources.gpus > 0 && !hasFlock()) {
+        throw new BackendError("local", `step "${spec.step}" needs GPUs, and GPU leases need flock(1) (util-linux) on PATH, which is not there`, { permanent: true });
       }
     }
     return jobs.map((spec) => {
       const id = spec.jobName;
       const job: LocalJob = { spec, state: { status: "queued" } };
       this.#jobs.set(id, job);
-      const { promise, cancel } = this.pool.acquire(spec.resources.gpus, spec.priority);
-      job.cancelWait = cancel;
-      void promise.then((devices) => this.#start(id, job, devices));
+      this.#wait(id, job);
       return { jobName: spec.jobName, backendJobId: id };
     });
+  }
+
+  /** Queues `job` in the pool (again, after a busy lease, in its old place). */
+  #wait(id: string, job: LocalJob): void {
+    const { spec } = job;
+    job.holder ??= { runId: spec.runId, step: spec.step, attempt: spec.attempt, user: currentUser() };
+    const { promise, cancel, seq } = this.pool.acquire(spec.resources.gpus, spec.priority, {
+      holder: job.holder,
+      ...(job.seq !== undefined ? { seq: job.seq } : {}),
+      onWait: (reason) => {
+        if (job.state.status === "queued") this.#set(id, job, reason === undefined ? { status: "queued" } : { status: "queued", reason });
+      },
+    });
+    job.seq = seq;
+    job.cancelWait = cancel;
+    void promise.then((devices) => this.#start(id, job, devices));
   }
 
   async poll(ids: readonly string[]): Promise<Map<string, JobState>> {
@@ -177,8 +223,15 @@ export class LocalBackend implements QueueBackend {
     if (live) {
       job.pid = live.pid;
       job.state = { status: "running" };
-      // Its GPUs stay busy until it ends: keep the pool from handing them to another job.
-      job.adoptedDevices = this.pool.claim((await readJobFile(spec.attemptDir))?.devices ?? []);
+      // Its processes still hold its GPUs' leases; count them as this run's too, so the pool does
+      // not hand them to one of its own jobs (whose wrapper would only find them taken).
+      job.adoptedDevices = this.pool.claim((await readJobFile(spec.attemptDir))?.devices ?? [], {
+        runId: spec.runId,
+        step: spec.step,
+        attempt: spec.attempt,
+        user: currentUser(),
+        pid: live.pid,
+      });
       this.#watchAdopted(backendJobId, job, live);
       await this.#limitAdopted(job);
       return job.state;
@@ -195,6 +248,7 @@ export class LocalBackend implements QueueBackend {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.pool.close();
     for (const job of this.#jobs.values()) {
       if (job.timer) clearInterval(job.timer);
       if (job.limitTimer) clearTimeout(job.limitTimer);
@@ -212,8 +266,22 @@ export class LocalBackend implements QueueBackend {
     }
     job.devices = devices;
     const { spec } = job;
-    const out = openSync(join(spec.attemptDir, STDOUT_FILE), "a");
-    const err = openSync(join(spec.attemptDir, STDERR_FILE), "a");
+    const leases = this.pool.leases;
+    const locked = leases && devices.length > 0 ? lockOrder(devices) : [];
+    let lockFds: number[] = [];
+    let out: number | undefined;
+    let err: number | undefined;
+    try {
+      lockFds = locked.map((d) => leases!.openLock(d));
+      out = openSync(join(spec.attemptDir, STDOUT_FILE), "a");
+      err = openSync(join(spec.attemptDir, STDERR_FILE), "a");
+    } catch (error) {
+      for (const fd of [...lockFds, out, err]) if (fd !== undefined) closeSync(fd);
+      this.pool.release(devices);
+      this.#set(id, job, { status: "failed", exitCode: null, signal: null, infrastructure: true, reason: `could not start: ${(error as Error).message}` });
+      return;
+    }
+    const script = (leases && locked.length > 0 ? leaseScript(leases, locked, job.holder ?? { runId: spec.runId, step: spec.step, attempt: spec.attempt, user: currentUser() }, shellQuote) : "") + WRAPPER;
     const pythonPath = [this.#options.pythonPath, process.env["PYTHONPATH"]].filter(Boolean).join(":");
     const env: NodeJS.ProcessEnv = {
       ...process.env,
@@ -228,26 +296,37 @@ export class LocalBackend implements QueueBackend {
     };
     let child;
     try {
-      child = spawn("/bin/sh", ["-c", WRAPPER, "gpu-dag-job", ...spec.argv], {
+      child = spawn("/bin/sh", ["-c", script, "gpu-dag-job", ...spec.argv], {
         cwd: spec.attemptDir,
         env,
         detached: true, // own process group: cancel kills the job and everything it started
-        stdio: ["ignore", out, err],
+        // A GPU job: the "leases held" pipe on fd 3, lease files on fds 4, 5, … (only the job's
+        // tree keeps them open: ours close below).
+        stdio: lockFds.length > 0 ? ["ignore", out, err, "pipe", ...lockFds] : ["ignore", out, err],
       });
     } finally {
-      closeSync(out);
-      closeSync(err);
+      for (const fd of [out, err, ...lockFds]) closeSync(fd);
     }
     const startedAt = Date.now();
     if (child.pid !== undefined) {
       // Recorded synchronously, before anything else can happen: a controller killed from here on
       // can still find (adopt) this job instead of running it twice.
       job.pid = child.pid;
+      if (job.holder) job.holder.pid = child.pid;
       writeFileSync(join(spec.attemptDir, JOB_FILE), JSON.stringify({ pid: child.pid, startTime: processStartTime(child.pid), devices }));
     }
-    child.once("spawn", () => {
-      this.#set(id, job, { status: "running", startedAt, node: "localhost" });
-    });
+    const notify = lockFds.length > 0 ? child.stdio[NOTIFY_FD] : undefined;
+    if (notify) {
+      // Running once its wrapper holds every lease; a wrapper that found one taken never says so.
+      notify.once("data", () => {
+        if (job.state.status === "queued") this.#set(id, job, { status: "running", startedAt: Date.now(), node: "localhost" });
+      });
+      notify.on("error", () => undefined);
+    } else {
+      child.once("spawn", () => {
+        this.#set(id, job, { status: "running", startedAt, node: "localhost" });
+      });
+    }
     child.once("error", (error) => {
       this.pool.release(devices);
       this.#set(id, job, { status: "failed", exitCode: null, signal: null, infrastructure: true, reason: `could not start: ${error.message}` });
@@ -262,6 +341,18 @@ export class LocalBackend implements QueueBackend {
       child.once("exit", () => clearTimeout(limit));
     }
     child.once("exit", (code, signal) => {
+      if (code === LEASE_BUSY_EXIT && locked.length > 0 && !job.cancelRequested && !job.timedOut && !claimedBy(spec.attemptDir, child.pid)) {
+        // Another holder took one of its GPUs after the pool saw it free: the wrapper ran nothing
+        // (it locks before it claims; a command of its own exiting 87 ran under its claim).
+        // Forget the start (a controller crashing now must not adopt a dead wrapper as "lost")
+        // and wait again, in the same place.
+        rmSync(join(spec.attemptDir, JOB_FILE), { force: true });
+        delete job.pid;
+        this.pool.release(devices, { busy: true });
+        if (this.#closed) return;
+        this.#wait(id, job);
+        return;
+      }
       this.pool.release(devices);
       if (code === DUPLICATE_EXIT && !job.cancelRequested && !job.timedOut) {
         // Another process (started by a controller that died before recording it) claimed this
@@ -353,6 +444,28 @@ export class LocalBackend implements QueueBackend {
     }
     for (const listener of this.#listeners) listener(id, state);
   }
+}
+
+/** True when the claim file of the attempt in `dir` names `pid` (that wrapper ran the command). */
+function claimedBy(dir: string, pid: number | undefined): boolean {
+  try {
+    return pid !== undefined && Number.parseInt(readFileSync(join(dir, CLAIM_FILE), "utf8"), 10) === pid;
+  } catch {
+    return false;
+  }
+}
+
+let user: string | undefined;
+/** This process's user name, for lease holder records. */
+function currentUser(): string {
+  if (user === undefined) {
+    try {
+      user = userInfo().username;
+    } catch {
+      user = String(process.getuid?.() ?? "?");
+    }
+  }
+  return user;
 }
 
 function exitState(code: number | null, signal: NodeJS.Signals | null, infrastructure: boolean): JobState {

@@ -1,6 +1,7 @@
 /**
  * `gpu-dag status <run>`: the run's state and a table of its steps, with the reason of every
- * failed, skipped or cancelled step.
+ * failed, skipped or cancelled step, and of every queued step that waits on something (e.g.
+ * `waiting for GPU: GPU 0 held by run X step Y (pid N)`).
  *
  * @module
  */
@@ -50,7 +51,7 @@ export function formatStatus(view: RunView): string {
     }),
   );
   const reasons = steps
-    .filter((s) => s.reason && (s.status === "failed" || s.status === "skipped" || s.status === "cancelled" || s.status === "cached"))
+    .filter((s) => s.reason && (s.status === "failed" || s.status === "skipped" || s.status === "cancelled" || s.status === "cached" || s.status === "queued"))
     .map((s) => `  ${s.name}: ${sanitizeForTerminal(s.reason!).replace(/\n/g, " ")}`);
   return `${header.join("\n")}\n\n${table}${reasons.length ? `\nreasons:\n${reasons.join("\n")}\n` : ""}`;
 }

@@ -23,6 +23,13 @@ export function summaryLine(view: RunView): string {
   return `${progressBar(c.done, c.total, 20)} ${view.state}  ${parts.join(", ")}  elapsed ${formatDuration(view.durationMs)}`;
 }
 
+/** Why queued steps wait (e.g. `g1: waiting for GPU: GPU 0 held by run X step Y (pid N)`), one line each. */
+export function waitingLines(view: RunView): string[] {
+  return Object.values(view.result.steps)
+    .filter((s) => s.status === "queued" && s.reason)
+    .map((s) => `  ${s.name}: ${sanitizeForTerminal(s.reason!).replace(/\n/g, " ")}`);
+}
+
 /** The full view redrawn on a terminal. */
 export function renderWatch(view: RunView): string[] {
   const r = view.stored.record;
@@ -31,7 +38,7 @@ export function renderWatch(view: RunView): string[] {
   for (const s of Object.values(view.result.steps)) {
     const running = s.status === "running" && s.startedAt !== undefined ? Date.now() - s.startedAt : undefined;
     const time = s.durationMs ?? running;
-    const reason = s.reason && (s.status === "failed" || s.status === "skipped") ? `  ${sanitizeForTerminal(s.reason).replace(/\n/g, " ").slice(0, 100)}` : "";
+    const reason = s.reason && (s.status === "failed" || s.status === "skipped" || s.status === "queued") ? `  ${sanitizeForTerminal(s.reason).replace(/\n/g, " ").slice(0, 100)}` : "";
     lines.push(`  ${s.name.padEnd(width)}  ${s.status.padEnd(9)}  ${time === undefined ? "" : formatDuration(time)}${reason}`);
   }
   return lines;
@@ -57,10 +64,12 @@ export async function watchCommand(context: CliContext, runId: string, options: 
         return;
       }
       // Plain output: a line only when something changed (elapsed time alone does not count).
+      // Why steps wait goes with it (a new reason is a change too).
       const line = summaryLine(view);
-      const key = line.replace(/elapsed .*$/, "");
+      const waiting = waitingLines(view);
+      const key = [line.replace(/elapsed .*$/, ""), ...waiting].join("\n");
       if (key !== lastLine) {
-        out(line + "\n");
+        out([line, ...waiting].join("\n") + "\n");
         lastLine = key;
       }
     },
