@@ -212,8 +212,18 @@ export class LocalBackend implements QueueBackend {
     }
     job.devices = devices;
     const { spec } = job;
-    const out = openSync(join(spec.attemptDir, STDOUT_FILE), "a");
-    const err = openSync(join(spec.attemptDir, STDERR_FILE), "a");
+    let out: number | undefined;
+    let err: number | undefined;
+    try {
+      out = openSync(join(spec.attemptDir, STDOUT_FILE), "a");
+      err = openSync(join(spec.attemptDir, STDERR_FILE), "a");
+    } catch (error) {
+      // E.g. the attempt directory was removed with the store: the job cannot start (and no fd stays open).
+      if (out !== undefined) closeSync(out);
+      this.pool.release(devices);
+      this.#set(id, job, { status: "failed", exitCode: null, signal: null, infrastructure: true, reason: `could not start: ${(error as Error).message}` });
+      return;
+    }
     const pythonPath = [this.#options.pythonPath, process.env["PYTHONPATH"]].filter(Boolean).join(":");
     const env: NodeJS.ProcessEnv = {
       ...process.env,
@@ -269,9 +279,13 @@ export class LocalBackend implements QueueBackend {
         void this.#followClaimant(id, job, child.pid);
         return;
       }
-      if (job.cancelRequested) this.#set(id, job, { status: "cancelled", reason: "cancelled while running" });
-      else if (job.timedOut) {
-        this.#set(id, job, { status: "failed", exitCode: code, signal, infrastructure: false, reason: `time limit of ${spec.resources.timeLimitSeconds}s exceeded`, endedAt: Date.now() });
+      if (job.cancelRequested || job.timedOut) {
+        // The wrapper is gone, but what it started may ignore SIGTERM: the job has ended only once
+        // its whole process group has (SIGKILL follows after the grace period).
+        void groupGone(child.pid).then(() => {
+          if (job.cancelRequested) this.#set(id, job, { status: "cancelled", reason: "cancelled while running" });
+          else this.#set(id, job, { status: "failed", exitCode: code, signal, infrastructure: false, reason: `time limit of ${spec.resources.timeLimitSeconds}s exceeded`, endedAt: Date.now() });
+        });
       } else this.#set(id, job, exitState(code, signal, false));
     });
   }
@@ -353,6 +367,28 @@ export class LocalBackend implements QueueBackend {
     }
     for (const listener of this.#listeners) listener(id, state);
   }
+}
+
+/** Resolves once no process of group `pgid` is left (polled: a group has no exit event). */
+function groupGone(pgid: number | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const gone = () => {
+      if (pgid === undefined) return true;
+      try {
+        process.kill(-pgid, 0);
+        return false;
+      } catch {
+        return true; // ESRCH: none left (EPERM cannot be ours: the group was our child's)
+      }
+    };
+    if (gone()) return resolve();
+    // Not unref'd: the process stays up (and its SIGKILL escalation timer with it) until the group is gone.
+    const timer = setInterval(() => {
+      if (!gone()) return;
+      clearInterval(timer);
+      resolve();
+    }, 50);
+  });
 }
 
 function exitState(code: number | null, signal: NodeJS.Signals | null, infrastructure: boolean): JobState {
