@@ -123,7 +123,17 @@ export class LocalBackend implements QueueBackend {
       this.#jobs.set(id, job);
       const { promise, cancel } = this.pool.acquire(spec.resources.gpus, spec.priority);
       job.cancelWait = cancel;
-      void promise.then((devices) => this.#start(id, job, devices));
+      void promise.then((devices) => {
+        try {
+          this.#start(id, job, devices);
+        } catch (error) {
+          // E.g. job.json could not be written (attempt directory removed with the store): a job
+          // nobody could adopt must not run on unrecorded; it ends failed instead of crashing us.
+          this.#killGroup(job, "SIGKILL");
+          this.pool.release(devices);
+          this.#set(id, job, { status: "failed", exitCode: null, signal: null, infrastructure: true, reason: `could not start: ${(error as Error).message}` });
+        }
+      });
       return { jobName: spec.jobName, backendJobId: id };
     });
   }
