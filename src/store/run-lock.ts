@@ -64,11 +64,11 @@ export async function acquireRunLock(runDir: string, runId: string, options: Run
 
   const dirAtStart = await stat(runDir);
   const lost = new AbortController();
-  let beating = false;
+  let beat: Promise<void> | undefined; // the heartbeat in flight; release() waits for it
+  let released = false;
   const timer = setInterval(() => {
-    if (beating || lost.signal.aborted) return;
-    beating = true;
-    void (async () => {
+    if (beat || released || lost.signal.aborted) return;
+    beat = (async () => {
       const dir = await stat(runDir).catch(() => undefined);
       if (!dir?.isDirectory() || dir.ino !== dirAtStart.ino || dir.dev !== dirAtStart.dev) {
         throw new StoreError(`run directory ${runDir} was ${dir ? "replaced" : "removed"} while the run was using it (store removed?)`, { path: runDir });
@@ -83,14 +83,16 @@ export async function acquireRunLock(runDir: string, runId: string, options: Run
         clearInterval(timer);
         lost.abort(error);
       })
-      .finally(() => (beating = false));
+      .finally(() => (beat = undefined));
   }, heartbeatMs);
   timer.unref();
   return {
     owner: me.owner,
     lost: lost.signal,
     release: async () => {
+      released = true;
       clearInterval(timer);
+      await beat; // else a heartbeat landing after the rm below would put the lock back
       const current = await readLock(file);
       if (current?.owner === me.owner) await rm(file, { force: true });
     },
