@@ -4,10 +4,14 @@
  * the controller. Used in-process by `executeLocally()`, by `resume`, and by detached
  * controllers started by `executeRemotely()`.
  *
+ * Whatever the run opened here is closed when it ends, however it ends: the backend it built,
+ * the lock and its heartbeat, and the run's journal file in the store. When the lock reports
+ * its run directory gone (the store removed mid-run), the run fails with that `StoreError`.
+ *
  * @module
  */
 import type { QueueBackend } from "../backends/queue-backend.js";
-import { ClusterConfigSchema } from "../config/cluster-config.js";
+import { type ClusterConfig, ClusterConfigSchema } from "../config/cluster-config.js";
 import { validateWith } from "../config/yaml-schema.js";
 import { PipelineDefinition } from "../pipeline/pipeline-definition.js";
 import type { PipelinePlan } from "../pipeline/validate.js";
@@ -37,6 +41,8 @@ export interface DriveRunOptions {
   runTimeLimitSeconds?: number;
   /** Store directory (for the default venv lookup). */
   home?: string;
+  /** Called with the controller once it exists (to ask it about its jobs, e.g. on Ctrl-C). */
+  onController?: (controller: RunController) => void;
 }
 
 /** Plans a recorded run from its record alone. */
@@ -60,6 +66,16 @@ export async function driveRun(runId: string, options: DriveRunOptions): Promise
   const record = restoreRunSecrets(await store.getRun(runId));
   const config = validateWith(ClusterConfigSchema, record.clusterConfig ?? { executor: "local" }, `run ${runId} cluster config`);
   const lock = await store.lockRun(runId);
+  try {
+    return await driveLocked(runId, record, config, lock.lost, options);
+  } finally {
+    await lock.release();
+    await store.closeJournal(runId);
+  }
+}
+
+async function driveLocked(runId: string, record: RunRecord, config: ClusterConfig, lockLost: AbortSignal, options: DriveRunOptions): Promise<RunResult> {
+  const { store } = options;
   const environment = await buildEnvironment(record.cluster.name, config, {
     ...(options.backend ? { backend: options.backend } : {}),
     ...(options.home ? { home: options.home } : {}),
@@ -85,10 +101,18 @@ export async function driveRun(runId: string, options: DriveRunOptions): Promise
       ...(options.runTimeLimitSeconds !== undefined ? { runTimeLimitSeconds: options.runTimeLimitSeconds } : {}),
       ...(options.resume ? { resume: { entries: await store.readJournal(runId), ...(options.force ? { force: options.force } : {}) } } : {}),
     });
-    await controller.start();
-    return await controller.done;
+    controller.done.catch(() => undefined); // awaited below; a start() that throws must not leave it unhandled
+    options.onController?.(controller);
+    if (lockLost.aborted) throw lockLost.reason;
+    const onLost = () => controller.fail(lockLost.reason);
+    lockLost.addEventListener("abort", onLost, { once: true });
+    try {
+      await controller.start();
+      return await controller.done;
+    } finally {
+      lockLost.removeEventListener("abort", onLost);
+    }
   } finally {
     if (!options.backend) await environment.backend.close();
-    await lock.release();
   }
 }

@@ -14,6 +14,7 @@ import type { Store } from "../store/store.js";
 import { createRun, type CreateRunOptions, storeFor } from "./create-run.js";
 import { startDetachedController } from "./detached-controller.js";
 import { driveRun } from "./drive-run.js";
+import { guardRun } from "./interrupt-guard.js";
 import { RunHandle } from "./run-handle.js";
 import { ClusterConfigSchema } from "../config/cluster-config.js";
 import { pythonRuntimeDir } from "../package-root.js";
@@ -37,22 +38,53 @@ export interface ExecuteOptions extends CreateRunOptions {
   hooks?: Readonly<Record<string, StepHooks>>;
   /** Steps that ignore the cache this time. */
   force?: readonly string[];
+  /**
+   * Handle Ctrl-C (SIGINT) and SIGTERM while the run is active (default true): when this script
+   * has no listener of its own for the signal, the first one cancels every active in-process
+   * run (jobs killed, the cancellation journaled), prints one line on stderr, and exits with
+   * 130 (143 for SIGTERM) once the jobs are gone; a second one exits at once, naming the jobs
+   * that may still run. `false` leaves signals to you: abort `signal` from your own handler.
+   */
+  handleSignals?: boolean;
 }
 
 /** A pipeline: build it with `addStep()`, run it with `executeLocally()` or `executeRemotely()`. */
 export class Pipeline extends PipelineDefinition {
   /**
    * Validates, records the run in the store, and runs the controller in this process until every
-   * step has ended. Resolves with the run's result (a failed run resolves too: check `status`).
-   * Rejects, with nothing submitted, when the pipeline or the config is invalid.
+   * step has ended. Resolves with the run's result (a failed or cancelled run resolves too: check
+   * `status`). Rejects, with nothing submitted, when the pipeline or the config is invalid.
+   *
+   * Rejects with a `StoreError` (code `E_STORE`, naming the path) when the store is removed,
+   * replaced or unwritable while the run uses it: the run cannot be recorded, so its running
+   * jobs are cancelled and no result is reported as if it were.
+   *
+   * Ctrl-C / SIGTERM: see {@link ExecuteOptions.handleSignals}. A store made for this call (from
+   * `home`) is closed when it returns; a `store` you pass stays yours to close.
    */
   async executeLocally(options: ExecuteOptions = {}): Promise<RunResult> {
-    const { runId, store } = await createRun(this, { ...options, mode: "local" });
-    return driveRun(runId, {
-      store,
-      ...(options.home ? { home: options.home } : {}),
-      ...pick(options, ["onEvent", "signal", "backend", "retryBackoffMs", "abortOnFailure", "runTimeLimitSeconds", "hooks", "force"]),
-    });
+    // A store made for this call (from `home`) is this call's to close; the process-wide default
+    // store and a caller's own are not (their per-run journal is closed by driveRun).
+    const owned = options.store === undefined && Boolean(options.home);
+    const store = storeFor(options);
+    try {
+      const { runId } = await createRun(this, { ...options, store, mode: "local" });
+      const guard = options.handleSignals === false ? undefined : guardRun(runId, options.signal);
+      const signal = guard?.signal ?? options.signal;
+      try {
+        return await driveRun(runId, {
+          store,
+          ...(options.home ? { home: options.home } : {}),
+          ...(signal ? { signal } : {}),
+          ...(guard ? { onController: (controller) => guard.setJobs(() => controller.activeJobIds()) } : {}),
+          ...pick(options, ["onEvent", "backend", "retryBackoffMs", "abortOnFailure", "runTimeLimitSeconds", "hooks", "force"]),
+        });
+      } finally {
+        await guard?.release();
+      }
+    } finally {
+      if (owned) await store.close();
+    }
   }
 
   /**

@@ -18,15 +18,23 @@ if (!home || !runId) {
 const abort = new AbortController();
 for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => abort.abort());
 const store = new FileStore({ home });
-const result = await driveRun(runId, {
-  store,
-  home,
-  resume: flags.includes("--resume"),
-  signal: abort.signal,
-  onEvent: (event) => {
-    if (event.type !== "run:complete") process.stdout.write(`${new Date(event.at).toISOString()} ${event.type} ${"step" in event ? event.step : ""}\n`);
-  },
-});
-await store.close();
-process.stdout.write(`run ${runId}: ${result.status}\n`);
-process.exit(result.status === "succeeded" ? 0 : 1);
+try {
+  const result = await driveRun(runId, {
+    store,
+    home,
+    resume: flags.includes("--resume"),
+    signal: abort.signal,
+    onEvent: (event) => {
+      if (event.type !== "run:complete") process.stdout.write(`${new Date(event.at).toISOString()} ${event.type} ${"step" in event ? event.step : ""}\n`);
+    },
+  });
+  process.stdout.write(`run ${runId}: ${result.status}\n`);
+  process.exitCode = result.status === "succeeded" ? 0 : 1;
+} catch (error) {
+  // E.g. a StoreError: the store on the shared filesystem went away mid-run (its jobs were cancelled).
+  process.stderr.write(`run ${runId}: controller failed: ${(error as Error).message}\n`);
+  process.exitCode = 1;
+} finally {
+  await store.close();
+}
+process.exit();

@@ -5,6 +5,10 @@
  * retries with backoff, skips descendants of failures, reuses cached steps, resumes from its own
  * journal, and cancels everything on abort.
  *
+ * A run that cannot go on — its store became unusable (a journal write failed), or `fail()` was
+ * called (e.g. its lock's run directory vanished) — ends at once: its running jobs are cancelled
+ * (nobody would watch or record them) and `done` rejects with the error.
+ *
  * Resume rules (a controller killed at any instant, then restarted):
  * - succeeded / cached steps are not run again (unless forced, with their descendants);
  * - an attempt with a journaled job id is adopted from the backend (never submitted twice);
@@ -92,6 +96,8 @@ export class RunController {
   #reject!: (error: unknown) => void;
   #unsubscribe: (() => void) | undefined;
   #runTimer: NodeJS.Timeout | undefined;
+  /** Backoff timers of steps waiting to retry (cleared when the run fails). */
+  readonly #retryTimers = new Set<NodeJS.Timeout>();
   #finished = false;
   /** Secret values handed to jobs (see `store/redact.ts`): scrubbed from everything journaled or emitted. */
   readonly #secrets = new Set<string>();
@@ -425,7 +431,7 @@ export class RunController {
       this.#setStatus(state, "running");
       state.result.startedAt = job.startedAt ?? Date.now();
       const name = state.planned.spec.name;
-      void this.#journal({ type: "job-started", at: Date.now(), step: name, attempt: state.attempt });
+      void this.#track(this.#journal({ type: "job-started", at: Date.now(), step: name, attempt: state.attempt }));
       this.#emit({ type: "step:start", runId: this.#o.runId, step: name, attempt: state.attempt, jobId: id, at: Date.now() });
     } else if (isTerminal(job)) {
       this.#byJob.delete(id);
@@ -528,13 +534,15 @@ export class RunController {
     const failures = infrastructure ? state.infraFailures : state.jobFailures;
     const delay = base * 2 ** (failures - 1) * (0.5 + Math.random() * 0.5);
     this.#setStatus(state, "queued");
-    setTimeout(() => {
+    const timer = setTimeout(() => {
+      this.#retryTimers.delete(timer);
       this.#active -= 1; // #markReady counts it again
       if (this.#aborted) {
         this.#active += 1;
         this.#finishStep(state, "cancelled", this.#cancelReason);
       } else this.#markReady(state);
     }, delay);
+    this.#retryTimers.add(timer);
   }
 
   #stepFailed(state: StepState, exitCode: number | null, reason: string, infrastructure: boolean): void {
@@ -569,7 +577,7 @@ export class RunController {
     this.#setStatus(state, "skipped");
     state.result.reason = reason;
     const name = state.planned.spec.name;
-    void this.#journal({ type: "step-skipped", at: Date.now(), step: name, reason });
+    void this.#track(this.#journal({ type: "step-skipped", at: Date.now(), step: name, reason }));
     this.#emit({ type: "step:skipped", runId: this.#o.runId, step: name, reason, at: Date.now() });
     for (const child of state.planned.children) this.#skip(this.#steps.get(child)!, `ancestor "${name}" did not succeed`);
   }
@@ -686,11 +694,32 @@ export class RunController {
     }
   }
 
+  /**
+   * Ends the run at once with `error`: nothing more is submitted, running jobs are cancelled,
+   * and `done` rejects with `error` once the cancellation has been sent.
+   */
+  fail(error: unknown): void {
+    this.#fail(error);
+  }
+
+  /** Backend ids of this run's jobs that are submitted and not yet ended. */
+  activeJobIds(): string[] {
+    return [...this.#byJob.keys()];
+  }
+
   #fail(error: unknown): void {
     if (this.#finished) return;
     this.#finished = true;
-    this.#unsubscribe?.();
-    this.#reject(error);
+    this.#aborted = true; // a submission in flight cancels what it submitted (#flush); retries end
+    if (this.#runTimer) clearTimeout(this.#runTimer);
+    for (const timer of this.#retryTimers) clearTimeout(timer);
+    this.#retryTimers.clear();
+    const ids = [...this.#byJob.keys()];
+    const cancelled = ids.length > 0 ? this.#o.environment.backend.cancel(ids).catch(() => undefined) : Promise.resolve();
+    void cancelled.then(() => {
+      this.#unsubscribe?.();
+      this.#reject(error);
+    });
   }
 }
 

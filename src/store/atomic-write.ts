@@ -7,22 +7,34 @@ import { randomBytes } from "node:crypto";
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import { dirname, basename, join } from "node:path";
 
+/** Options of {@link atomicWrite}. */
+export interface AtomicWriteOptions {
+  /** File mode of a new file (default 0o644). */
+  mode?: number;
+  /**
+   * Create missing parent directories (default true). A store writing into a directory it
+   * expects to exist passes false, so a removed store fails with ENOENT instead of being
+   * silently re-created.
+   */
+  createDir?: boolean;
+}
+
 /** Writes `data` to `file` via a temp file in the same directory, fsync, rename, and a directory fsync. */
-export async function atomicWrite(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+export async function atomicWrite(file: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
   const dir = dirname(file);
-  await mkdir(dir, { recursive: true });
+  if (options.createDir !== false) await mkdir(dir, { recursive: true });
   const temp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
-  const handle = await open(temp, "wx", mode);
+  const handle = await open(temp, "wx", options.mode ?? 0o644);
   try {
     await handle.writeFile(data);
     await handle.sync();
-  } catch (error) {
     await handle.close();
+    await rename(temp, file);
+  } catch (error) {
+    await handle.close().catch(() => undefined); // already closed when the rename failed
     await rm(temp, { force: true });
     throw error;
   }
-  await handle.close();
-  await rename(temp, file);
   await fsyncDir(dir);
 }
 

@@ -10,9 +10,15 @@
  *
  * `home` is the `home` option, else `GPU_DAG_HOME`, else `~/.gpu-dag`.
  *
+ * A store removed while in use is an error, never re-created behind the user's back: the home
+ * directory is made on first use and again by `createRun()` / `putTask()` (the calls that start
+ * new work), but once this instance has seen it, every other write fails with a
+ * {@link StoreError} naming it when it is gone. Run files (journal, attempt directories, lock)
+ * are only written inside an existing run directory (made by `createRun()`).
+ *
  * @module
  */
-import { mkdir, readdir, readFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import type { z } from "zod";
@@ -52,6 +58,8 @@ export interface FileStoreOptions {
 export class FileStore implements Store {
   readonly home: string;
   readonly #journals = new Map<string, JournalWriter>();
+  /** The home directory existed (or was made) while this instance used it. */
+  #homeSeen = false;
 
   constructor(options: FileStoreOptions = {}) {
     this.home = options.home ? resolve(options.home) : defaultStoreHome();
@@ -62,7 +70,7 @@ export class FileStore implements Store {
   }
 
   putTask(record: TaskRecord): Promise<void> {
-    return this.#put("tasks", record.id, record);
+    return this.#put("tasks", record.id, record, true);
   }
   async getTask(id: string): Promise<TaskRecord> {
     const record = await this.#get("tasks", id, TaskRecordSchema);
@@ -96,13 +104,18 @@ export class FileStore implements Store {
   async createRun(record: RunRecord): Promise<void> {
     assertSafeSegment("run id", record.id);
     const dir = this.runDir(record.id);
-    await mkdir(join(this.home, "runs"), { recursive: true });
+    await this.#ensureHome(true);
+    await mkdirOnce(join(this.home, "runs"));
     try {
       await mkdir(dir);
     } catch (error) {
-      throw new StoreError(`run "${record.id}" already exists in ${this.home}`, { path: dir, cause: error });
+      if ((error as NodeJS.ErrnoException).code === "EEXIST") throw new StoreError(`run "${record.id}" already exists in ${this.home}`, { path: dir, cause: error });
+      throw storeWriteError(dir, error);
     }
-    await atomicWrite(join(dir, "run.json"), JSON.stringify(record, null, 2));
+    const file = join(dir, "run.json");
+    await atomicWrite(file, JSON.stringify(record, null, 2), { createDir: false }).catch((error: unknown) => {
+      throw storeWriteError(file, error);
+    });
   }
   async getRun(id: string): Promise<RunRecord> {
     if (!isSafe(id)) throw new RunNotFoundError(id);
@@ -163,6 +176,13 @@ export class FileStore implements Store {
     return this.#put("cache", entry.key, entry);
   }
 
+  /** Flushes and closes run `runId`'s journal file, if open (the next append opens it again). */
+  async closeJournal(runId: string): Promise<void> {
+    const writer = this.#journals.get(runId);
+    this.#journals.delete(runId);
+    await writer?.close();
+  }
+
   lockRun(runId: string): Promise<RunLock> {
     assertSafeSegment("run id", runId);
     return acquireRunLock(this.runDir(runId), runId);
@@ -170,8 +190,14 @@ export class FileStore implements Store {
 
   async attemptDir(runId: string, step: string, attempt: number): Promise<string> {
     assertSafeSegment("run id", runId);
-    const dir = join(this.runDir(runId), "steps", encodeSegment(step), `attempt-${attempt}`);
-    await mkdir(dir, { recursive: true });
+    const runDir = this.runDir(runId);
+    const dir = join(runDir, "steps", encodeSegment(step), `attempt-${attempt}`);
+    // Made below the run directory only: a removed store is not re-created here.
+    const info = await stat(runDir).catch(() => undefined);
+    if (!info?.isDirectory()) throw new StoreError(`run directory ${runDir} is gone (store removed while the run was using it?)`, { path: runDir });
+    await mkdir(dir, { recursive: true }).catch((error: unknown) => {
+      throw storeWriteError(dir, error);
+    });
     return dir;
   }
 
@@ -185,9 +211,30 @@ export class FileStore implements Store {
     await Promise.all(writers.map((w) => w.close()));
   }
 
-  async #put(kind: string, id: string, record: unknown): Promise<void> {
+  async #put(kind: string, id: string, record: unknown, startsWork = false): Promise<void> {
     assertSafeSegment(`${kind} id`, id);
-    await atomicWrite(join(this.home, kind, `${id}.json`), JSON.stringify(record, null, 2));
+    await this.#ensureHome(startsWork);
+    const file = join(this.home, kind, `${id}.json`);
+    await mkdirOnce(join(this.home, kind));
+    await atomicWrite(file, JSON.stringify(record, null, 2), { createDir: false }).catch((error: unknown) => {
+      throw storeWriteError(file, error);
+    });
+  }
+
+  /**
+   * Makes the home directory on first use (or when `startsWork`); afterwards a missing home
+   * means it was removed while in use, which is an error.
+   */
+  async #ensureHome(startsWork: boolean): Promise<void> {
+    if (startsWork || !this.#homeSeen) {
+      await mkdir(this.home, { recursive: true }).catch((error: unknown) => {
+        throw storeWriteError(this.home, error);
+      });
+      this.#homeSeen = true;
+      return;
+    }
+    const info = await stat(this.home).catch(() => undefined);
+    if (!info?.isDirectory()) throw new StoreError(`store directory ${this.home} is gone (removed while in use?)`, { path: this.home });
   }
 
   async #get<S extends z.ZodType>(kind: string, id: string, schema: S): Promise<z.output<S> | undefined> {
@@ -220,6 +267,28 @@ export class FileStore implements Store {
       throw new StoreError(`store record ${file} is corrupt: ${(error as Error).message}`, { path: file, cause: error });
     }
   }
+}
+
+/** `mkdir` of one level; an existing directory is fine, anything else is a {@link StoreError}. */
+async function mkdirOnce(dir: string): Promise<void> {
+  try {
+    await mkdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST" && (await stat(dir).catch(() => undefined))?.isDirectory()) return;
+    throw storeWriteError(dir, error);
+  }
+}
+
+/** A failed store write as a {@link StoreError} naming the path. */
+function storeWriteError(path: string, error: unknown): StoreError {
+  if (error instanceof StoreError) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  const why =
+    code === "ENOENT" ? "its directory is gone (store removed while in use?)"
+    : code === "EEXIST" || code === "ENOTDIR" ? "a file stands where a directory should be"
+    : code === "EACCES" || code === "EPERM" || code === "EROFS" ? `the store is not writable (${code})`
+    : (error as Error).message;
+  return new StoreError(`cannot write ${path}: ${why}`, { path, cause: error });
 }
 
 function isSafe(id: string): boolean {

@@ -7,7 +7,12 @@
 import type { RunLock } from "./run-lock.js";
 import type { ArtifactRecord, CacheEntry, JournalEntry, ModelRecord, RunRecord, TaskRecord } from "./records.js";
 
-/** The contract. Writes are atomic; `appendJournal` resolves only once the entry is durable. */
+/**
+ * The contract. Writes are atomic; `appendJournal` resolves only once the entry is durable.
+ * A store that cannot take a write — removed, replaced or unwritable while in use — rejects
+ * with a `StoreError` (code `E_STORE`, naming the path); it never reports a write that went
+ * nowhere (e.g. into a deleted file) as done.
+ */
 export interface Store {
   /** Human-readable location, e.g. the directory. */
   readonly location: string;
@@ -36,6 +41,12 @@ export interface Store {
   appendJournal(runId: string, entry: JournalEntry): Promise<void>;
   /** The journal's entries in order. A torn last line (crash mid-write) is ignored. */
   readJournal(runId: string): Promise<JournalEntry[]>;
+  /**
+   * Flushes and closes whatever the store holds open for this run's journal (the next append
+   * opens it again). Called when a controller stops driving the run, so a long-lived store
+   * (the default one, or a user's) holds nothing per finished run.
+   */
+  closeJournal(runId: string): Promise<void>;
 
   /** A cached step result by key (`cacheExecutedStep`), or `undefined`. */
   getCacheEntry(key: string): Promise<CacheEntry | undefined>;
@@ -49,6 +60,6 @@ export interface Store {
   /** Local directory for a run's own files (controller log, lock). */
   runDir(runId: string): string;
 
-  /** Flushes and closes open journals. */
+  /** Flushes and closes open journals. The owner of a store closes it when done with it. */
   close(): Promise<void>;
 }

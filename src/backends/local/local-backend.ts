@@ -171,7 +171,17 @@ export class LocalBackend implements QueueBackend {
     });
     job.seq = seq;
     job.cancelWait = cancel;
-    void promise.then((devices) => this.#start(id, job, devices));
+    void promise.then((devices) => {
+      try {
+        this.#start(id, job, devices);
+      } catch (error) {
+        // E.g. job.json could not be written (attempt directory removed with the store): a job
+        // nobody could adopt must not run on unrecorded; it ends failed instead of crashing us.
+        this.#killGroup(job, "SIGKILL");
+        this.pool.release(devices);
+        this.#set(id, job, { status: "failed", exitCode: null, signal: null, infrastructure: true, reason: `could not start: ${(error as Error).message}` });
+      }
+    });
   }
 
   async poll(ids: readonly string[]): Promise<Map<string, JobState>> {
@@ -276,6 +286,7 @@ export class LocalBackend implements QueueBackend {
       out = openSync(join(spec.attemptDir, STDOUT_FILE), "a");
       err = openSync(join(spec.attemptDir, STDERR_FILE), "a");
     } catch (error) {
+      // E.g. the attempt directory was removed with the store: the job cannot start (and no fd stays open).
       for (const fd of [...lockFds, out, err]) if (fd !== undefined) closeSync(fd);
       this.pool.release(devices);
       this.#set(id, job, { status: "failed", exitCode: null, signal: null, infrastructure: true, reason: `could not start: ${(error as Error).message}` });
@@ -360,9 +371,13 @@ export class LocalBackend implements QueueBackend {
         void this.#followClaimant(id, job, child.pid);
         return;
       }
-      if (job.cancelRequested) this.#set(id, job, { status: "cancelled", reason: "cancelled while running" });
-      else if (job.timedOut) {
-        this.#set(id, job, { status: "failed", exitCode: code, signal, infrastructure: false, reason: `time limit of ${spec.resources.timeLimitSeconds}s exceeded`, endedAt: Date.now() });
+      if (job.cancelRequested || job.timedOut) {
+        // The wrapper is gone, but what it started may ignore SIGTERM: the job has ended only once
+        // its whole process group has (SIGKILL follows after the grace period).
+        void groupGone(child.pid).then(() => {
+          if (job.cancelRequested) this.#set(id, job, { status: "cancelled", reason: "cancelled while running" });
+          else this.#set(id, job, { status: "failed", exitCode: code, signal, infrastructure: false, reason: `time limit of ${spec.resources.timeLimitSeconds}s exceeded`, endedAt: Date.now() });
+        });
       } else this.#set(id, job, exitState(code, signal, false));
     });
   }
@@ -466,6 +481,28 @@ function currentUser(): string {
     }
   }
   return user;
+}
+
+/** Resolves once no process of group `pgid` is left (polled: a group has no exit event). */
+function groupGone(pgid: number | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const gone = () => {
+      if (pgid === undefined) return true;
+      try {
+        process.kill(-pgid, 0);
+        return false;
+      } catch {
+        return true; // ESRCH: none left (EPERM cannot be ours: the group was our child's)
+      }
+    };
+    if (gone()) return resolve();
+    // Not unref'd: the process stays up (and its SIGKILL escalation timer with it) until the group is gone.
+    const timer = setInterval(() => {
+      if (!gone()) return;
+      clearInterval(timer);
+      resolve();
+    }, 50);
+  });
 }
 
 function exitState(code: number | null, signal: NodeJS.Signals | null, infrastructure: boolean): JobState {
