@@ -22,6 +22,7 @@ import { taskFromRecord } from "../tasks/registry.js";
 import type { TaskDraft } from "../tasks/task-draft.js";
 import { buildEnvironment } from "./build-environment.js";
 import { forgetRunSecrets, redactRunRecord } from "./run-secrets.js";
+import { assertServicesQueue } from "../remote/services-queue.js";
 
 /** A cluster config as written (before defaults). */
 export type ClusterConfigInput = z.input<typeof ClusterConfigSchema>;
@@ -63,6 +64,10 @@ export async function createRun(pipeline: PipelineDefinition, options: CreateRun
     typeof options.cluster === "object"
       ? { name: "custom", source: "object", config: validateWith(ClusterConfigSchema, options.cluster, "cluster option") }
       : await loadClusterConfig(options.cluster ?? "local", options.configDir ? { configDir: options.configDir } : {});
+  // A run whose controller will be a job on the cluster needs a queue for it: say so before anything is recorded.
+  if (options.mode === "detached" && config.executor === "slurm") {
+    assertServicesQueue(config, source.startsWith("builtin:") || source === "object" ? `"${clusterName}"` : `"${clusterName}" (${source})`, source.startsWith("/") ? source : undefined);
+  }
   // Only queue resolution and secrets are needed here: the backend itself is not started.
   const environment = await buildEnvironment(clusterName, config, { backend: options.backend ?? idleBackend, ...(options.home ? { home: options.home } : {}) });
   const inlineTasks = pipeline.toSpec().tasks; // one copy of the spec, not one per step (O(N²) at 10,000 steps)

@@ -1,7 +1,8 @@
 /**
  * Runs (or resumes) a recorded run: rebuilds its plan from the run record alone — the pipeline,
- * the task drafts and the cluster config were stored with it — takes the run's lock, and drives
- * the controller. Used in-process by `executeLocally()`, by `resume`, and by detached
+ * the task drafts and the cluster config were stored with it — takes the run's lock, refuses while a
+ * controller job on a cluster drives the run (taking over a dead one's journal), and drives the
+ * controller. Used in-process by `executeLocally()`, by `resume`, and by detached
  * controllers started by `executeRemotely()`.
  *
  * @module
@@ -19,6 +20,7 @@ import type { Store } from "../store/store.js";
 import { taskFromRecord } from "../tasks/registry.js";
 import { buildEnvironment } from "./build-environment.js";
 import { restoreRunSecrets } from "./run-secrets.js";
+import { takeOverFromControllerJob } from "../remote/controller-guard.js";
 
 /** Options of {@link driveRun}. */
 export interface DriveRunOptions {
@@ -60,13 +62,18 @@ export async function driveRun(runId: string, options: DriveRunOptions): Promise
   const record = restoreRunSecrets(await store.getRun(runId));
   const config = validateWith(ClusterConfigSchema, record.clusterConfig ?? { executor: "local" }, `run ${runId} cluster config`);
   const lock = await store.lockRun(runId);
-  const environment = await buildEnvironment(record.cluster.name, config, {
-    ...(options.backend ? { backend: options.backend } : {}),
-    ...(options.home ? { home: options.home } : {}),
-  });
+  let environment: Awaited<ReturnType<typeof buildEnvironment>> | undefined;
   try {
+    // One controller per run wherever it runs: a live controller job on a cluster refuses this
+    // one; a dead one's journal is taken over here first (and the run stops being remote).
+    await takeOverFromControllerJob(store, runId);
+    environment = await buildEnvironment(record.cluster.name, config, {
+      ...(options.backend ? { backend: options.backend } : {}),
+      ...(options.home ? { home: options.home } : {}),
+    });
+    const resolveQueue = environment.resolveQueue.bind(environment);
     const plan = await planRecordedRun(record, (queue) => {
-      const resolved = environment.resolveQueue(queue);
+      const resolved = resolveQueue(queue);
       return "error" in resolved ? resolved.error : undefined;
     });
     const controller = new RunController({
@@ -88,7 +95,7 @@ export async function driveRun(runId: string, options: DriveRunOptions): Promise
     await controller.start();
     return await controller.done;
   } finally {
-    if (!options.backend) await environment.backend.close();
+    if (!options.backend && environment) await environment.backend.close();
     await lock.release();
   }
 }
