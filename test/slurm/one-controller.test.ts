@@ -186,10 +186,11 @@ describe("one controller per run, with the controller on the cluster", () => {
 
     // The old controller started again on the cluster (its batch script resubmitted) must not run.
     const script = join(env.jobDir, runId, "_controller", "a1", "job.sbatch");
-    const again = execFileSync("su", [env.user, "-s", "/bin/sh", "-c", `sbatch --parsable --job-name=gd-${runId}-oldcontroller -o ${join(env.jobDir, runId, "old-controller.log")} ${script}`], { encoding: "utf8" }).trim();
+    const again = execFileSync("su", [env.user, "-s", "/bin/sh", "-c", `sbatch --parsable --job-name=gd-${runId}-oldcontroller ${script}`], { encoding: "utf8" }).trim();
     await until("old controller to end", () => (["PENDING", "RUNNING", "COMPLETING", "CONFIGURING"].includes(jobState(again)) ? undefined : true));
-    const log = readFileSync(join(env.jobDir, runId, "old-controller.log"), "utf8");
-    expect(log).toMatch(/taken over|not the owner|does not own/);
+    const log = readFileSync(join(env.jobDir, runId, "_controller", "a1", "stderr.log"), "utf8");
+    expect(log).toMatch(/was taken over by a local controller on .*; this controller job does not own it and will not run/);
+    expect(readFileSync(join(env.jobDir, runId, "_controller", "a1", "exit_code"), "utf8").trim()).toBe("3");
     expect(jobState(again)).toBe("FAILED");
 
     await expectEachJobOnce(runId, markers, store);
