@@ -198,6 +198,24 @@ describe("one controller per run, with the controller on the cluster", () => {
     await store.close();
   });
 
+  it("cancel of a run whose controller job is alive goes to that job (scancel), not around it: the controller job ends and journals the run cancelled", { timeout: 240_000 }, async () => {
+    const { home, store, markers, handle, runId } = await startRemoteRun("cancel", 40);
+    cleanup.push(home, markers);
+    await stepRunning(handle, ["a"]);
+    const jobId = controllerJobId(home, runId);
+    const cancelled = cli(home, "cancel", runId);
+    expect(cancelled.status, cancelled.stdout + cancelled.stderr).toBe(0);
+    await until("controller job to end", () => (["PENDING", "RUNNING", "COMPLETING", "CONFIGURING"].includes(jobState(jobId)) ? undefined : true));
+    const status = cli(home, "status", runId, "--json");
+    expect((JSON.parse(status.stdout) as { status: string }).status).toBe("cancelled");
+    // The cancelled run was journaled by its controller job and mirrored here, not written around it.
+    const replay = replayJournal(await store.readJournal(runId), [...STEPS]);
+    expect(replay.status).toBe("cancelled");
+    expect(replay.steps.get("a")!.attempts.at(-1)!.status).toBe("cancelled");
+    expect(execFileSync("squeue", ["-h", "-o", "%j"], { encoding: "utf8" })).not.toContain(`gd-${runId}-`);
+    await store.close();
+  });
+
   it("kill -9 of the controller job, then resume --remote submits a new controller job that adopts the running jobs; a local resume meanwhile is refused", { timeout: 300_000 }, async () => {
     const { home, store, markers, handle, runId } = await startRemoteRun("kill", 8);
     cleanup.push(home, markers);
