@@ -216,12 +216,15 @@ export class RunNotFoundError extends GpuDagError {
   }
 }
 
-/** Another live controller holds this run's lock. */
+/**
+ * Another live controller drives this run: one holding its lock in this store (a process here or
+ * a detached one), or a controller job on a cluster (`owner` names the job; `message` says where).
+ */
 export class RunLockedError extends GpuDagError {
   readonly runId: string;
   readonly owner: string;
-  constructor(runId: string, owner: string) {
-    super(ErrorCode.RunLocked, `run "${runId}" is driven by another controller (${owner})`);
+  constructor(runId: string, owner: string, message?: string) {
+    super(ErrorCode.RunLocked, message ?? `run "${runId}" is driven by another controller (${owner})`);
     this.runId = runId;
     this.owner = owner;
   }

@@ -14,6 +14,7 @@ import { newRunId } from "../store/ids.js";
 import type { RunRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import { type ClusterConfigInput, planRun } from "./plan-run.js";
+import { assertServicesQueue } from "../remote/services-queue.js";
 import { forgetRunSecrets, redactRunRecord } from "./run-secrets.js";
 
 export type { ClusterConfigInput } from "./plan-run.js";
@@ -53,6 +54,10 @@ export async function createRun(pipeline: PipelineDefinition, options: CreateRun
   const store = storeFor(options);
   const { plan, cluster } = await planRun(pipeline, { ...options, store });
   const { name: clusterName, source, config } = cluster;
+  // A run whose controller will be a job on the cluster needs a queue for it: say so before anything is recorded.
+  if (options.mode === "detached" && config.executor === "slurm") {
+    assertServicesQueue(config, source.startsWith("builtin:") || source === "object" ? `"${clusterName}"` : `"${clusterName}" (${source})`, source.startsWith("/") ? source : undefined);
+  }
   const runId = options.runId ?? newRunId();
   const seen = new Set<string>();
   const tasks = [...plan.steps.values()].map((s) => s.task.toRecord()).filter((t) => !seen.has(t.id) && seen.add(t.id));

@@ -1,7 +1,8 @@
 /**
  * Runs (or resumes) a recorded run: rebuilds its plan from the run record alone — the pipeline,
- * the task drafts and the cluster config were stored with it — takes the run's lock, and drives
- * the controller. Used in-process by `executeLocally()`, by `resume`, and by detached
+ * the task drafts and the cluster config were stored with it — takes the run's lock, refuses while a
+ * controller job on a cluster drives the run (taking over a dead one's journal), and drives the
+ * controller. Used in-process by `executeLocally()`, by `resume`, and by detached
  * controllers started by `executeRemotely()`.
  *
  * Whatever the run opened here is closed when it ends, however it ends: the backend it built,
@@ -23,6 +24,7 @@ import type { Store } from "../store/store.js";
 import { taskFromRecord } from "../tasks/registry.js";
 import { buildEnvironment } from "./build-environment.js";
 import { restoreRunSecrets } from "./run-secrets.js";
+import { takeOverFromControllerJob } from "../remote/controller-guard.js";
 
 /** Options of {@link driveRun}. */
 export interface DriveRunOptions {
@@ -76,6 +78,9 @@ export async function driveRun(runId: string, options: DriveRunOptions): Promise
 
 async function driveLocked(runId: string, record: RunRecord, config: ClusterConfig, lockLost: AbortSignal, options: DriveRunOptions): Promise<RunResult> {
   const { store } = options;
+  // One controller per run wherever it runs: a live controller job on a cluster refuses this
+  // one; a dead one's journal is taken over here first (and the run stops being remote).
+  await takeOverFromControllerJob(store, runId);
   const environment = await buildEnvironment(record.cluster.name, config, {
     ...(options.backend ? { backend: options.backend } : {}),
     ...(options.home ? { home: options.home } : {}),

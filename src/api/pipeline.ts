@@ -12,13 +12,10 @@ import type { StepHooks } from "../runner/step-hooks.js";
 import { defaultStoreHome, FileStore } from "../store/file-store.js";
 import type { Store } from "../store/store.js";
 import { createRun, type CreateRunOptions, storeFor } from "./create-run.js";
-import { startDetachedController } from "./detached-controller.js";
+import { startRunController } from "./start-controller.js";
 import { driveRun } from "./drive-run.js";
 import { guardRun } from "./interrupt-guard.js";
 import { RunHandle } from "./run-handle.js";
-import { ClusterConfigSchema } from "../config/cluster-config.js";
-import { pythonRuntimeDir } from "../package-root.js";
-import { startSlurmController } from "../remote/slurm-controller.js";
 
 /** Options of {@link Pipeline.executeLocally}. */
 export interface ExecuteOptions extends CreateRunOptions {
@@ -92,24 +89,14 @@ export class Pipeline extends PipelineDefinition {
    * process on this machine for a local cluster, a job on the `services` queue (CPU only) for a
    * Slurm cluster — and returns a {@link RunHandle} at once.
    * The calling process may exit; `Pipeline.attach(runId)` or `gpu-dag wait` follow the run.
+   * A Slurm config without the services queue is refused with a `ConfigError` before the run is
+   * recorded. `run --remote` goes through the same code (`startRunController()`).
    * Callbacks (`hooks`) do not cross processes and are not accepted here.
    */
   async executeRemotely(options: CreateRunOptions = {}): Promise<RunHandle> {
     const home = options.home ?? (options.store instanceof FileStore ? options.store.home : defaultStoreHome());
     const { runId, store } = await createRun(this, { ...options, home, mode: "detached" });
-    const config = ClusterConfigSchema.parse((await store.getRun(runId)).clusterConfig);
-    if (config.executor === "slurm") {
-      // The controller becomes a job on the cluster's services queue.
-      const { SlurmBackend } = await import("../backends/slurm/slurm-backend.js");
-      const backend = new SlurmBackend({ config, pythonRuntimeDir: pythonRuntimeDir() });
-      try {
-        await startSlurmController(store, runId, config, backend, backend.transport);
-      } finally {
-        await backend.close();
-      }
-    } else {
-      startDetachedController(store, runId, { home });
-    }
+    await startRunController(store, runId, { home });
     return new RunHandle(runId, store);
   }
 

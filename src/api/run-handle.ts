@@ -50,7 +50,10 @@ export class RunHandle {
       missingLock = lock ? 0 : missingLock + 1;
       // A few polls without a lock (not just the gap between start and lock) means no controller.
       if (missingLock >= 25) {
-        const where = (await readRemoteRunInfo(this.store, this.runId)) ? "its controller job has left the cluster's queue (its log: <jobDir>/<run>/_controller/a1/stderr.log on the cluster)" : "no controller holds it";
+        const info = await readRemoteRunInfo(this.store, this.runId);
+        const where = info
+          ? `its controller job ${info.jobId} has left the cluster's queue (its log: <jobDir>/${this.runId}/_controller/a${info.generation ?? 1}/stderr.log on the cluster)`
+          : "no controller holds it";
         throw new Error(`run ${this.runId} is unfinished and ${where}; resume it with \`gpu-dag resume ${this.runId}\``);
       }
       if (Date.now() > deadline) throw new Error(`run ${this.runId} still running after ${options.timeoutMs} ms`);

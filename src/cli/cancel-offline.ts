@@ -14,6 +14,7 @@ import { isSameProcess } from "../backends/local/process-info.js";
 import { ClusterConfigSchema } from "../config/cluster-config.js";
 import { replayJournal } from "../runner/replay.js";
 import type { Store } from "../store/store.js";
+import { takeOverFromControllerJob } from "../remote/controller-guard.js";
 
 /** One in-flight attempt that was cancelled. */
 export interface CancelledAttempt {
@@ -37,6 +38,8 @@ export async function cancelOffline(store: Store, runId: string, options: Cancel
   const record = await store.getRun(runId);
   const lock = await store.lockRun(runId);
   try {
+    // Never journal over a controller job's newer entries: refused while it lives, taken over once dead.
+    await takeOverFromControllerJob(store, runId);
     const stepNames = ((record.pipeline as { steps?: Array<{ name: string }> }).steps ?? []).map((s) => s.name);
     const replay = replayJournal(await store.readJournal(runId), stepNames);
     if (replay.status !== "running") return [];

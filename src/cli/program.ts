@@ -43,7 +43,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option("--config-dir <dir>", "directory of cluster configs (default: $GPU_DAG_CONFIG_DIR, ./cluster_configs)")
     .option("--param <key=value>", "value of ${pipeline.key} (repeatable)", collect, [])
     .option("--simulate", "run stand-ins for the ML tools (outputs marked simulated)")
-    .option("--remote", "start a detached controller, print the run id and exit")
+    .option("--remote", "start the controller away from here (Slurm: a job on the services queue; local: a detached process), print the run id and exit")
     .option("--dry-run", "validate and print the plan and each rendered command; submit nothing")
     .option("--force <step>", "ignore the step cache for this step (repeatable)", collect, [])
     .addOption(json)
@@ -101,7 +101,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .description("continue a run from its journal: failed, skipped and cancelled steps run again")
     .argument("<run>", "run id")
     .option("--force <step>", "run this step (and its descendants) again (repeatable)", collect, [])
-    .option("--remote", "resume in a detached controller and exit")
+    .option("--remote", "resume in a controller away from here (Slurm: a new services-queue job; local: a detached process) and exit")
     .addOption(json)
     .action(act(async (context, runId: string, options: Record<string, unknown>) => (await import("./commands/resume.js")).resumeCommand(context, runId, options as never)));
 

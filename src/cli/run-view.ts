@@ -44,6 +44,8 @@ export interface RunView {
   counts: StepCounts;
   /** The live controller, when one holds the run's lock. */
   controller?: { owner: string; host: string; pid: number; heartbeatAt: number };
+  /** The controller job on a cluster, while one owns the run (its journal is mirrored here). */
+  remoteController?: { jobId: string; state: string; alive: boolean; warning?: string };
   /** Wall-clock duration so far (to the end when finished). */
   durationMs: number;
 }
@@ -65,6 +67,8 @@ export async function loadRunView(store: Store, runId: string): Promise<RunView>
   }
   const lock = await readLock(join(store.runDir(runId), "lock.json"));
   const live = remote ? remote.alive : lock !== undefined && !isStale(lock, STALE_MS);
+  // Only a controller job owns a remote run: a lock here is at most a resume being refused.
+  const localLive = !remote && live;
   let state: RunDisplayState = result.status;
   if (result.status === "running" && !live) {
     const fresh = stored.replay.controllerStarts === 0 && Date.now() - Date.parse(stored.record.createdAt) < STARTING_MS;
@@ -78,7 +82,8 @@ export async function loadRunView(store: Store, runId: string): Promise<RunView>
     result,
     state,
     counts,
-    ...(live && lock ? { controller: { owner: lock.owner, host: lock.host, pid: lock.pid, heartbeatAt: lock.heartbeatAt } } : {}),
+    ...(localLive && lock ? { controller: { owner: lock.owner, host: lock.host, pid: lock.pid, heartbeatAt: lock.heartbeatAt } } : {}),
+    ...(remote ? { remoteController: { jobId: remote.jobId, state: remote.state, alive: remote.alive, ...(remote.warning ? { warning: remote.warning } : {}) } } : {}),
     durationMs: endedAt - startedAt,
   };
 }

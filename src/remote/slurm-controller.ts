@@ -7,7 +7,7 @@
  * runs on. Secrets (`requiredEnv`) reach it through the backend's 0600 env file, never a script.
  *
  * The local store keeps `remote.json` (job id, remote store) so `status` / `wait` can follow the
- * run by mirroring its journal.
+ * run by mirroring its journal (append-only, `journal-mirror.ts`) while that job owns the run.
  *
  * @module
  */
@@ -18,79 +18,82 @@ import { jobNameFor, type JobSpec } from "../backends/queue-backend.js";
 import type { SlurmBackend } from "../backends/slurm/slurm-backend.js";
 import type { Transport } from "../backends/slurm/transport.js";
 import type { SlurmClusterConfig } from "../config/cluster-config.js";
-import { resolveQueue } from "../config/resolve-queue.js";
-import { ConfigError } from "../errors.js";
+import { resolveQueue, type ResolvedQueue } from "../config/resolve-queue.js";
 import { packageRoot } from "../package-root.js";
-import { atomicWrite } from "../store/atomic-write.js";
 import type { Store } from "../store/store.js";
 import { bundleController } from "./bundle-controller.js";
+import { claimClusterRun } from "./controller-owner.js";
+import { assertServicesQueue } from "./services-queue.js";
+import { pushJournal } from "./journal-mirror.js";
+import { controllerJobCount, type RemoteRunInfo, writeRemoteRunInfo } from "./remote-run-info.js";
 
-/** What the local store remembers of a run whose controller runs on a cluster. */
-export interface RemoteRunInfo {
-  /** Slurm job id of the controller. */
-  jobId: string;
-  /** Store directory on the cluster. */
-  storeDir: string;
-  /** The cluster config (to reach the cluster again: ssh settings). */
-  cluster: SlurmClusterConfig;
+export { type RemoteRunInfo, REMOTE_RUN_FILE, readRemoteRunInfo } from "./remote-run-info.js";
+export { mirrorRemoteJournal } from "./journal-mirror.js";
+
+/** Options of {@link startSlurmController}. */
+export interface StartSlurmControllerOptions {
+  /** Continue the run from its journal (the local journal is brought to the cluster first). */
+  resume?: boolean;
+  /** Steps the controller runs again even if they succeeded or are cached. */
+  force?: readonly string[];
 }
 
-/** Name of the file in the local run directory holding {@link RemoteRunInfo}. */
-export const REMOTE_RUN_FILE = "remote.json";
-
-/** Ships the controller and the run, and submits the controller job. */
-export async function startSlurmController(store: Store, runId: string, config: SlurmClusterConfig, backend: SlurmBackend, transport: Transport): Promise<RemoteRunInfo> {
-  const services = resolveQueue(config, config.servicesQueue);
-  if ("error" in services) {
-    throw new ConfigError(`executeRemotely() needs the services queue "${config.servicesQueue}" in the cluster config: ${services.error}`, { field: "servicesQueue" });
-  }
+/**
+ * Ships the controller and the run, claims the run in the cluster's store for the new controller
+ * job, and submits it. The caller holds the local run lock and has made sure no controller drives
+ * the run (see `takeOverFromControllerJob`).
+ */
+export async function startSlurmController(store: Store, runId: string, config: SlurmClusterConfig, backend: SlurmBackend, transport: Transport, options: StartSlurmControllerOptions = {}): Promise<RemoteRunInfo> {
+  const record = await store.getRun(runId);
+  assertServicesQueue(config, `"${record.cluster.name}"`);
+  const services = resolveQueue(config, config.servicesQueue) as ResolvedQueue;
   const jobDir = await remoteHome(transport, config.jobDir);
   const packageDir = await shipControllerPackage(transport, jobDir);
   const storeDir = posix.join(jobDir, "store");
 
   // The run as the cluster's controller sees it: same pipeline and drafts; sbatch runs locally there.
-  const record = await store.getRun(runId);
   const { ssh: _ssh, ...onCluster } = config;
   const remoteRunDir = posix.join(storeDir, "runs", runId);
   await transport.exec(`mkdir -p ${shellQuote(remoteRunDir)}`, { idempotent: true });
   await transport.writeFile(posix.join(remoteRunDir, "run.json"), JSON.stringify({ ...record, mode: "slurm", clusterConfig: { ...onCluster, jobDir } }, null, 2));
+  // A resumed run may have entries of a local controller the cluster never saw (append-only).
+  if (options.resume) await pushJournal(store, runId, { storeDir }, transport);
 
-  const attemptDir = await store.attemptDir(runId, "_controller", 1);
+  // Each controller job of a run gets the next deterministic name, so a resubmission is visible
+  // as such and a twin submission of the same one is caught by name (reuseExisting).
+  const generation = (await controllerJobCount(store, runId)) + 1;
+  const token = await claimClusterRun(transport, storeDir, runId, `controller job generation ${generation}`);
+  const attemptDir = await store.attemptDir(runId, CONTROLLER_STEP, generation);
   const spec: JobSpec = {
-    jobName: jobNameFor(runId, "_controller", 1),
+    jobName: jobNameFor(runId, CONTROLLER_STEP, generation),
     runId,
-    step: "_controller",
-    attempt: 1,
+    step: CONTROLLER_STEP,
+    attempt: generation,
     queue: config.servicesQueue,
     resources: services.resources,
-    argv: [config.node, posix.join(packageDir, "controller.mjs"), storeDir, runId],
+    argv: [
+      config.node,
+      posix.join(packageDir, "controller.mjs"),
+      storeDir,
+      runId,
+      "--token",
+      token,
+      ...(options.resume ? ["--resume"] : []),
+      ...(options.force ?? []).flatMap((step) => ["--force", step]),
+    ],
     env: {},
     secretEnv: Object.fromEntries(config.requiredEnv.map((name) => [name, process.env[name] ?? ""])),
     attemptDir,
     priority: 0,
   };
-  const [submitted] = await backend.submit([spec]);
-  const info: RemoteRunInfo = { jobId: submitted!.backendJobId, storeDir, cluster: config };
-  await atomicWrite(join(store.runDir(runId), REMOTE_RUN_FILE), JSON.stringify(info, null, 2));
+  const [submitted] = await backend.submit([spec], { reuseExisting: true });
+  const info: RemoteRunInfo = { jobId: submitted!.backendJobId, storeDir, cluster: config, clusterName: record.cluster.name, generation, token };
+  await writeRemoteRunInfo(store, runId, info);
   return info;
 }
 
-/** Copies the journal of a remote run into the local store; returns whether it changed. */
-export async function mirrorRemoteJournal(store: Store, runId: string, info: RemoteRunInfo, transport: Transport): Promise<boolean> {
-  const remote = await transport.readFile(posix.join(info.storeDir, "runs", runId, "journal.jsonl"));
-  if (!remote) return false;
-  const local = join(store.runDir(runId), "journal.jsonl");
-  const before = await readFile(local).catch(() => Buffer.alloc(0));
-  if (before.equals(remote.data)) return false;
-  await atomicWrite(local, remote.data);
-  return true;
-}
-
-/** Reads {@link RemoteRunInfo} of a run, or `undefined` for runs whose controller is not remote. */
-export async function readRemoteRunInfo(store: Store, runId: string): Promise<RemoteRunInfo | undefined> {
-  const text = await readFile(join(store.runDir(runId), REMOTE_RUN_FILE), "utf8").catch(() => undefined);
-  return text === undefined ? undefined : (JSON.parse(text) as RemoteRunInfo);
-}
+/** The pseudo-step name of controller jobs (`gd-<run>-_controller-a<generation>`). */
+export const CONTROLLER_STEP = "_controller";
 
 async function remoteHome(transport: Transport, dir: string): Promise<string> {
   if (dir !== "~" && !dir.startsWith("~/")) return dir;

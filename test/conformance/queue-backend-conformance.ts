@@ -288,6 +288,26 @@ export function runQueueBackendConformance(name: string, makeBackend: () => Prom
       expect(leaks).toEqual([]);
     });
 
+    it("one controller per run, backend side: a second instance submitting a live job's name with reuseExisting gets that job, which runs once", async () => {
+      // What a resumed (or twin) controller does for an attempt it finds planned but not recorded
+      // as submitted: the deterministic job name finds the job the first controller submitted.
+      const spec = h.makeSpec({ step: "twin", argv: ["sh", "-c", "echo ran-once; sleep 2"] });
+      const [job] = await h.backend.submit([spec]);
+      const id = job!.backendJobId;
+      await watcher.until([id], (s) => s.status === "running" || isTerminal(s), "first job to start");
+      const second = await h.reopen();
+      try {
+        const [again] = await second.submit([spec], { reuseExisting: true });
+        expect(again!.backendJobId).toBe(id);
+        await watcher.until([id], isTerminal, "the job to end");
+        expect(watcher.states.get(id)).toMatchObject({ status: "succeeded", exitCode: 0 });
+        await h.backend.collect(id);
+        expect((await readFile(join(spec.attemptDir, STDOUT_FILE), "utf8")).match(/ran-once/g)).toHaveLength(1);
+      } finally {
+        await second.close();
+      }
+    });
+
     it("a new backend instance adopts a job by id and sees it finish", async () => {
       const spec = h.makeSpec({ step: "adopt", argv: ["sh", "-c", "sleep 2; echo adopted-output"] });
       const [job] = await h.backend.submit([spec]);

@@ -59,6 +59,9 @@ describe("executeRemotely() on Slurm: controller on the services partition", () 
     const launched = cli("run", "examples/pipeline-yaml/seed.yaml", "--cluster", configFile, "--simulate", "--remote");
     expect(launched.status, launched.stderr).toBe(0);
     const runId = launched.stdout.trim();
+    // The controller is a job on the services (cpu) partition, as with executeRemotely(), not a process here.
+    const info = JSON.parse(readFileSync(join(home, "runs", runId, "remote.json"), "utf8")) as { jobId: string };
+    expect(execFileSync("scontrol", ["show", "job", "-o", info.jobId], { encoding: "utf8" })).toContain(`Partition=${env.partitions.cpu}`);
     const waited = cli("wait", runId, "--timeout", "150");
     expect(waited.status, waited.stdout + waited.stderr).toBe(0);
     const status = cli("status", runId, "--json");

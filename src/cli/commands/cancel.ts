@@ -1,5 +1,6 @@
 /**
- * `gpu-dag cancel <run>`: a run with a live controller on this machine gets SIGTERM sent to that
+ * `gpu-dag cancel <run>`: a run with a live controller job on a cluster gets it `scancel`ed with
+ * SIGTERM; a run with a live controller on this machine gets SIGTERM sent to that
  * controller (it cancels its jobs and journals the run as cancelled); a run without one has its
  * recorded in-flight jobs stopped and is journaled as cancelled here.
  *
@@ -21,6 +22,15 @@ export async function cancelCommand(context: CliContext, runId: string, options:
     if (options.json) printJson({ runId, status: view.state, via: "none" });
     else out(`run ${runId} already ${view.state}: nothing to cancel\n`);
     return ExitCode.Ok;
+  }
+  if (view.remoteController?.alive) {
+    // The controller job cancels its jobs and journals the run cancelled; its journal is mirrored here.
+    if (!(await new RunHandle(runId, store).cancel())) throw new CliUsageError(`could not cancel controller job ${view.remoteController.jobId} of run "${runId}"`);
+    if (!options.json) note(`sent SIGTERM to controller job ${view.remoteController.jobId} of run ${runId}; waiting for it to cancel its jobs`);
+    const outcome = await followRun(store, runId, { deadline: Date.now() + 120_000 });
+    if (options.json) printJson({ runId, status: outcome.view.state, via: "controller job", controllerJobId: view.remoteController.jobId });
+    else out(`run ${runId} ${outcome.view.state}\n`);
+    return isFinished(outcome.view.state) ? ExitCode.Ok : ExitCode.RunFailed;
   }
   if (view.controller) {
     if (view.controller.host !== hostname()) {

@@ -1,7 +1,8 @@
 /**
  * `gpu-dag resume <run>`: continue a run from its journal — finished steps are kept, jobs still
  * running are adopted, failed / skipped / cancelled steps run again — here with live progress, or
- * (`--remote`) in a detached controller.
+ * (`--remote`) in a controller away from here: a job on the services queue for a Slurm run, a
+ * detached process for a local one. Refused while another controller drives the run.
  *
  * @module
  */
@@ -11,6 +12,7 @@ import { checkStepNames } from "../pipeline-file.js";
 import { describeResult, progressPrinter } from "../progress.js";
 import { loadRunView } from "../run-view.js";
 import { cancelOnSignals } from "../signals.js";
+import { reportStarted } from "../report-started.js";
 
 /** Options of `resume`. */
 export interface ResumeOptions {
@@ -26,13 +28,12 @@ export async function resumeCommand(context: CliContext, runId: string, options:
   checkStepNames("--force", options.force, view.stored.stepNames);
   const force = options.force.length ? { force: options.force } : {};
   if (options.remote) {
-    const { startDetachedController } = await import("../../api/detached-controller.js");
-    const pid = startDetachedController(store, runId, { resume: true, home: context.home, ...force });
-    const log = `${store.runDir(runId)}/controller.log`;
-    if (options.json) printJson({ runId, controllerPid: pid, log });
-    else {
-      out(`${runId}\n`);
-      note(`run ${runId} resumed by a detached controller (pid ${pid}, log ${log}); follow it: gpu-dag watch ${runId}`);
+    const { startRunController } = await import("../../api/start-controller.js");
+    try {
+      const started = await startRunController(store, runId, { home: context.home, resume: true, ...force });
+      reportStarted(runId, started, "resumed", options.json === true);
+    } finally {
+      await store.close();
     }
     return ExitCode.Ok;
   }

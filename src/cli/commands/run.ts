@@ -10,6 +10,7 @@ import { type CliContext, note, out, printJson } from "../context.js";
 import { checkStepNames, parseParams, readPipelineFile } from "../pipeline-file.js";
 import { describeResult, progressPrinter } from "../progress.js";
 import { cancelOnSignals } from "../signals.js";
+import { reportStarted } from "../report-started.js";
 
 /** Options of `run`. */
 export interface RunCommandOptions {
@@ -46,15 +47,14 @@ export async function runCommand(context: CliContext, file: string, options: Run
 
   const { createRun } = await import("../../api/create-run.js");
   if (options.remote) {
-    const { startDetachedController } = await import("../../api/detached-controller.js");
+    // The same path as executeRemotely(): a controller job on a Slurm cluster, else a detached process.
+    const { startRunController } = await import("../../api/start-controller.js");
     const { runId, store } = await createRun(pipeline, { ...createOptions, mode: "detached" });
-    const pid = startDetachedController(store, runId, { home: context.home, ...(options.force.length ? { force: options.force } : {}) });
-    const log = `${store.runDir(runId)}/controller.log`;
-    if (options.json) printJson({ runId, controllerPid: pid, log });
-    else {
-      out(`${runId}\n`);
-      note(`run ${runId} started by a detached controller (pid ${pid}, log ${log})`);
-      note(`follow it: gpu-dag watch ${runId}   wait for it: gpu-dag wait ${runId}`);
+    try {
+      const started = await startRunController(store, runId, { home: context.home, ...(options.force.length ? { force: options.force } : {}) });
+      reportStarted(runId, started, "started", options.json === true);
+    } finally {
+      await store.close();
     }
     return ExitCode.Ok;
   }

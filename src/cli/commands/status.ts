@@ -22,6 +22,7 @@ export function statusDocument(view: RunView): Record<string, unknown> {
     counts: view.counts,
     durationMs: view.durationMs,
     ...(view.controller ? { controller: view.controller } : {}),
+    ...(view.remoteController ? { controllerJob: view.remoteController } : {}),
   };
 }
 
@@ -33,6 +34,8 @@ export function formatStatus(view: RunView): string {
     `cluster ${r.cluster.name}, started ${formatTime(view.result.startedAt)}, ${view.state === "running" || view.state === "interrupted" || view.state === "starting" ? "elapsed" : "took"} ${formatDuration(view.durationMs)}, ${view.counts.done}/${view.counts.total} steps done`,
   ];
   if (view.controller) header.push(`controller ${view.controller.owner}`);
+  if (view.remoteController) header.push(`controller job ${view.remoteController.jobId} on the cluster (${view.remoteController.state || "gone"})`);
+  if (view.remoteController?.warning) header.push(`warning: ${view.remoteController.warning}`);
   if (view.state === "interrupted") header.push(`no controller holds this run: continue it with \`gpu-dag resume ${r.id}\``);
   const steps = Object.values(view.result.steps);
   const table = formatTable(

@@ -13,6 +13,7 @@ import { driveRun } from "../../../../src/api/drive-run.js";
 import { Pipeline } from "../../../../src/api/pipeline.js";
 import { RunLockedError } from "../../../../src/errors.js";
 import { FileStore } from "../../../../src/store/file-store.js";
+import { gd } from "../../cli/cli-helpers.js";
 import { isAlive, localCluster, tempDir } from "../../helpers.js";
 import { markerLines, markerTask, sleep, spawnTsx } from "./durable-helpers.js";
 
@@ -76,6 +77,12 @@ describe("executeRemotely() with a local detached controller", () => {
     const second = driveRun(runId, { store, resume: true });
     await expect(second).rejects.toBeInstanceOf(RunLockedError);
     await expect(second).rejects.toThrow(`run "${runId}" is driven by another controller (${lock!.owner}`);
+    // So is one started by the CLI, here or detached: refused where the user sees it, nothing spawned.
+    for (const args of [["resume", runId], ["resume", runId, "--remote"]]) {
+      const refused = await gd(home, args);
+      expect(refused.code, `${args.join(" ")}: ${refused.stdout}${refused.stderr}`).toBe(2);
+      expect(refused.stderr).toContain(lock!.owner);
+    }
 
     // Seen while running: some step running or done before the end.
     const seen = new Set<string>();
