@@ -18,7 +18,11 @@
  * @module
  */
 
-/** Resources a job asks for, resolved from its queue. */
+/**
+ * Resources a job asks for: resolved from its queue, then narrowed by the step (the time limit is
+ * the smaller of the queue's and the step's). Final: backends take them as they are and never
+ * re-read the queue's `gpus`, `cpus`, `mem`, `nodes` or `time`.
+ */
 export interface JobResources {
   /** GPUs per node the job gets (0 for CPU jobs). */
   gpus: number;
@@ -28,7 +32,10 @@ export interface JobResources {
   cpus?: number;
   /** Memory, e.g. `16G`, when the queue sets it. */
   mem?: string;
-  /** Wall-clock limit in seconds, when set. */
+  /**
+   * Wall-clock limit in seconds, when set. Every backend enforces it to the second and reports a
+   * job that outlives it as `failed` with the reason `time limit of <N>s exceeded`.
+   */
   timeLimitSeconds?: number;
 }
 
@@ -102,6 +109,14 @@ export type JobState =
   | { status: "cancelled"; reason: string }
   | { status: "lost"; reason: string };
 
+/**
+ * The `reason` of a job that outlived its time limit, the same on every backend:
+ * `time limit of 30s exceeded` (backends may add detail in parentheses after it).
+ */
+export function timeLimitReason(timeLimitSeconds: number | undefined): string {
+  return timeLimitSeconds === undefined ? "time limit exceeded" : `time limit of ${timeLimitSeconds}s exceeded`;
+}
+
 /** The `status` values of {@link JobState}. */
 export type JobStatus = JobState["status"];
 
@@ -169,7 +184,8 @@ export function jobNameFor(runId: string, step: string, attempt: number): string
 }
 
 /**
- * Environment variable naming the directory where the job writes `outputs.json`. Backends also
+ * Environment variable naming the directory where the job writes `outputs.json`; one of the
+ * variables of `jobEnvironment()` (job-environment.ts) every backend gives every job. Backends also
  * put the job-side Python runtime (`gpu_dag_runtime`) on `PYTHONPATH`.
  */
 export const OUTPUT_DIR_ENV = "GPU_DAG_OUTPUT_DIR";

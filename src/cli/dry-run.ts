@@ -15,7 +15,7 @@ import { shellJoin } from "../args/shell-quote.js";
 import { jobNameFor, type JobResources, type JobSpec, type QueueBackend } from "../backends/queue-backend.js";
 import { type ClusterConfig, ClusterConfigSchema } from "../config/cluster-config.js";
 import { loadClusterConfig } from "../config/load-cluster-config.js";
-import type { ResolvedQueue } from "../config/resolve-queue.js";
+import { stepResources, type ResolvedQueue } from "../config/resolve-queue.js";
 import { validateWith } from "../config/yaml-schema.js";
 import type { PipelineDefinition } from "../pipeline/pipeline-definition.js";
 import { findPlaceholders, type Placeholder, substitute } from "../pipeline/placeholders.js";
@@ -108,7 +108,7 @@ export async function planDryRun(pipeline: PipelineDefinition, options: CreateRu
       name,
       parents: planned.parents,
       queue: queue.name,
-      resources: queue.resources,
+      resources: stepResources(queue, planned.spec.timeLimit),
       taskType: planned.task.type,
       baseTaskId: planned.spec.baseTaskId,
       argv: rendered.argv,
@@ -127,7 +127,7 @@ export async function planDryRun(pipeline: PipelineDefinition, options: CreateRu
         step: name,
         attempt: 1,
         queue: queue.name,
-        resources: queue.resources,
+        resources: stepResources(queue, planned.spec.timeLimit),
         argv: rendered.argv,
         env,
         secretEnv: {},

@@ -16,7 +16,7 @@
  */
 import { join } from "node:path";
 import { isTerminal, jobNameFor, type JobSpec, type JobState, OUTPUTS_FILE } from "../backends/queue-backend.js";
-import type { ResolvedQueue } from "../config/resolve-queue.js";
+import { stepResources, type ResolvedQueue } from "../config/resolve-queue.js";
 import { GpuDagError } from "../errors.js";
 import { readOutputsManifest } from "../manifest/outputs-manifest.js";
 import type { PipelinePlan, PlannedStep } from "../pipeline/validate.js";
@@ -405,8 +405,7 @@ export class RunController {
   }
 
   #resources(state: StepState): JobSpec["resources"] {
-    const timeLimit = minDefined(state.queue.resources.timeLimitSeconds, state.planned.spec.timeLimit);
-    return { ...state.queue.resources, ...(timeLimit !== undefined ? { timeLimitSeconds: timeLimit } : {}) };
+    return stepResources(state.queue, state.planned.spec.timeLimit);
   }
 
   #onJobUpdate(id: string, job: JobState): void {
@@ -665,10 +664,4 @@ export class RunController {
 
 function isDone(status: StepStatus): boolean {
   return status === "succeeded" || status === "failed" || status === "skipped" || status === "cancelled" || status === "cached";
-}
-
-function minDefined(a: number | undefined, b: number | undefined): number | undefined {
-  if (a === undefined) return b;
-  if (b === undefined) return a;
-  return Math.min(a, b);
 }

@@ -47,13 +47,16 @@ export function slurmTestEnv(): SlurmTestEnv {
   return JSON.parse(readFileSync(SETTINGS, "utf8")) as SlurmTestEnv;
 }
 
-/** Queues of the test cluster. `conformance`: 4 of the node's 8 CPUs per job, so 2 run at once. */
+/**
+ * Queues of the test cluster. `conformance`: 4 of the node's 8 CPUs per job, so 2 run at once,
+ * with a 4 h queue time limit (a spec's shorter limit must win over it).
+ */
 export function testClusterConfig(env: SlurmTestEnv, over: "ssh" | "login-node"): SlurmBackendOptions["config"] {
   const config: SlurmJobConfig = {
     jobDir: over === "ssh" ? env.jobDir : env.loginNodeJobDir,
     partition: env.partitions.cpu,
     queues: {
-      conformance: { partition: env.partitions.cpu, cpus: 4, nodes: 1, extraSbatch: [] },
+      conformance: { partition: env.partitions.cpu, cpus: 4, nodes: 1, time: 4 * 3600, extraSbatch: [] },
       services: { partition: env.partitions.cpu, cpus: 1, nodes: 1, extraSbatch: [] },
       "cpu-small": { partition: env.partitions.cpu, cpus: 1, nodes: 1, extraSbatch: [] },
       "oneshot-a100x1": { partition: env.partitions.gpuA100, gpus: 1, cpus: 1, nodes: 1, extraSbatch: [] },
@@ -106,7 +109,7 @@ export async function specFactory(prefix: string): Promise<{
       step: o.step,
       attempt: 1,
       queue: o.queue ?? "conformance",
-      resources: { gpus: o.gpus ?? 0, nodes: 1 },
+      resources: { gpus: o.gpus ?? 0, nodes: 1, ...(o.timeLimitSeconds !== undefined ? { timeLimitSeconds: o.timeLimitSeconds } : {}) },
       argv: o.argv,
       env: o.env ?? {},
       secretEnv: o.secretEnv ?? {},
