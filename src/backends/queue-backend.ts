@@ -17,6 +17,7 @@
  *
  * @module
  */
+import type { GpuDagError } from "../errors.js";
 
 /**
  * Resources a job asks for: resolved from its queue, then narrowed by the step (the time limit is
@@ -135,6 +136,44 @@ export interface LogOptions {
   tailBytes?: number;
 }
 
+/**
+ * Something a backend tells the runner about its connection to where jobs run, discriminated on
+ * `kind`. `target` names it (`user@host:port`).
+ *
+ * - `connection-lost`: a connection attempt failed; the backend retries `retryInMs` later
+ *   (`attempt` counts attempts since the connection was last up; `firstConnect` when it never was).
+ * - `connection-restored`: up again after `downMs` and `attempts` failed attempts.
+ * - `connection-refused`: a permanent refusal (host key, authentication): the backend will not
+ *   try again, and every call fails with `error`. The runner fails the run at once.
+ */
+export type BackendNotice =
+  | { kind: "connection-lost"; target: string; attempt: number; retryInMs: number; firstConnect: boolean; error: string }
+  | { kind: "connection-restored"; target: string; downMs: number; attempts: number }
+  | { kind: "connection-refused"; target: string; error: GpuDagError };
+
+/** Listener for {@link BackendNotice}s. */
+export type BackendNoticeListener = (notice: BackendNotice) => void;
+
+/** Seconds for a notice: one decimal under 10 s (`0.4 s`, `8.2 s`), whole above (`12 s`). */
+function seconds(ms: number): string {
+  return ms < 10_000 ? (ms / 1000).toFixed(1) : String(Math.round(ms / 1000));
+}
+
+/**
+ * A notice as one line of text, as `run` progress, `status` and `watch` show it, e.g.
+ * `connection to me@login:22 lost, retrying (attempt 3, next in 8.0 s): ECONNREFUSED`.
+ */
+export function describeNotice(notice: BackendNotice): string {
+  switch (notice.kind) {
+    case "connection-lost":
+      return `connection to ${notice.target} ${notice.firstConnect ? "failed" : "lost"}, retrying (attempt ${notice.attempt}, next in ${seconds(notice.retryInMs)} s): ${notice.error}`;
+    case "connection-restored":
+      return `connection to ${notice.target} restored after ${seconds(notice.downMs)} s (${notice.attempts} failed attempt${notice.attempts === 1 ? "" : "s"})`;
+    case "connection-refused":
+      return notice.error.message;
+  }
+}
+
 /** The contract; see the module comment. */
 export interface QueueBackend {
   /** Backend kind, e.g. `local` or `slurm`. */
@@ -170,6 +209,12 @@ export interface QueueBackend {
    * {@link SubmittedJob}.
    */
   jobDirFor?(spec: JobSpec): Promise<string | undefined>;
+  /**
+   * Optional: listens for {@link BackendNotice}s (a connection lost, restored, or refused for
+   * good), so the runner can show an outage instead of going quiet. Returns the unsubscriber.
+   * Backends without a connection (local) leave it out.
+   */
+  onNotice?(listener: BackendNoticeListener): () => void;
   /** Releases connections and timers. Does not cancel jobs. */
   close(): Promise<void>;
 }

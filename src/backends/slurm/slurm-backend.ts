@@ -28,6 +28,7 @@ import {
   STDOUT_FILE,
   type JobSpec,
   type JobState,
+  type BackendNoticeListener,
   type JobUpdateListener,
   type LogOptions,
   type QueueBackend,
@@ -278,6 +279,11 @@ export class SlurmBackend implements QueueBackend {
     }
     if (neverSatisfied.length > 0) await this.#scancel(neverSatisfied, []);
     return states;
+  }
+
+  /** Connection notices of the transport (SSH outages, refusals); none on a login node. */
+  onNotice(listener: BackendNoticeListener): () => void {
+    return this.#transport.onNotice?.(listener) ?? (() => {});
   }
 
   /** Listens for state changes of jobs this instance submitted or adopted. */

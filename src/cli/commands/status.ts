@@ -21,6 +21,7 @@ export function statusDocument(view: RunView): Record<string, unknown> {
     counts: view.counts,
     durationMs: view.durationMs,
     ...(view.controller ? { controller: view.controller } : {}),
+    ...(view.stored.replay.notice ? { notice: view.stored.replay.notice } : {}),
   };
 }
 
@@ -32,6 +33,9 @@ export function formatStatus(view: RunView): string {
     `cluster ${r.cluster.name}, started ${formatTime(view.result.startedAt)}, ${view.state === "running" || view.state === "interrupted" || view.state === "starting" ? "elapsed" : "took"} ${formatDuration(view.durationMs)}, ${view.counts.done}/${view.counts.total} steps done`,
   ];
   if (view.controller) header.push(`controller ${view.controller.owner}`);
+  if (view.result.reason) header.push(`reason: ${sanitizeForTerminal(view.result.reason).replace(/\n/g, " ")}`);
+  const notice = view.stored.replay.notice;
+  if (notice) header.push(`cluster connection: ${sanitizeForTerminal(notice.message).replace(/\n/g, " ")} (at ${formatTime(notice.at)})`);
   if (view.state === "interrupted") header.push(`no controller holds this run: continue it with \`gpu-dag resume ${r.id}\``);
   const steps = Object.values(view.result.steps);
   const table = formatTable(
