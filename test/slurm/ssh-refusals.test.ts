@@ -6,13 +6,13 @@
  * run's events, journal and `gpu-dag status`.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SshTransport } from "../../src/backends/slurm/ssh-transport.js";
 import { HostKeyError, isPermanentError, SshAuthError } from "../../src/errors.js";
-import { FileStore, Pipeline, Task, type RunEvent } from "../../src/index.js";
+import { driveRun, FileStore, Pipeline, Task, type RunEvent } from "../../src/index.js";
 import { gd } from "../unit/cli/cli-helpers.js";
 import { pipelineClusterConfig, slurmTestEnv, type SlurmTestEnv } from "./slurm-test-env.js";
 
@@ -108,6 +108,64 @@ describe("SSH refusals are permanent", () => {
     } finally {
       await t.close();
     }
+  });
+});
+
+describe("a host key that changes mid-run", () => {
+  let env: SlurmTestEnv;
+  let home: string;
+  beforeAll(async () => {
+    env = slurmTestEnv();
+    home = await mkdtemp(join(tmpdir(), "gpu-dag-rekey-"));
+  });
+  afterAll(async () => {
+    execFileSync("bash", [env.sshdCtl, "start"]);
+    await rm(home, { recursive: true, force: true });
+  });
+
+  it("the run fails at once (no hang, no retry) leaving its running job open; resume with the key fixed adopts it: it ran once", async () => {
+    const knownHosts = join(home, "known_hosts");
+    await copyFile(env.knownHosts, knownHosts);
+    const base = pipelineClusterConfig(env);
+    if (base.executor !== "slurm" || !base.ssh) throw new Error("expected a slurm config over ssh");
+    const cluster = { ...base, ssh: { ...base.ssh, knownHosts } };
+    const store = new FileStore({ home });
+    const task = new Task({ projectName: "p", taskName: "once", command: ["sh", "-c", "sleep 8; echo ran-once"] });
+    await task.createTask({ store });
+    const pipeline = new Pipeline({ projectName: "p", pipelineName: "rekey" });
+    pipeline.addStep({ name: "once", baseTaskId: task.id!, executionQueue: "services", retryOnFailure: 2 });
+    const impostor = (await readFile(`${env.identityFile}.pub`, "utf8")).split(" ").slice(0, 2).join(" ");
+    let rekey: Promise<void> | undefined;
+    const started = Date.now();
+    const first = await pipeline.executeLocally({
+      home,
+      cluster,
+      onEvent: (event) => {
+        if (event.type !== "step:start" || rekey) return;
+        // The connection drops (sshd restarted) and the host now presents a key known_hosts does not list.
+        rekey = (async () => {
+          try {
+            execFileSync("bash", [env.sshdCtl, "stop"]);
+            await writeFile(knownHosts, `[${env.host}]:${env.port} ${impostor}\n`);
+          } finally {
+            execFileSync("bash", [env.sshdCtl, "start"]);
+          }
+        })();
+      },
+    });
+    await rekey;
+    expect(first.status).toBe("failed");
+    expect(first.reason).toMatch(/^REFUSING to connect to /);
+    expect(first.steps["once"]).toMatchObject({ status: "failed", attempts: 1 });
+    expect(first.steps["once"]!.reason).toMatch(/no longer watched: .*E_HOST_KEY.*may still run/);
+    expect(Date.now() - started).toBeLessThan(60_000);
+
+    await copyFile(env.knownHosts, knownHosts);
+    const second = await driveRun(first.runId, { store, home, resume: true });
+    expect(second.status).toBe("succeeded");
+    expect(second.steps["once"]).toMatchObject({ status: "succeeded", attempts: 1 });
+    const out = await readFile(join(second.steps["once"]!.attemptDir!, "stdout.log"), "utf8");
+    expect(out.split("ran-once").length - 1).toBe(1);
   });
 });
 
