@@ -16,7 +16,7 @@ describe("watch shows an ongoing cluster outage", () => {
     expect(summaryLine(view("running", lost))).toContain("[connection to me@login:22 lost, retrying (attempt 3, next in 1.6 s): ECONNREFUSED]");
   });
   it("not once it is restored, nor after the run ended", () => {
-    expect(summaryLine(view("running", { at: 2, kind: "connection-restored", message: "connection to me@login:22 restored after 9.0 s (3 failed attempts)" }))).not.toContain("[");
+    expect(summaryLine(view("running", { at: 2, kind: "connection-restored", message: "connection to me@login:22 restored after 9.0 s (3 failed attempts)" }))).not.toContain("connection");
     expect(summaryLine(view("succeeded", lost))).not.toContain("lost");
     expect(summaryLine(view("running"))).not.toContain("connection");
   });
