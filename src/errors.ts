@@ -2,6 +2,11 @@
  * Every error gpu-dag throws. Each class has a stable `code` (safe to match on), a `name`,
  * context fields that say where the problem is, and an optional `cause`.
  *
+ * Some errors are **permanent** (`permanent: true`, see {@link isPermanentError}): trying again
+ * cannot help (an SSH host key that does not match known_hosts, a key the server refuses). The
+ * SSH transport then stops connecting, and the runner fails the run at once instead of retrying
+ * each step.
+ *
  * @module
  */
 
@@ -17,6 +22,7 @@ export const ErrorCode = {
   Store: "E_STORE",
   Backend: "E_BACKEND",
   HostKey: "E_HOST_KEY",
+  SshAuth: "E_SSH_AUTH",
   RunNotFound: "E_RUN_NOT_FOUND",
   RunLocked: "E_RUN_LOCKED",
   Aborted: "E_ABORTED",
@@ -30,12 +36,28 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 export class GpuDagError extends Error {
   /** Stable machine-readable code. */
   readonly code: ErrorCode;
+  /** True when trying again cannot help (see the module comment). */
+  readonly permanent: boolean;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; permanent?: boolean }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
+    this.permanent = options?.permanent ?? false;
     this.name = new.target.name;
   }
+}
+
+/** True when `error`, or an error in its `cause` chain, is a permanent {@link GpuDagError}. */
+export function isPermanentError(error: unknown): error is GpuDagError {
+  return permanentErrorOf(error) !== undefined;
+}
+
+/** The permanent {@link GpuDagError} in `error`'s `cause` chain (itself included), if any. */
+export function permanentErrorOf(error: unknown): GpuDagError | undefined {
+  for (let e = error, depth = 0; e instanceof Error && depth < 10; e = e.cause, depth++) {
+    if (e instanceof GpuDagError && e.permanent) return e;
+  }
+  return undefined;
 }
 
 /** A cluster config, pipeline file or bundled task config is malformed. */
@@ -187,23 +209,39 @@ export class StoreError extends GpuDagError {
 /** A queue backend failed (submission, polling, transport). */
 export class BackendError extends GpuDagError {
   readonly backend: string;
-  /** True when retrying cannot help (e.g. a job asks for more GPUs than the machine has): never retried. */
-  readonly permanent: boolean;
+  /** `permanent`: retrying cannot help (e.g. a job asks for more GPUs than the machine has): never retried. */
   constructor(backend: string, message: string, options?: { cause?: unknown; permanent?: boolean }) {
     super(ErrorCode.Backend, message, options);
     this.backend = backend;
-    this.permanent = options?.permanent ?? false;
   }
 }
 
-/** An SSH host presented a key that does not match known_hosts. */
+/** An SSH host presented a key that does not match known_hosts, or one not in it. Permanent. */
 export class HostKeyError extends GpuDagError {
+  /** The host as known_hosts names it: `host`, or `[host]:port`. */
   readonly host: string;
+  /** Fingerprint of the key the host presented (`SHA256:…`). */
   readonly fingerprint: string;
-  constructor(host: string, fingerprint: string, message: string) {
-    super(ErrorCode.HostKey, message);
+  /** Fingerprints known_hosts holds for the host (empty when it is not listed). */
+  readonly expected: readonly string[];
+  constructor(host: string, fingerprint: string, message: string, expected: readonly string[] = []) {
+    super(ErrorCode.HostKey, message, { permanent: true });
     this.host = host;
     this.fingerprint = fingerprint;
+    this.expected = expected;
+  }
+}
+
+/** The SSH server refused every key offered (or the key file cannot be used). Permanent. */
+export class SshAuthError extends GpuDagError {
+  /** `user@host:port`. */
+  readonly target: string;
+  /** The identity file offered. */
+  readonly identityFile: string | undefined;
+  constructor(target: string, identityFile: string | undefined, message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.SshAuth, message, { ...options, permanent: true });
+    this.target = target;
+    this.identityFile = identityFile;
   }
 }
 

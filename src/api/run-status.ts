@@ -67,5 +67,6 @@ export function resultOf(store: Store, run: StoredRun): Omit<RunResult, "status"
     startedAt: run.replay.startedAt ?? Date.parse(run.record.createdAt),
     endedAt: run.replay.endedAt ?? Date.now(),
     store: store.location,
+    ...(run.replay.reason !== undefined ? { reason: run.replay.reason } : {}),
   };
 }

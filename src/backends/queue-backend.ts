@@ -17,8 +17,13 @@
  *
  * @module
  */
+import type { GpuDagError } from "../errors.js";
 
-/** Resources a job asks for, resolved from its queue. */
+/**
+ * Resources a job asks for: resolved from its queue, then narrowed by the step (the time limit is
+ * the smaller of the queue's and the step's). Final: backends take them as they are and never
+ * re-read the queue's `gpus`, `cpus`, `mem`, `nodes` or `time`.
+ */
 export interface JobResources {
   /** GPUs per node the job gets (0 for CPU jobs). */
   gpus: number;
@@ -28,7 +33,10 @@ export interface JobResources {
   cpus?: number;
   /** Memory, e.g. `16G`, when the queue sets it. */
   mem?: string;
-  /** Wall-clock limit in seconds, when set. */
+  /**
+   * Wall-clock limit in seconds, when set. Every backend enforces it to the second and reports a
+   * job that outlives it as `failed` with the reason `time limit of <N>s exceeded`.
+   */
   timeLimitSeconds?: number;
 }
 
@@ -102,6 +110,14 @@ export type JobState =
   | { status: "cancelled"; reason: string }
   | { status: "lost"; reason: string };
 
+/**
+ * The `reason` of a job that outlived its time limit, the same on every backend:
+ * `time limit of 30s exceeded` (backends may add detail in parentheses after it).
+ */
+export function timeLimitReason(timeLimitSeconds: number | undefined): string {
+  return timeLimitSeconds === undefined ? "time limit exceeded" : `time limit of ${timeLimitSeconds}s exceeded`;
+}
+
 /** The `status` values of {@link JobState}. */
 export type JobStatus = JobState["status"];
 
@@ -118,6 +134,44 @@ export interface LogOptions {
   stream?: "stdout" | "stderr";
   /** Bytes from the end (default 64 KiB). */
   tailBytes?: number;
+}
+
+/**
+ * Something a backend tells the runner about its connection to where jobs run, discriminated on
+ * `kind`. `target` names it (`user@host:port`).
+ *
+ * - `connection-lost`: a connection attempt failed; the backend retries `retryInMs` later
+ *   (`attempt` counts attempts since the connection was last up; `firstConnect` when it never was).
+ * - `connection-restored`: up again after `downMs` and `attempts` failed attempts.
+ * - `connection-refused`: a permanent refusal (host key, authentication): the backend will not
+ *   try again, and every call fails with `error`. The runner fails the run at once.
+ */
+export type BackendNotice =
+  | { kind: "connection-lost"; target: string; attempt: number; retryInMs: number; firstConnect: boolean; error: string }
+  | { kind: "connection-restored"; target: string; downMs: number; attempts: number }
+  | { kind: "connection-refused"; target: string; error: GpuDagError };
+
+/** Listener for {@link BackendNotice}s. */
+export type BackendNoticeListener = (notice: BackendNotice) => void;
+
+/** Seconds for a notice: one decimal under 10 s (`0.4 s`, `8.2 s`), whole above (`12 s`). */
+function seconds(ms: number): string {
+  return ms < 10_000 ? (ms / 1000).toFixed(1) : String(Math.round(ms / 1000));
+}
+
+/**
+ * A notice as one line of text, as `run` progress, `status` and `watch` show it, e.g.
+ * `connection to me@login:22 lost, retrying (attempt 3, next in 8.0 s): ECONNREFUSED`.
+ */
+export function describeNotice(notice: BackendNotice): string {
+  switch (notice.kind) {
+    case "connection-lost":
+      return `connection to ${notice.target} ${notice.firstConnect ? "failed" : "lost"}, retrying (attempt ${notice.attempt}, next in ${seconds(notice.retryInMs)} s): ${notice.error}`;
+    case "connection-restored":
+      return `connection to ${notice.target} restored after ${seconds(notice.downMs)} s (${notice.attempts} failed attempt${notice.attempts === 1 ? "" : "s"})`;
+    case "connection-refused":
+      return notice.error.message;
+  }
 }
 
 /** The contract; see the module comment. */
@@ -155,6 +209,12 @@ export interface QueueBackend {
    * {@link SubmittedJob}.
    */
   jobDirFor?(spec: JobSpec): Promise<string | undefined>;
+  /**
+   * Optional: listens for {@link BackendNotice}s (a connection lost, restored, or refused for
+   * good), so the runner can show an outage instead of going quiet. Returns the unsubscriber.
+   * Backends without a connection (local) leave it out.
+   */
+  onNotice?(listener: BackendNoticeListener): () => void;
   /** Releases connections and timers. Does not cancel jobs. */
   close(): Promise<void>;
 }
@@ -169,7 +229,8 @@ export function jobNameFor(runId: string, step: string, attempt: number): string
 }
 
 /**
- * Environment variable naming the directory where the job writes `outputs.json`. Backends also
+ * Environment variable naming the directory where the job writes `outputs.json`; one of the
+ * variables of `jobEnvironment()` (job-environment.ts) every backend gives every job. Backends also
  * put the job-side Python runtime (`gpu_dag_runtime`) on `PYTHONPATH`.
  */
 export const OUTPUT_DIR_ENV = "GPU_DAG_OUTPUT_DIR";

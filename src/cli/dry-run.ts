@@ -14,7 +14,7 @@ import { planRun } from "../api/plan-run.js";
 import { shellJoin } from "../args/shell-quote.js";
 import { jobNameFor, type JobResources, type JobSpec } from "../backends/queue-backend.js";
 import type { ClusterConfig } from "../config/cluster-config.js";
-import type { ResolvedQueue } from "../config/resolve-queue.js";
+import { stepResources, type ResolvedQueue } from "../config/resolve-queue.js";
 import type { PipelineDefinition } from "../pipeline/pipeline-definition.js";
 import { findPlaceholders, type Placeholder, substitute } from "../pipeline/placeholders.js";
 import type { PlannedStep } from "../pipeline/validate.js";
@@ -94,7 +94,7 @@ export async function planDryRun(pipeline: PipelineDefinition, options: CreateRu
       name,
       parents: planned.parents,
       queue: queue.name,
-      resources: queue.resources,
+      resources: stepResources(queue, planned.spec.timeLimit),
       taskType: planned.task.type,
       baseTaskId: planned.spec.baseTaskId,
       argv: rendered.argv,
@@ -113,7 +113,7 @@ export async function planDryRun(pipeline: PipelineDefinition, options: CreateRu
         step: name,
         attempt: 1,
         queue: queue.name,
-        resources: queue.resources,
+        resources: stepResources(queue, planned.spec.timeLimit),
         argv: rendered.argv,
         env,
         secretEnv: {},

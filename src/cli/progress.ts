@@ -43,6 +43,8 @@ export function describeEvent(event: RunEvent): string | undefined {
       return `FAILED   ${event.step}: ${event.reason}${event.willRetry ? " (will retry)" : ""}`;
     case "step:skipped":
       return `skipped  ${event.step}: ${event.reason}`;
+    case "run:notice":
+      return `notice   ${event.message}`;
     case "run:complete":
       return undefined;
   }
@@ -55,6 +57,7 @@ export function describeResult(result: RunResult): string {
   for (const s of steps) byStatus.set(s.status, (byStatus.get(s.status) ?? 0) + 1);
   const counts = [...byStatus].map(([status, n]) => `${n} ${status}`).join(", ");
   const lines = [`run ${result.runId} ${result.status} in ${formatDuration(result.endedAt - result.startedAt)} (${counts})${result.simulated ? " [SIMULATED runtime]" : ""}`];
+  if (result.reason) lines.push(`  reason  ${result.reason}`);
   for (const [step, metrics] of Object.entries(result.metrics)) {
     for (const [name, value] of Object.entries(metrics)) lines.push(`  metric  ${step}.${name} = ${value}`);
   }

@@ -56,12 +56,13 @@ export async function loadRunView(store: Store, runId: string): Promise<RunView>
   const remote = await syncRemoteRun(store, runId);
   const stored = await readRun(store, runId);
   const result = resultOf(store, stored);
-  if (result.status === "cancelled") {
-    // The controller cancels steps that never started without journaling each one: show them so.
+  if (result.status === "cancelled" || (result.status === "failed" && stored.replay.reason !== undefined)) {
+    // The controller cancels steps that never started without journaling each one (on a cancel,
+    // or when the run failed as a whole): show them so.
     for (const step of Object.values(result.steps)) {
       if (step.status === "pending") {
         step.status = "cancelled";
-        step.reason ??= "run was cancelled before the step started";
+        step.reason ??= result.status === "cancelled" ? "run was cancelled before the step started" : "not started: the run failed (see its reason)";
       }
     }
   }

@@ -38,6 +38,17 @@ export function resolveQueue(config: ClusterConfig, name: string): ResolvedQueue
   };
 }
 
+/**
+ * The final resources of a step's job: its queue's, with the time limit narrowed to the step's
+ * own `timeLimit` when that is shorter. The one place this is decided (runner, resume and dry run
+ * all call it); backends take the result as final.
+ */
+export function stepResources(queue: Pick<ResolvedQueue, "resources">, stepTimeLimitSeconds: number | undefined): JobResources {
+  const queueLimit = queue.resources.timeLimitSeconds;
+  const limit = queueLimit === undefined ? stepTimeLimitSeconds : stepTimeLimitSeconds === undefined ? queueLimit : Math.min(queueLimit, stepTimeLimitSeconds);
+  return { ...queue.resources, ...(limit !== undefined ? { timeLimitSeconds: limit } : {}) };
+}
+
 function resourcesOf(config: ClusterConfig, queue: QueueConfig): JobResources {
   const gpus = queue.gpus ?? gpusFromGres(queue.gres) ?? 0;
   const time =

@@ -47,6 +47,10 @@ export interface ReplayedRun {
   steps: Map<string, ReplayedStep>;
   /** How many controllers have started this run (1 + resumes). */
   controllerStarts: number;
+  /** Why the run failed as a whole (e.g. the cluster refused the SSH connection), when it did. */
+  reason?: string;
+  /** The latest backend notice (`connection … lost, retrying …`, `… restored …`). */
+  notice?: { at: number; kind: string; message: string };
 }
 
 /** Folds journal entries into run state. `stepNames` seeds steps that have no entry yet (pending). */
@@ -71,6 +75,7 @@ export function replayJournal(entries: readonly JournalEntry[], stepNames: reado
         // A resumed run is running again until it finishes again.
         run.status = "running";
         delete run.endedAt;
+        delete run.reason;
         break;
       case "attempt-planned": {
         const s = step(entry.step);
@@ -150,6 +155,10 @@ export function replayJournal(entries: readonly JournalEntry[], stepNames: reado
       case "run-finished":
         run.status = entry.status;
         run.endedAt = entry.at;
+        if (entry.reason !== undefined) run.reason = entry.reason;
+        break;
+      case "backend-notice":
+        run.notice = { at: entry.at, kind: entry.kind, message: entry.message };
         break;
     }
   }

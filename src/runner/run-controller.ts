@@ -16,12 +16,18 @@
  *   deterministic job name and `reuseExisting`, so a job that did reach the backend is adopted;
  * - failed, cancelled and skipped steps run again, as new attempts.
  *
+ * Permanent backend errors (`isPermanentError`: a refused SSH host key or key) are not retried:
+ * the run fails at once, its reason (journaled with `run-finished`) says why once, and steps say
+ * only that they were not submitted. Jobs already submitted stay open in the journal (they may
+ * still run), so a resume adopts them once the cause is fixed. Backend notices (connection lost /
+ * restored) are journaled as `backend-notice` and emitted as `run:notice`.
+ *
  * @module
  */
 import { join } from "node:path";
-import { isTerminal, jobNameFor, type JobSpec, type JobState, OUTPUTS_FILE } from "../backends/queue-backend.js";
-import type { ResolvedQueue } from "../config/resolve-queue.js";
-import { GpuDagError } from "../errors.js";
+import { type BackendNotice, describeNotice, isTerminal, jobNameFor, type JobSpec, type JobState, OUTPUTS_FILE } from "../backends/queue-backend.js";
+import { stepResources, type ResolvedQueue } from "../config/resolve-queue.js";
+import { BackendError, GpuDagError, permanentErrorOf } from "../errors.js";
 import { readOutputsManifest } from "../manifest/outputs-manifest.js";
 import type { PipelinePlan, PlannedStep } from "../pipeline/validate.js";
 import type { JournalEntry, StepOutputs } from "../store/records.js";
@@ -95,6 +101,9 @@ export class RunController {
   #resolve!: (result: RunResult) => void;
   #reject!: (error: unknown) => void;
   #unsubscribe: (() => void) | undefined;
+  #unsubscribeNotices: (() => void) | undefined;
+  /** Set when a permanent backend error failed the run as a whole: the run's reason. */
+  #fatalReason: string | undefined;
   #runTimer: NodeJS.Timeout | undefined;
   /** Backoff timers of steps waiting to retry (cleared when the run fails). */
   readonly #retryTimers = new Set<NodeJS.Timeout>();
@@ -137,6 +146,7 @@ export class RunController {
     const { signal } = this.#o;
     this.#unsubscribe = this.#o.environment.backend.onUpdate((id, state) => this.#onJobUpdate(id, state));
     await this.#journal({ type: "run-started", at: Date.now(), controller: `pid ${process.pid}` });
+    this.#unsubscribeNotices = this.#o.environment.backend.onNotice?.((notice) => this.#onNotice(notice));
     if (signal?.aborted) {
       this.#abort("run was cancelled");
       return;
@@ -201,6 +211,18 @@ export class RunController {
   }
 
   async #adopt(state: StepState, attempt: ReplayedAttempt): Promise<void> {
+    try {
+      await this.#adoptOrThrow(state, attempt);
+    } catch (error) {
+      const permanent = permanentErrorOf(error);
+      if (!permanent) throw error;
+      this.#fatal(permanent);
+      // Not journaled as ended: the job may still run; the next resume adopts it.
+      if (!isDone(state.result.status)) this.#finishStep(state, "failed", `not adopted: ${refusal(permanent)}; the run failed (see its reason)`);
+    }
+  }
+
+  async #adoptOrThrow(state: StepState, attempt: ReplayedAttempt): Promise<void> {
     const name = state.planned.spec.name;
     const spec = await this.#specFor(state, attempt);
     state.spec = spec;
@@ -275,7 +297,7 @@ export class RunController {
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       // Steps made ready by the same event (e.g. one parent's many children) go in one batch.
-      queueMicrotask(() => void this.#flush().catch((e) => this.#fail(e)));
+      queueMicrotask(() => void this.#flush().catch((e) => this.#failOrFatal(e)));
     }
   }
 
@@ -298,10 +320,21 @@ export class RunController {
     try {
       submitted = await this.#o.environment.backend.submit(specs.map((s) => s.spec));
     } catch (error) {
-      const reason = `submission failed: ${(error as Error).message}`;
-      // A permanent refusal (more GPUs than the machine has) would be refused again: no retry.
-      const permanent = (error as { permanent?: unknown }).permanent === true;
-      for (const state of specs) void (permanent ? this.#failForGood(state, reason) : this.#attemptFailed(state, null, reason, true));
+      const permanent = permanentErrorOf(error);
+      if (permanent instanceof BackendError) {
+        // The backend refused these jobs for good (more GPUs than the machine has): no retry.
+        const reason = `submission failed: ${permanent.message}`;
+        for (const state of specs) void this.#failForGood(state, reason);
+        return;
+      }
+      if (permanent) {
+        // The cluster refused the connection: retrying cannot help. Fail the run once (its reason
+        // says why), not each step with the message.
+        this.#fatal(permanent);
+        for (const state of specs) void this.#attemptFailed(state, null, `not submitted: ${refusal(permanent)}; the run failed (see its reason)`, false);
+        return;
+      }
+      for (const state of specs) void this.#attemptFailed(state, null, `submission failed: ${(error as Error).message}`, true);
       return;
     }
     await Promise.all(
@@ -416,8 +449,7 @@ export class RunController {
   }
 
   #resources(state: StepState): JobSpec["resources"] {
-    const timeLimit = minDefined(state.queue.resources.timeLimitSeconds, state.planned.spec.timeLimit);
-    return { ...state.queue.resources, ...(timeLimit !== undefined ? { timeLimitSeconds: timeLimit } : {}) };
+    return stepResources(state.queue, state.planned.spec.timeLimit);
   }
 
   #onJobUpdate(id: string, job: JobState): void {
@@ -593,7 +625,7 @@ export class RunController {
       }
     }
     const ids = [...this.#byJob.keys()];
-    if (ids.length > 0) void this.#o.environment.backend.cancel(ids).catch((e) => this.#fail(e));
+    if (ids.length > 0) void this.#o.environment.backend.cancel(ids).catch((e) => this.#failOrFatal(e));
     this.#checkDone();
   }
 
@@ -607,11 +639,14 @@ export class RunController {
     // preExecute hook that chose to skip (which must not).
     const ok = (s: StepState) =>
       s.result.status === "succeeded" || s.result.status === "cached" || s.result.status === "skipped" || (s.result.status === "failed" && s.planned.spec.continueOnFail === true);
-    const status: RunStatus = this.#aborted ? "cancelled" : [...this.#steps.values()].every(ok) ? "succeeded" : "failed";
+    const status: RunStatus =
+      this.#fatalReason !== undefined ? "failed" : this.#aborted ? "cancelled" : [...this.#steps.values()].every(ok) ? "succeeded" : "failed";
+    const reason = this.#fatalReason;
     void Promise.all(pending)
-      .then(() => this.#journal({ type: "run-finished", at: Date.now(), status }))
+      .then(() => this.#journal({ type: "run-finished", at: Date.now(), status, ...(reason !== undefined ? { reason } : {}) }))
       .then(() => {
         this.#unsubscribe?.();
+        this.#unsubscribeNotices?.();
         const result = this.#result(status);
         this.#emit({ type: "run:complete", runId: this.#o.runId, result, at: Date.now() });
         this.#resolve(result);
@@ -634,7 +669,20 @@ export class RunController {
       }
     }
     const spec = this.#o.plan.spec;
-    return { runId: this.#o.runId, projectName: spec.projectName, pipelineName: spec.pipelineName, status, steps, models, metrics, simulated, startedAt: this.#startedAt, endedAt: Date.now(), store: this.#o.store.location };
+    return {
+      runId: this.#o.runId,
+      projectName: spec.projectName,
+      pipelineName: spec.pipelineName,
+      status,
+      steps,
+      models,
+      metrics,
+      simulated,
+      startedAt: this.#startedAt,
+      endedAt: Date.now(),
+      store: this.#o.store.location,
+      ...(this.#fatalReason !== undefined ? { reason: this.#fatalReason } : {}),
+    };
   }
 
   #scope(): ResolutionScope {
@@ -718,17 +766,50 @@ export class RunController {
     const cancelled = ids.length > 0 ? this.#o.environment.backend.cancel(ids).catch(() => undefined) : Promise.resolve();
     void cancelled.then(() => {
       this.#unsubscribe?.();
+      this.#unsubscribeNotices?.();
       this.#reject(error);
     });
   }
+
+  #failOrFatal(error: unknown): void {
+    const permanent = permanentErrorOf(error);
+    if (permanent) this.#fatal(permanent);
+    else this.#fail(error);
+  }
+
+  /** A backend notice: a refusal fails the run; an outage or its end is journaled and emitted. */
+  #onNotice(notice: BackendNotice): void {
+    if (notice.kind === "connection-refused") return this.#fatal(notice.error);
+    if (this.#finished) return;
+    const message = scrubText(describeNotice(notice), this.#secrets);
+    const at = Date.now();
+    void this.#track(this.#journal({ type: "backend-notice", at, kind: notice.kind, message }));
+    this.#emit({ type: "run:notice", runId: this.#o.runId, kind: notice.kind, message, at });
+  }
+
+  /**
+   * A permanent backend error (see the module comment): the run fails once, with the error's
+   * message as its reason. Steps whose jobs were submitted can no longer be watched: they end here
+   * without an end in the journal (the job may still run; a resume adopts it).
+   */
+  #fatal(error: GpuDagError): void {
+    if (this.#fatalReason !== undefined || this.#finished) return;
+    this.#fatalReason = scrubText(error.message, this.#secrets);
+    for (const [id, state] of [...this.#byJob]) {
+      this.#byJob.delete(id);
+      if (!isDone(state.result.status)) {
+        this.#finishStep(state, "failed", `no longer watched: ${refusal(error)}; job ${id} may still run (\`gpu-dag resume\` adopts it once this is fixed)`);
+      }
+    }
+    this.#abort(`the run failed: ${refusal(error)}`);
+  }
+}
+
+/** A permanent error in a few words, for step reasons (the run's reason has the full message). */
+function refusal(error: GpuDagError): string {
+  return `the cluster refused the connection (${error.code})`;
 }
 
 function isDone(status: StepStatus): boolean {
   return status === "succeeded" || status === "failed" || status === "skipped" || status === "cancelled" || status === "cached";
-}
-
-function minDefined(a: number | undefined, b: number | undefined): number | undefined {
-  if (a === undefined) return b;
-  if (b === undefined) return a;
-  return Math.min(a, b);
 }

@@ -63,6 +63,11 @@ export interface RunResult {
   endedAt: number;
   /** Where the run is recorded. */
   store: string;
+  /**
+   * Why the run failed as a whole, when it did not fail step by step: e.g. the cluster refused
+   * the SSH connection (a permanent error: nothing was retried). Said once here, not per step.
+   */
+  reason?: string;
 }
 
 /** Events emitted while a run goes. */
@@ -78,7 +83,9 @@ export type RunEvent =
   | { type: "step:success"; runId: string; step: string; attempt: number; outputs: StepOutputs; cached: boolean; at: number }
   | { type: "step:failure"; runId: string; step: string; attempt: number; reason: string; exitCode: number | null; willRetry: boolean; at: number }
   | { type: "step:skipped"; runId: string; step: string; reason: string; at: number }
-  | { type: "run:complete"; runId: string; result: RunResult; at: number };
+  | { type: "run:complete"; runId: string; result: RunResult; at: number }
+  /** The backend's connection was lost (retrying: attempt, next delay) or restored; see `BackendNotice`. */
+  | { type: "run:notice"; runId: string; kind: string; message: string; at: number };
 
 /** Listener for {@link RunEvent}s. */
 export type RunEventListener = (event: RunEvent) => void;

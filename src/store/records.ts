@@ -149,6 +149,17 @@ export const JournalEntrySchema = z.discriminatedUnion("type", [
     fromStep: z.string(),
     outputs: StepOutputsSchema,
   }),
-  z.object({ type: z.literal("run-finished"), ...at, status: z.enum(["succeeded", "failed", "cancelled"]) }),
+  z.object({
+    type: z.literal("run-finished"),
+    ...at,
+    status: z.enum(["succeeded", "failed", "cancelled"]),
+    /** Why the run failed as a whole (not one step's failure), e.g. a refused SSH connection. */
+    reason: z.string().optional(),
+  }),
+  /**
+   * What the backend said about its connection (`BackendNotice`): `kind` (`connection-lost`,
+   * `connection-restored`) and the line users see. Informational: replay keeps the latest.
+   */
+  z.object({ type: z.literal("backend-notice"), ...at, kind: z.string(), message: z.string() }),
 ]);
 export type JournalEntry = z.infer<typeof JournalEntrySchema>;

@@ -30,6 +30,11 @@ export interface ConformanceSpecOptions {
   argv: readonly string[];
   env?: Record<string, string>;
   secretEnv?: Record<string, string>;
+  /**
+   * The job's final wall-clock limit (`spec.resources.timeLimitSeconds`). The harness's queue
+   * sets a much longer limit of its own where the backend has queue limits: the spec's must win.
+   */
+  timeLimitSeconds?: number;
 }
 
 /** What a backend under test provides. */
@@ -306,6 +311,42 @@ export function runQueueBackendConformance(name: string, makeBackend: () => Prom
       } finally {
         await second.close();
       }
+    });
+
+    it("a job outliving its time limit is stopped and fails with the time-limit reason", async () => {
+      const spec = h.makeSpec({ step: "limit", argv: ["sh", "-c", "echo started; sleep 60; echo not-reached"], timeLimitSeconds: 3 });
+      expect(spec.resources.timeLimitSeconds).toBe(3);
+      const submittedAt = Date.now();
+      const [job] = await h.backend.submit([spec]);
+      const id = job!.backendJobId;
+      await watcher.until([id], isTerminal, "time-limited job to end", 45_000);
+      const endedAfterMs = Date.now() - submittedAt;
+      const state = watcher.states.get(id);
+      expect(state).toMatchObject({ status: "failed", infrastructure: false });
+      expect(state?.status === "failed" && state.reason).toContain("time limit of 3s exceeded");
+      // sleep 60 was cut short: the limit is enforced to the second, not rounded to a minute.
+      expect(endedAfterMs).toBeLessThan(40_000);
+      await h.backend.collect(id);
+      const out = await readFile(join(spec.attemptDir, STDOUT_FILE), "utf8");
+      expect(out).toContain("started");
+      expect(out).not.toContain("not-reached");
+    });
+
+    it("every job gets GPU_DAG_RUN_ID, GPU_DAG_STEP, GPU_DAG_ATTEMPT and GPU_DAG_OUTPUT_DIR", async () => {
+      const spec = h.makeSpec({
+        step: "jobenv",
+        argv: ["sh", "-c", 'printf "%s\\n" "run=$GPU_DAG_RUN_ID" "step=$GPU_DAG_STEP" "attempt=$GPU_DAG_ATTEMPT" "out=$GPU_DAG_OUTPUT_DIR"'],
+        // The job's own env cannot override what gpu-dag says about the job.
+        env: { GPU_DAG_STEP: "spoofed" },
+      });
+      const [job] = await h.backend.submit([spec]);
+      const id = job!.backendJobId;
+      await watcher.until([id], isTerminal, "job to end");
+      expect(watcher.states.get(id)?.status).toBe("succeeded");
+      await h.backend.collect(id);
+      const lines = (await readFile(join(spec.attemptDir, STDOUT_FILE), "utf8")).trim().split("\n");
+      const jobDir = job!.jobDir ?? (await h.backend.jobDirFor?.(spec)) ?? spec.attemptDir;
+      expect(lines.slice(0, 4)).toEqual([`run=${spec.runId}`, `step=${spec.step}`, `attempt=${spec.attempt}`, `out=${jobDir}`]);
     });
 
     it("a new backend instance adopts a job by id and sees it finish", async () => {

@@ -198,6 +198,22 @@ describe("SlurmBackend on a real Slurm over SSH", () => {
     }
   });
 
+  it("a 3 s step limit on a 4 h queue: Slurm gets the smaller limit (a minute, its granularity) and the job fails at 3 s", async () => {
+    const spec = specs.makeSpec({ step: "limit", queue: "cpu-small", argv: ["sleep", "60"], timeLimitSeconds: 3 });
+    const started = Date.now();
+    const [job] = await backend.submit([spec]);
+    const id = job!.backendJobId;
+    const state = (await waitFor(backend, [id], 60_000)).get(id);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(state).toMatchObject({ status: "failed", exitCode: 124, infrastructure: false });
+    expect(state?.status === "failed" && state.reason).toMatch(/^time limit of 3s exceeded/);
+    const shown = execFileSync("scontrol", ["show", "job", "-o", id], { encoding: "utf8" });
+    expect(shown).toMatch(/TimeLimit=00:01:00 /);
+    const script = await readFile(join(env.jobDir, specs.runId, "limit", "a1", SCRIPT_FILE), "utf8");
+    expect(script).toContain("#SBATCH --time=00:00:03");
+    expect(script).not.toContain("04:00:00");
+  });
+
   it("one poll cycle is one remote exec with one squeue for many jobs", async () => {
     const batch = Array.from({ length: 10 }, (_, i) => specs.makeSpec({ step: `p${i}`, queue: "cpu-small", argv: ["true"] }));
     const ids = (await backend.submit(batch)).map((j) => j.backendJobId);

@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { jobNameFor, type JobSpec } from "../../src/backends/queue-backend.js";
 import { SlurmBackend, type SlurmBackendOptions } from "../../src/backends/slurm/slurm-backend.js";
+import { stepResources } from "../../src/config/resolve-queue.js";
 import { LocalTransport } from "../../src/backends/slurm/local-transport.js";
 import type { SlurmJobConfig } from "../../src/backends/slurm/resolve-job.js";
 import type { ConformanceHarness, ConformanceSpecOptions } from "../conformance/queue-backend-conformance.js";
@@ -47,15 +48,18 @@ export function slurmTestEnv(): SlurmTestEnv {
   return JSON.parse(readFileSync(SETTINGS, "utf8")) as SlurmTestEnv;
 }
 
-/** Queues of the test cluster. `conformance`: 4 of the node's 8 CPUs per job, so 2 run at once. */
+/**
+ * Queues of the test cluster. `conformance`: 4 of the node's 8 CPUs per job, so 2 run at once,
+ * with a 4 h queue time limit (a spec's shorter limit must win over it).
+ */
 export function testClusterConfig(env: SlurmTestEnv, over: "ssh" | "login-node"): SlurmBackendOptions["config"] {
   const config: SlurmJobConfig = {
     jobDir: over === "ssh" ? env.jobDir : env.loginNodeJobDir,
     partition: env.partitions.cpu,
     queues: {
-      conformance: { partition: env.partitions.cpu, cpus: 4, nodes: 1, extraSbatch: [] },
+      conformance: { partition: env.partitions.cpu, cpus: 4, nodes: 1, time: 4 * 3600, extraSbatch: [] },
       services: { partition: env.partitions.cpu, cpus: 1, nodes: 1, extraSbatch: [] },
-      "cpu-small": { partition: env.partitions.cpu, cpus: 1, nodes: 1, extraSbatch: [] },
+      "cpu-small": { partition: env.partitions.cpu, cpus: 1, nodes: 1, time: 4 * 3600, extraSbatch: [] },
       "oneshot-a100x1": { partition: env.partitions.gpuA100, gpus: 1, cpus: 1, nodes: 1, extraSbatch: [] },
       "eval-h100x1": { partition: env.partitions.gpuH100, gpus: 1, cpus: 1, nodes: 1, extraSbatch: [] },
     },
@@ -88,7 +92,11 @@ export function testBackend(env: SlurmTestEnv, over: "ssh" | "login-node", optio
   });
 }
 
-/** Spec factory with a fresh run id and a local temp root for attempt dirs. */
+/**
+ * Spec factory with a fresh run id and a local temp root for attempt dirs. Resources are the
+ * test cluster's queue's, narrowed by `timeLimitSeconds` as the runner does (`stepResources`):
+ * backends take a spec's resources as final.
+ */
 export async function specFactory(prefix: string): Promise<{
   runId: string;
   localRoot: string;
@@ -97,6 +105,12 @@ export async function specFactory(prefix: string): Promise<{
 }> {
   const runId = `${prefix}${Date.now().toString(36)}${randomBytes(3).toString("hex")}`;
   const localRoot = await mkdtemp(join(tmpdir(), `gpu-dag-${prefix}-`));
+  const queues = testClusterConfig(slurmTestEnv(), "login-node").queues;
+  const resources = (queue: string, gpus: number | undefined, limit: number | undefined): JobSpec["resources"] => {
+    const q = queues[queue];
+    const fromQueue = { gpus: gpus ?? q?.gpus ?? 0, nodes: q?.nodes ?? 1, ...(q?.cpus !== undefined ? { cpus: q.cpus } : {}), ...(q?.time !== undefined ? { timeLimitSeconds: q.time } : {}) };
+    return stepResources({ resources: fromQueue }, limit);
+  };
   return {
     runId,
     localRoot,
@@ -106,7 +120,7 @@ export async function specFactory(prefix: string): Promise<{
       step: o.step,
       attempt: 1,
       queue: o.queue ?? "conformance",
-      resources: { gpus: o.gpus ?? 0, nodes: 1 },
+      resources: resources(o.queue ?? "conformance", o.gpus, o.timeLimitSeconds),
       argv: o.argv,
       env: o.env ?? {},
       secretEnv: o.secretEnv ?? {},

@@ -37,14 +37,15 @@ import {
   type JobState,
   type JobUpdateListener,
   type LogOptions,
-  OUTPUT_DIR_ENV,
   type QueueBackend,
   STDERR_FILE,
   type SubmitOptions,
   STDOUT_FILE,
   type SubmittedJob,
+  timeLimitReason,
 } from "../queue-backend.js";
 import { GpuLeases, hasFlock, LEASE_BUSY_EXIT, type LeaseHolder, leaseScript, lockOrder, NOTIFY_FD, resolveLeaseDir } from "./gpu-leases.js";
+import { jobEnvironment } from "../job-environment.js";
 import { detectGpus, GpuPool } from "./gpu-pool.js";
 import { isSameProcess, processStartTime } from "./process-info.js";
 
@@ -299,10 +300,7 @@ export class LocalBackend implements QueueBackend {
       ...spec.env,
       ...spec.secretEnv,
       CUDA_VISIBLE_DEVICES: devices.join(","),
-      [OUTPUT_DIR_ENV]: spec.attemptDir,
-      GPU_DAG_RUN_ID: spec.runId,
-      GPU_DAG_STEP: spec.step,
-      GPU_DAG_ATTEMPT: String(spec.attempt),
+      ...jobEnvironment(spec, spec.attemptDir),
       ...(pythonPath ? { PYTHONPATH: pythonPath } : {}),
     };
     let child;
@@ -376,7 +374,7 @@ export class LocalBackend implements QueueBackend {
         // its whole process group has (SIGKILL follows after the grace period).
         void groupGone(child.pid).then(() => {
           if (job.cancelRequested) this.#set(id, job, { status: "cancelled", reason: "cancelled while running" });
-          else this.#set(id, job, { status: "failed", exitCode: code, signal, infrastructure: false, reason: `time limit of ${spec.resources.timeLimitSeconds}s exceeded`, endedAt: Date.now() });
+          else this.#set(id, job, { status: "failed", exitCode: code, signal, infrastructure: false, reason: timeLimitReason(spec.resources.timeLimitSeconds), endedAt: Date.now() });
         });
       } else this.#set(id, job, exitState(code, signal, false));
     });
@@ -393,7 +391,7 @@ export class LocalBackend implements QueueBackend {
         if (job.cancelRequested) return this.#set(id, job, { status: "cancelled", reason: "cancelled while running" });
         if (job.timedOut) {
           const limit = job.spec.resources.timeLimitSeconds;
-          return this.#set(id, job, { status: "failed", exitCode: null, signal: null, infrastructure: false, reason: `time limit of ${limit}s exceeded`, endedAt: Date.now() });
+          return this.#set(id, job, { status: "failed", exitCode: null, signal: null, infrastructure: false, reason: timeLimitReason(limit), endedAt: Date.now() });
         }
         const code = await readExitCode(job.spec.attemptDir);
         if (code !== undefined) return this.#set(id, job, exitState(code, null, false));

@@ -9,10 +9,23 @@
  */
 import { shellJoin, shellQuote } from "../../args/shell-quote.js";
 import { BackendError } from "../../errors.js";
-import { OUTPUT_DIR_ENV, STDERR_FILE, STDOUT_FILE } from "../queue-backend.js";
+import { STDERR_FILE, STDOUT_FILE } from "../queue-backend.js";
 
-/** Name of the exit-code marker the script's EXIT trap writes into the attempt directory. */
+/**
+ * Name of the exit-code marker the script's EXIT trap writes into the attempt directory: the exit
+ * code, followed by {@link TIME_LIMIT_MARK} when the script's watchdog stopped the command.
+ */
 export const EXIT_CODE_FILE = "exit_code";
+/** Word after the exit code in the marker when the job outlived its time limit (`124 time-limit`). */
+export const TIME_LIMIT_MARK = "time-limit";
+/**
+ * Seconds between the watchdog's SIGTERM and its SIGKILL when a job outlives its time limit.
+ * Slurm's own `--time` is the limit rounded up to a minute, so it rarely fires first; when it
+ * does, the job ends `TIMEOUT`, reported with the same reason.
+ */
+export const TIME_LIMIT_KILL_GRACE_SECONDS = 10;
+/** Exit code of a command stopped by the watchdog (GNU `timeout`'s). */
+export const TIME_LIMIT_EXIT = 124;
 /** Name of the 0600 file holding secret env; sourced and deleted by the script as it starts. */
 export const SECRET_ENV_FILE = ".secret.env";
 /** Name of the batch script inside the attempt directory. */
@@ -58,6 +71,11 @@ export interface BatchScriptInput {
   setup: readonly string[];
   /** Non-secret environment; every value is quoted. */
   env: Readonly<Record<string, string>>;
+  /**
+   * gpu-dag's job environment (`GPU_DAG_RUN_ID`, …; see `job-environment.ts`), exported after
+   * `env` so the job's own variables cannot override it. Quoted like `env`.
+   */
+  jobEnv?: Readonly<Record<string, string>>;
   argv: readonly string[];
   container?: ContainerSpec;
 }
@@ -115,15 +133,41 @@ export function commandLine(argv: readonly string[], container?: ContainerSpec):
   return shellJoin([container.runtime, "exec", "--nv", ...binds, container.image, ...argv]);
 }
 
-/** Renders the batch script. Pure and deterministic. */
-export function renderBatchScript(input: BatchScriptInput): string {
-  const dir = shellQuote(input.remoteAttemptDir);
-  const envLines = Object.keys(input.env)
+/** `export NAME='value'` lines, sorted by name; names are checked, values quoted. */
+function exportLines(env: Readonly<Record<string, string>>): string[] {
+  return Object.keys(env)
     .sort()
     .map((name) => {
       if (!ENV_NAME.test(name)) throw new BackendError("slurm", `invalid environment variable name ${JSON.stringify(name)}`);
-      return `export ${name}=${shellQuote(input.env[name] ?? "")}`;
+      return `export ${name}=${shellQuote(env[name] ?? "")}`;
     });
+}
+
+/**
+ * The lines that run the command. With a time limit, it runs under GNU `timeout` (its own process
+ * group, so everything it started is stopped too): SIGTERM at the limit, SIGKILL
+ * {@link TIME_LIMIT_KILL_GRACE_SECONDS} later. A 124/137 only counts as the limit when the limit
+ * really elapsed (a command may exit 124 on its own).
+ */
+function runLines(command: string, limit: number | undefined): string[] {
+  if (limit === undefined) return [command];
+  const seconds = Math.max(1, Math.ceil(limit));
+  return [
+    `# time limit: ${seconds}s, enforced here to the second (Slurm's --time is rounded up to a minute)`,
+    "__gd_code=0",
+    "__gd_t0=$SECONDS",
+    `timeout --signal=TERM --kill-after=${TIME_LIMIT_KILL_GRACE_SECONDS}s ${seconds}s ${command} || __gd_code=$?`,
+    `if { [ "$__gd_code" -eq ${TIME_LIMIT_EXIT} ] || [ "$__gd_code" -eq 137 ]; } && [ $((SECONDS - __gd_t0)) -ge ${seconds} ]; then __gd_timed_out=1; __gd_code=${TIME_LIMIT_EXIT}; fi`,
+    'exit "$__gd_code"',
+  ];
+}
+
+/** Renders the batch script. Pure and deterministic. */
+export function renderBatchScript(input: BatchScriptInput): string {
+  const dir = shellQuote(input.remoteAttemptDir);
+  const envLines = exportLines(input.env);
+  // Without a resolved jobEnv (hand-built inputs), at least the output directory.
+  const jobEnvLines = exportLines(input.jobEnv ?? { GPU_DAG_OUTPUT_DIR: input.remoteAttemptDir });
   const oneLine = (text: string): string => text.replace(/[\r\n]+/g, " ");
   return [
     "#!/bin/bash",
@@ -132,7 +176,7 @@ export function renderBatchScript(input: BatchScriptInput): string {
     "set -euo pipefail",
     `__gd_dir=${dir}`,
     "# Exit-code marker: written atomically on any exit, so completion is known without slurmdbd.",
-    `__gd_exit() { __gd_code=$?; printf '%s\\n' "$__gd_code" > "$__gd_dir/${EXIT_CODE_FILE}.tmp" && mv -f "$__gd_dir/${EXIT_CODE_FILE}.tmp" "$__gd_dir/${EXIT_CODE_FILE}"; exit "$__gd_code"; }`,
+    `__gd_exit() { __gd_code=$?; printf '%s\\n' "$__gd_code\${__gd_timed_out:+ ${TIME_LIMIT_MARK}}" > "$__gd_dir/${EXIT_CODE_FILE}.tmp" && mv -f "$__gd_dir/${EXIT_CODE_FILE}.tmp" "$__gd_dir/${EXIT_CODE_FILE}"; exit "$__gd_code"; }`,
     "trap __gd_exit EXIT",
     "trap 'exit 143' TERM",
     "trap 'exit 130' INT",
@@ -140,8 +184,9 @@ export function renderBatchScript(input: BatchScriptInput): string {
     `if [ -f "$__gd_dir/${SECRET_ENV_FILE}" ]; then set -a; . "$__gd_dir/${SECRET_ENV_FILE}"; set +a; rm -f "$__gd_dir/${SECRET_ENV_FILE}"; fi`,
     ...(input.setup.length > 0 ? ["# setup (from the cluster config; may read unset variables)", "set +u", ...input.setup, "set -u"] : []),
     ...envLines,
-    `export ${OUTPUT_DIR_ENV}=${dir}`,
-    commandLine(input.argv, input.container),
+    "# gpu-dag's job environment (after the job's own: it cannot be overridden)",
+    ...jobEnvLines,
+    ...runLines(commandLine(input.argv, input.container), input.sbatch.timeLimitSeconds),
     "",
   ].join("\n");
 }

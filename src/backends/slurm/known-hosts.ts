@@ -30,8 +30,11 @@ export function knownHostsName(host: string, port: number): string {
 export type HostKeyVerdict =
   | { verdict: "match" }
   | { verdict: "unknown" }
-  /** The host is listed with other keys (of the same type) only, or the key is revoked. */
-  | { verdict: "mismatch"; revoked: boolean };
+  /**
+   * The host is listed with other keys (of the same type) only, or the key is revoked.
+   * `expected`: fingerprints of the keys listed for it.
+   */
+  | { verdict: "mismatch"; revoked: boolean; expected: string[] };
 
 function globMatch(pattern: string, name: string): boolean {
   const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, "i");
@@ -60,7 +63,7 @@ export function checkHostKey(knownHostsText: string, host: string, port: number,
   const name = knownHostsName(host, port);
   const type = keyType(key);
   const blob = key.toString("base64");
-  let sawHost = false;
+  const expected: string[] = [];
   let matched = false;
   for (const raw of knownHostsText.split("\n")) {
     const line = raw.trim();
@@ -72,15 +75,15 @@ export function checkHostKey(knownHostsText: string, host: string, port: number,
     if (!hosts || !lineType || !lineKey) continue;
     if (marker === "@cert-authority") continue;
     if (marker === "@revoked") {
-      if (lineKey === blob) return { verdict: "mismatch", revoked: true };
+      if (lineKey === blob) return { verdict: "mismatch", revoked: true, expected: [] };
       continue;
     }
     if (!hostFieldMatches(hosts, name)) continue;
     if (lineType === type && lineKey === blob) matched = true;
-    else if (lineType === type) sawHost = true;
+    else if (lineType === type) expected.push(fingerprint(Buffer.from(lineKey, "base64")));
   }
   if (matched) return { verdict: "match" };
-  return sawHost ? { verdict: "mismatch", revoked: false } : { verdict: "unknown" };
+  return expected.length > 0 ? { verdict: "mismatch", revoked: false, expected } : { verdict: "unknown" };
 }
 
 /** Reads a known_hosts file ("" when missing). */

@@ -8,7 +8,7 @@
  */
 import { posix } from "node:path";
 import { shellQuote } from "../../args/shell-quote.js";
-import { EXIT_CODE_FILE, SCRIPT_FILE, SECRET_ENV_FILE } from "./batch-script.js";
+import { EXIT_CODE_FILE, SCRIPT_FILE, SECRET_ENV_FILE, TIME_LIMIT_MARK } from "./batch-script.js";
 import { DEFINE_SEP, FIELD_SEP, assertJobIds, squeueCommand } from "./slurm-output.js";
 
 /** Command that runs a program read from stdin. */
@@ -103,18 +103,26 @@ export function pollProgram(jobIds: readonly string[], markerDirs: ReadonlyMap<s
   return wrap(body);
 }
 
-/** Splits {@link pollProgram} output into squeue text and `jobId → exit code` markers. */
-export function parsePollOutput(text: string): { squeue: string; markers: Map<string, number> } {
+/**
+ * Splits {@link pollProgram} output into squeue text, `jobId → exit code` markers, and the ids
+ * whose marker says the watchdog stopped them at their time limit (`124 time-limit`).
+ */
+export function parsePollOutput(text: string): { squeue: string; markers: Map<string, number>; timedOut: Set<string> } {
   const at = text.indexOf(`${MARKERS_LINE}\n`);
   const squeue = at < 0 ? text : text.slice(0, at);
   const markers = new Map<string, number>();
+  const timedOut = new Set<string>();
   if (at >= 0) {
+    const marker = new RegExp(`^(\\d+)( ${TIME_LIMIT_MARK})?$`);
     for (const line of text.slice(at + MARKERS_LINE.length + 1).split("\n")) {
       const [id, code] = line.split(FIELD_SEP);
-      if (id && code !== undefined && /^\d+$/.test(code.trim())) markers.set(id, Number(code.trim()));
+      const match = id && code !== undefined ? marker.exec(code.trim()) : null;
+      if (!id || !match) continue;
+      markers.set(id, Number(match[1]));
+      if (match[2]) timedOut.add(id);
     }
   }
-  return { squeue, markers };
+  return { squeue, markers, timedOut };
 }
 
 /** `scancel` for the ids, plus removal of secret files of jobs that may never have started. */

@@ -8,6 +8,7 @@ import { posix } from "node:path";
 import type { SlurmClusterConfig } from "../../config/cluster-config.js";
 import { ConfigError } from "../../errors.js";
 import { splitSecretEnv } from "../../store/redact.js";
+import { jobEnvironment } from "../job-environment.js";
 import type { JobSpec } from "../queue-backend.js";
 import type { BatchScriptInput, ContainerSpec, SbatchOptions } from "./batch-script.js";
 
@@ -27,18 +28,21 @@ export function remoteAttemptDir(jobDir: string, spec: Pick<JobSpec, "runId" | "
   return posix.join(jobDir, spec.runId.replace(SAFE_SEGMENT, "_"), spec.step.replace(SAFE_SEGMENT, "_"), `a${spec.attempt}`);
 }
 
-/** `#SBATCH` options for a job: the queue's settings over the cluster defaults and the spec's resources. */
+/**
+ * `#SBATCH` options for a job. GPUs, nodes, CPUs, memory and time come from the spec's resources
+ * alone: they are final (the queue's were resolved into them, and the step's time limit narrowed
+ * them). The queue gives only what resources do not say: partition, gres type, constraint, ….
+ */
 export function sbatchOptionsFor(config: SlurmJobConfig, spec: JobSpec): SbatchOptions {
   const queue = config.queues[spec.queue];
   const partition = queue?.partition ?? config.partition;
-  const cpus = queue?.cpus ?? spec.resources.cpus;
-  const mem = queue?.mem ?? spec.resources.mem;
-  const time = queue?.time ?? spec.resources.timeLimitSeconds;
+  const { cpus, mem, timeLimitSeconds: time, nodes, gpus } = spec.resources;
+  const gres = queue?.gres === undefined ? undefined : gresWithCount(queue.gres, gpus);
   return {
     ...(partition !== undefined ? { partition } : {}),
-    nodes: queue?.nodes ?? spec.resources.nodes,
-    gpus: queue?.gpus ?? spec.resources.gpus,
-    ...(queue?.gres !== undefined ? { gres: queue.gres } : {}),
+    nodes,
+    gpus,
+    ...(gres !== undefined ? { gres } : {}),
     ...(cpus !== undefined ? { cpusPerTask: cpus } : {}),
     ...(mem !== undefined ? { mem } : {}),
     ...(time !== undefined ? { timeLimitSeconds: time } : {}),
@@ -48,6 +52,12 @@ export function sbatchOptionsFor(config: SlurmJobConfig, spec: JobSpec): SbatchO
     ...(config.qos !== undefined ? { qos: config.qos } : {}),
     extra: queue?.extraSbatch ?? [],
   };
+}
+
+/** A `gpu[:type]:N` gres with the spec's GPU count; any other gres verbatim. */
+function gresWithCount(gres: string, gpus: number): string {
+  const match = /^gpu(:[^:]+)?:\d+$/.exec(gres);
+  return match ? `gpu${match[1] ?? ""}:${gpus}` : gres;
 }
 
 /** The container a job runs in, when its queue names one. */
@@ -85,16 +95,19 @@ export function secretLookingEnv(config: Pick<SlurmJobConfig, "env">, spec: Pick
 
 /**
  * Resolves everything {@link renderBatchScript} needs. `jobDir` must already be absolute. The
- * script's `env` leaves out secret-looking names ({@link secretLookingEnv}).
+ * script's `env` leaves out secret-looking names ({@link secretLookingEnv}); `jobEnv` is
+ * gpu-dag's own job environment ({@link jobEnvironment}).
  */
 export function resolveBatchJob(config: SlurmJobConfig, spec: JobSpec, jobDir: string): BatchScriptInput {
   const container = containerFor(config, spec);
+  const dir = remoteAttemptDir(jobDir, spec);
   return {
     jobName: spec.jobName,
     runId: spec.runId,
     step: spec.step,
     attempt: spec.attempt,
-    remoteAttemptDir: remoteAttemptDir(jobDir, spec),
+    remoteAttemptDir: dir,
+    jobEnv: jobEnvironment(spec, dir),
     sbatch: sbatchOptionsFor(config, spec),
     setup: config.setup,
     env: splitSecretEnv({ ...config.env, ...spec.env }).plain,

@@ -28,6 +28,7 @@ import {
   STDOUT_FILE,
   type JobSpec,
   type JobState,
+  type BackendNoticeListener,
   type JobUpdateListener,
   type LogOptions,
   type QueueBackend,
@@ -45,7 +46,7 @@ import {
 } from "./remote-scripts.js";
 import { remoteAttemptDir, resolveBatchJob, secretLookingEnv, type SlurmJobConfig } from "./resolve-job.js";
 import { DEFINE_SEP, isSlurmJobId, parseSacct, parseSqueue, sacctCommand } from "./slurm-output.js";
-import { isDependencyNeverSatisfied, toJobState, type SlurmJobInfo } from "./slurm-state.js";
+import { isDependencyNeverSatisfied, toJobState, type JobStateContext, type SlurmJobInfo } from "./slurm-state.js";
 import { shipRuntime } from "./ship-runtime.js";
 import { transportFor } from "./transport-for.js";
 import { shellQuote } from "../../args/shell-quote.js";
@@ -252,7 +253,7 @@ export class SlurmBackend implements QueueBackend {
     this.#stats.pollCycles++;
     this.#stats.squeue++;
     const result = await this.#exec(RUN_STDIN, { stdin: pollProgram(ids, markerDirs), idempotent: true });
-    const { squeue, markers } = parsePollOutput(result.stdout);
+    const { squeue, markers, timedOut } = parsePollOutput(result.stdout);
     const infos = new Map(parseSqueue(squeue).map((info) => [info.jobId, info]));
     const missing = ids.filter((id) => !infos.has(id) && !markers.has(id) && !this.#overrides.has(id));
     if (missing.length > 0) {
@@ -264,19 +265,25 @@ export class SlurmBackend implements QueueBackend {
     for (const id of ids) {
       const override = this.#overrides.get(id);
       const info = infos.get(id);
+      const context = { timeLimitSeconds: this.#jobs.get(id)?.spec.resources.timeLimitSeconds, timedOut: timedOut.has(id) };
       if (override) states.set(id, override);
       else if (info) {
-        const state = toJobState(withMarker(info, markers.get(id)));
+        const state = toJobState(withMarker(info, markers.get(id)), context);
         if (isDependencyNeverSatisfied(info)) {
           neverSatisfied.push(id);
           this.#overrides.set(id, state);
         }
         states.set(id, state);
-      } else if (markers.has(id)) states.set(id, markerState(id, markers.get(id) as number));
+      } else if (markers.has(id)) states.set(id, markerState(id, markers.get(id) as number, context));
       else states.set(id, { status: "lost", reason: `Slurm does not know job ${id} (finished and purged, or never submitted)` });
     }
     if (neverSatisfied.length > 0) await this.#scancel(neverSatisfied, []);
     return states;
+  }
+
+  /** Connection notices of the transport (SSH outages, refusals); none on a login node. */
+  onNotice(listener: BackendNoticeListener): () => void {
+    return this.#transport.onNotice?.(listener) ?? (() => {});
   }
 
   /** Listens for state changes of jobs this instance submitted or adopted. */
@@ -433,7 +440,8 @@ function withMarker(info: SlurmJobInfo, marker: number | undefined): SlurmJobInf
   return marker !== undefined && info.exitCode === null ? { ...info, exitCode: marker } : info;
 }
 
-function markerState(id: string, code: number): JobState {
+function markerState(id: string, code: number, context: JobStateContext): JobState {
+  if (context.timedOut) return toJobState({ jobId: id, state: "FAILED", reason: "", exitCode: code, signal: null, nodes: "", name: "" }, context);
   if (code === 0) return { status: "succeeded", exitCode: 0 };
   return {
     status: "failed",

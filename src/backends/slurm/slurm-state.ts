@@ -6,14 +6,15 @@
  *   (PENDING with Reason=DependencyNeverSatisfied → failed: the backend also scancels it)
  * RUNNING, COMPLETING, SIGNALING, STAGE_OUT, …      → running
  * COMPLETED                                         → succeeded (exit 0)
- * FAILED, OUT_OF_MEMORY, TIMEOUT, DEADLINE, …       → failed, the job's own failure
+ * FAILED, OUT_OF_MEMORY, DEADLINE, …               → failed, the job's own failure
+ * TIMEOUT, or the exit-code marker's `time-limit`   → failed, "time limit of <N>s exceeded"
  * NODE_FAIL, PREEMPTED, BOOT_FAIL                   → failed, infrastructure
  * CANCELLED, REVOKED                                → cancelled
  * ```
  *
  * @module
  */
-import type { JobState } from "../queue-backend.js";
+import { timeLimitReason, type JobState } from "../queue-backend.js";
 
 /** Slurm states that mean the infrastructure failed the job, not the job itself. */
 export const INFRASTRUCTURE_STATES = ["NODE_FAIL", "PREEMPTED", "BOOT_FAIL"] as const;
@@ -74,10 +75,24 @@ export function isDependencyNeverSatisfied(info: SlurmJobInfo): boolean {
   return baseState(info.state) === "PENDING" && info.reason === DEPENDENCY_NEVER_SATISFIED;
 }
 
+/** What the backend knows about a job besides what Slurm says (see {@link toJobState}). */
+export interface JobStateContext {
+  /** The job's final time limit (its spec's), for the reason of a job that outlived it. */
+  timeLimitSeconds?: number | undefined;
+  /** The exit-code marker says the batch script's watchdog stopped the command at its limit. */
+  timedOut?: boolean;
+}
+
 /** Maps what Slurm says about a job to a {@link JobState}. Pure. */
-export function toJobState(info: SlurmJobInfo): JobState {
+export function toJobState(info: SlurmJobInfo, context: JobStateContext = {}): JobState {
   const state = baseState(info.state);
   const reason = info.reason && info.reason !== "None" && info.reason !== "(null)" ? info.reason : "";
+  // gpu-dag's watchdog stopped it (the script then exits 124: Slurm says FAILED), or Slurm did.
+  if (state === "TIMEOUT" || (context.timedOut && !QUEUED.has(state) && !RUNNING.has(state) && !CANCELLED.has(state))) {
+    const how = state === "TIMEOUT" ? `Slurm job ${info.jobId} TIMEOUT` : `Slurm job ${info.jobId} stopped at its limit by gpu-dag`;
+    const detail = failed(info, state, reason, false) as Extract<JobState, { status: "failed" }>;
+    return { ...detail, reason: `${timeLimitReason(context.timeLimitSeconds)} (${how})` };
+  }
   if (isDependencyNeverSatisfied(info)) {
     return {
       status: "failed",

@@ -5,8 +5,12 @@
  * - The TCP socket is opened here with `setNoDelay(true)`: without it each small exec waits on
  *   Nagle's algorithm (100 sequential sbatch: ~5 s → ~0.9 s).
  * - The host key is checked against known_hosts (`strict` by default; `accept-new` records unknown
- *   hosts). A changed key is refused with {@link HostKeyError}, never retried.
- * - When the connection drops, the next call reconnects with exponential backoff and jitter.
+ *   hosts). A changed key is refused with {@link HostKeyError}; a key the server does not accept
+ *   (or cannot be read) with {@link SshAuthError}. Both are permanent: the transport never tries
+ *   again, every later call fails with the same error, and one `connection-refused` notice says so.
+ * - When the connection drops, the next call reconnects with exponential backoff and jitter, and
+ *   says so: a `connection-lost` notice per failed attempt (attempt number, next delay), one
+ *   `connection-restored` when it is back (see `BackendNotice`).
  *   Idempotent calls are re-run after a drop; others fail with {@link BackendError} if the drop
  *   happened after the command may have started (callers make those safe to retry themselves).
  *
@@ -18,7 +22,8 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { readFile } from "node:fs/promises";
 import { NodeSSH } from "node-ssh";
-import { BackendError, HostKeyError } from "../../errors.js";
+import { BackendError, type GpuDagError, HostKeyError, SshAuthError } from "../../errors.js";
+import type { BackendNotice, BackendNoticeListener } from "../queue-backend.js";
 import { addKnownHost, checkHostKey, fingerprint, knownHostsName, readKnownHosts } from "./known-hosts.js";
 import { ConnectionDroppedError, type ExecOptions, type ExecResult, type ReadFileOptions, type RemoteFile, type Transport } from "./transport.js";
 
@@ -63,12 +68,20 @@ export class SshTransport implements Transport {
   connects = 0;
   /** How many commands were executed. */
   execs = 0;
+  /** How many connection attempts were made (successful or not). */
+  connectAttempts = 0;
   readonly #options: SshTransportOptions;
   #ssh: NodeSSH | undefined;
   #connecting: Promise<NodeSSH> | undefined;
   #sftp: Promise<Sftp> | undefined;
   #closed = false;
   readonly #channels: PQueue;
+  /** The permanent refusal, once there was one: every later call fails with it. */
+  #refusal: GpuDagError | undefined;
+  /** While the connection is down: since when, and failed attempts so far. */
+  #outage: { since: number; attempts: number; firstConnect: boolean } | undefined;
+  #everConnected = false;
+  readonly #noticeListeners = new Set<BackendNoticeListener>();
 
   constructor(options: SshTransportOptions) {
     this.#options = options;
@@ -84,6 +97,22 @@ export class SshTransport implements Transport {
     await this.#connection();
   }
 
+  /** Listens for connection notices (lost, restored, refused); returns the unsubscriber. */
+  onNotice(listener: BackendNoticeListener): () => void {
+    this.#noticeListeners.add(listener);
+    return () => this.#noticeListeners.delete(listener);
+  }
+
+  #notify(notice: BackendNotice): void {
+    for (const listener of [...this.#noticeListeners]) {
+      try {
+        listener(notice);
+      } catch {
+        // a listener's failure is its own
+      }
+    }
+  }
+
   /** True while a connection is up. */
   get connected(): boolean {
     return this.#ssh?.isConnected() ?? false;
@@ -91,6 +120,7 @@ export class SshTransport implements Transport {
 
   async #connection(): Promise<NodeSSH> {
     if (this.#closed) throw new BackendError("slurm", `SSH transport to ${this.#target} is closed`);
+    if (this.#refusal) throw this.#refusal;
     if (this.#ssh?.isConnected()) return this.#ssh;
     this.#connecting ??= this.#connectWithBackoff().finally(() => {
       this.#connecting = undefined;
@@ -103,22 +133,58 @@ export class SshTransport implements Transport {
     const base = this.#options.backoffBaseMs ?? 200;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.#connectOnce();
+        const ssh = await this.#connectOnce();
+        const outage = this.#outage;
+        this.#outage = undefined;
+        this.#everConnected = true;
+        if (outage) this.#notify({ kind: "connection-restored", target: this.#target, downMs: Date.now() - outage.since, attempts: outage.attempts });
+        return ssh;
       } catch (error) {
-        if (error instanceof HostKeyError || isAuthError(error) || this.#closed) throw error;
+        if (this.#closed) throw error;
+        const refusal = this.#permanent(error);
+        if (refusal) {
+          this.#refusal = refusal;
+          this.#notify({ kind: "connection-refused", target: this.#target, error: refusal });
+          throw refusal;
+        }
         if (Date.now() >= deadline) {
           throw new BackendError("slurm", `cannot connect to ${this.#target}: ${(error as Error).message}`, { cause: error });
         }
-        const delay = Math.min(5000, base * 2 ** attempt) * (0.5 + Math.random());
-        await new Promise((r) => setTimeout(r, Math.min(delay, Math.max(0, deadline - Date.now()))));
+        const delay = Math.min(Math.min(5000, base * 2 ** attempt) * (0.5 + Math.random()), Math.max(0, deadline - Date.now()));
+        this.#outage ??= { since: Date.now(), attempts: 0, firstConnect: !this.#everConnected };
+        this.#outage.attempts += 1;
+        this.#notify({
+          kind: "connection-lost",
+          target: this.#target,
+          attempt: this.#outage.attempts,
+          retryInMs: Math.round(delay),
+          firstConnect: this.#outage.firstConnect,
+          error: (error as Error).message,
+        });
+        await new Promise((r) => setTimeout(r, delay));
       }
     }
+  }
+
+  /** The permanent error `error` stands for (a refused host key or key), if it is one. */
+  #permanent(error: unknown): GpuDagError | undefined {
+    if (error instanceof HostKeyError || error instanceof SshAuthError) return error;
+    if (!isAuthError(error)) return undefined;
+    const identity = this.#options.identityFile ?? "the default keys (~/.ssh/id_ed25519, id_ecdsa, id_rsa)";
+    return new SshAuthError(
+      this.#target,
+      this.#options.identityFile,
+      `SSH to ${this.#target} refused: the server accepted none of the keys offered (${identity}): ${(error as Error).message}. ` +
+        "Check ssh.user and ssh.identityFile in the cluster config (try: ssh -i <key> -p <port> <user>@<host>).",
+      { cause: error },
+    );
   }
 
   async #connectOnce(): Promise<NodeSSH> {
     const { host, user } = this.#options;
     const port = this.#options.port ?? 22;
     const knownHostsFile = expandHome(this.#options.knownHosts ?? "~/.ssh/known_hosts");
+    this.connectAttempts++;
     const knownText = await readKnownHosts(knownHostsFile);
     const privateKey = await this.#privateKey();
     const sock = await openSocket(host, port, (this.#options.readyTimeout ?? 20) * 1000);
@@ -149,13 +215,15 @@ export class SshTransport implements Transport {
               ? new HostKeyError(
                   name,
                   fp,
-                  `host ${name} is not in ${knownHostsFile} (key ${fp}); add it (ssh-keyscan, or connect once with ssh) or set ssh.hostKeyPolicy: accept-new`,
+                  `SSH to ${this.#target} refused: host ${name} is not in ${knownHostsFile} (it presented ${fp}); add it (ssh-keyscan, or connect once with ssh) or set ssh.hostKeyPolicy: accept-new`,
                 )
               : new HostKeyError(
                   name,
                   fp,
-                  `REFUSING to connect to ${name}: its host key ${fp} ${check.revoked ? "is revoked" : "does not match"} ${knownHostsFile}. ` +
-                    "The host may have been reinstalled, or someone may be intercepting the connection; check with the cluster's admins before updating known_hosts.",
+                  `REFUSING to connect to ${this.#target}: the host presented ${fp}, which ${check.revoked ? "is revoked in" : "does not match"} ${knownHostsFile}` +
+                    `${check.expected.length > 0 ? ` (known_hosts has ${check.expected.join(", ")} for ${name})` : ""}. ` +
+                    "The host may have been reinstalled, or someone may be intercepting the connection; check with the cluster's admins before updating known_hosts. gpu-dag will not retry.",
+                  check.expected,
                 );
           return false;
         },
@@ -191,11 +259,11 @@ export class SshTransport implements Transport {
         return await readFile(expandHome(file), "utf8");
       } catch (error) {
         if (this.#options.identityFile) {
-          throw new BackendError("slurm", `cannot read SSH identity file ${file}: ${(error as Error).message}`, { cause: error });
+          throw new SshAuthError(this.#target, file, `SSH to ${this.#target}: cannot read identity file ${file}: ${(error as Error).message}`, { cause: error });
         }
       }
     }
-    throw new BackendError("slurm", `no SSH identity file found (tried ${candidates.join(", ")}); set ssh.identityFile`);
+    throw new SshAuthError(this.#target, undefined, `SSH to ${this.#target}: no identity file found (tried ${candidates.join(", ")}); set ssh.identityFile`);
   }
 
   /** Runs an operation on the connection; on a drop, reconnects and re-runs it when it is idempotent. */

@@ -6,6 +6,7 @@
  * @module
  */
 import { BackendError } from "../../errors.js";
+import type { BackendNoticeListener } from "../queue-backend.js";
 
 /** What a command printed and how it ended. */
 export interface ExecResult {
@@ -51,6 +52,8 @@ export interface Transport {
   writeFile(path: string, data: string | Buffer, options?: { mode?: number }): Promise<void>;
   /** Releases the connection. */
   close(): Promise<void>;
+  /** Optional: connection lost / restored / refused notices (SSH); see `BackendNotice`. */
+  onNotice?(listener: BackendNoticeListener): () => void;
 }
 
 /**

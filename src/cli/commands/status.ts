@@ -23,6 +23,7 @@ export function statusDocument(view: RunView): Record<string, unknown> {
     durationMs: view.durationMs,
     ...(view.controller ? { controller: view.controller } : {}),
     ...(view.remoteController ? { controllerJob: view.remoteController } : {}),
+    ...(view.stored.replay.notice ? { notice: view.stored.replay.notice } : {}),
   };
 }
 
@@ -36,6 +37,9 @@ export function formatStatus(view: RunView): string {
   if (view.controller) header.push(`controller ${view.controller.owner}`);
   if (view.remoteController) header.push(`controller job ${view.remoteController.jobId} on the cluster (${view.remoteController.state || "gone"})`);
   if (view.remoteController?.warning) header.push(`warning: ${view.remoteController.warning}`);
+  if (view.result.reason) header.push(`reason: ${sanitizeForTerminal(view.result.reason).replace(/\n/g, " ")}`);
+  const notice = view.stored.replay.notice;
+  if (notice) header.push(`cluster connection: ${sanitizeForTerminal(notice.message).replace(/\n/g, " ")} (at ${formatTime(notice.at)})`);
   if (view.state === "interrupted") header.push(`no controller holds this run: continue it with \`gpu-dag resume ${r.id}\``);
   const steps = Object.values(view.result.steps);
   const table = formatTable(

@@ -9,7 +9,7 @@ import { CliUsageError, ExitCode } from "../cli-error.js";
 import { type CliContext, note, openStore, out, printJson } from "../context.js";
 import { followRun } from "../follow-run.js";
 import { formatDuration, progressBar } from "../format.js";
-import type { RunView } from "../run-view.js";
+import { isFinished, type RunView } from "../run-view.js";
 import { sanitizeForTerminal } from "../sanitize.js";
 import { statusDocument } from "./status.js";
 
@@ -20,7 +20,10 @@ export function summaryLine(view: RunView): string {
   if (c.failed) parts.push(`${c.failed} failed`);
   if (c.skipped) parts.push(`${c.skipped} skipped`);
   if (c.cancelled) parts.push(`${c.cancelled} cancelled`);
-  return `${progressBar(c.done, c.total, 20)} ${view.state}  ${parts.join(", ")}  elapsed ${formatDuration(view.durationMs)}`;
+  // While the cluster connection is down, say so (the latest notice is a `connection-lost` one).
+  const notice = view.stored.replay.notice;
+  const down = notice?.kind === "connection-lost" && !isFinished(view.state) ? `  [${sanitizeForTerminal(notice.message).replace(/\n/g, " ")}]` : "";
+  return `${progressBar(c.done, c.total, 20)} ${view.state}  ${parts.join(", ")}${down}  elapsed ${formatDuration(view.durationMs)}`;
 }
 
 /** Why queued steps wait (e.g. `g1: waiting for GPU: GPU 0 held by run X step Y (pid N)`), one line each. */

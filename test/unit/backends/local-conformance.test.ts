@@ -33,7 +33,7 @@ runQueueBackendConformance("local", async () => {
         step: o.step,
         attempt: 1,
         queue: "conformance",
-        resources: { gpus: 0, nodes: 1 },
+        resources: { gpus: 0, nodes: 1, ...(o.timeLimitSeconds !== undefined ? { timeLimitSeconds: o.timeLimitSeconds } : {}) },
         argv: o.argv,
         env: o.env ?? {},
         secretEnv: o.secretEnv ?? {},

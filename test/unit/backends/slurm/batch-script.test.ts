@@ -50,7 +50,8 @@ const spec = (over: Partial<JobSpec> = {}): JobSpec => ({
   step: "compress",
   attempt: 1,
   queue: "oneshot-a100x1",
-  resources: { gpus: 1, nodes: 1 },
+  // What resolveQueue gives for oneshot-a100x1 (the spec's resources are final).
+  resources: { gpus: 1, nodes: 1, cpus: 8, mem: "64G", timeLimitSeconds: 4 * 3600 },
   argv: ["python", "-m", "gpu_dag_runtime.compress", "++recipe=w4a16", "++note=it's $cheap"],
   env: { STEP_VAR: "x y" },
   secretEnv: { HF_TOKEN: "hf_SECRET_never_in_script" },
@@ -66,7 +67,7 @@ describe("renderBatchScript", () => {
   });
 
   it("renders a pyxis container job (snapshot)", async () => {
-    const script = renderBatchScript(resolveBatchJob(config, spec({ queue: "pyxis" }), config.jobDir));
+    const script = renderBatchScript(resolveBatchJob(config, spec({ queue: "pyxis", resources: { gpus: 2, nodes: 1 } }), config.jobDir));
     await expect(script).toMatchFileSnapshot("__snapshots__/pyxis.sbatch");
     expect(script).toContain("#SBATCH --gres=gpu:h100:2");
     expect(script).toContain("srun --ntasks=1 --container-image=nvcr.io/nvidia/vllm:24.05 --container-mounts=/shared:/shared,/data:/data:ro");
@@ -106,6 +107,30 @@ describe("renderBatchScript", () => {
       "--qos=normal",
       "--reservation=llm",
     ]);
+  });
+
+  it("takes the spec's resources as final over the queue's: a 30 s step limit on a 4 h queue gives --time=00:00:30", () => {
+    const input = resolveBatchJob(config, spec({ resources: { gpus: 2, nodes: 1, cpus: 2, mem: "8G", timeLimitSeconds: 30 } }), config.jobDir);
+    const lines = sbatchDirectives(input);
+    expect(lines).toContain("--time=00:00:30");
+    expect(lines).toContain("--cpus-per-task=2");
+    expect(lines).toContain("--mem=8G");
+    expect(lines).toContain("--gres=gpu:2");
+    expect(lines.join(" ")).not.toMatch(/04:00:00|--mem=64G|--cpus-per-task=8/);
+    // A typed gres keeps its type and takes the spec's count.
+    const pyxis = sbatchDirectives(resolveBatchJob(config, spec({ queue: "pyxis", resources: { gpus: 1, nodes: 1 } }), config.jobDir));
+    expect(pyxis).toContain("--gres=gpu:h100:1");
+    // No limit in the spec: none for Slurm either (the queue's was already folded into the spec).
+    expect(sbatchDirectives(resolveBatchJob(config, spec({ resources: { gpus: 1, nodes: 1 } }), config.jobDir)).some((l) => l.startsWith("--time"))).toBe(false);
+  });
+
+  it("exports GPU_DAG_RUN_ID, GPU_DAG_STEP, GPU_DAG_ATTEMPT and GPU_DAG_OUTPUT_DIR, quoted, after the job's own env", () => {
+    const script = renderBatchScript(resolveBatchJob(config, spec({ runId: "r'1", step: "a step", env: { GPU_DAG_STEP: "spoof" } }), config.jobDir));
+    expect(script).toContain("export GPU_DAG_RUN_ID='r'\\''1'");
+    expect(script).toContain("export GPU_DAG_STEP='a step'");
+    expect(script).toContain("export GPU_DAG_ATTEMPT=1");
+    expect(script).toContain("export GPU_DAG_OUTPUT_DIR=/shared/me/gpu-dag/r_1/a_step/a1");
+    expect(script.indexOf("export GPU_DAG_STEP='a step'")).toBeGreaterThan(script.indexOf("export GPU_DAG_STEP=spoof"));
   });
 
   it("refuses #SBATCH values that sbatch would split or mangle", () => {
@@ -163,6 +188,29 @@ describe("the rendered script, run by bash", () => {
     expect(out.split("\0").slice(0, -1)).toEqual([...NASTY, ...NASTY, "s3cr3t 'quoted' $x", dir]);
     expect(await readFile(join(dir, "exit_code"), "utf8")).toBe("4\n");
     await expect(readFile(join(dir, ".secret.env"))).rejects.toThrow(/ENOENT/);
+  });
+
+  it("a time limit is enforced to the second: the command is stopped, the marker says time-limit", async () => {
+    const script = renderBatchScript({ ...input(["sh", "-c", "echo started; sleep 30; echo not-reached"], {}), sbatch: { nodes: 1, gpus: 0, extra: [], timeLimitSeconds: 1 } });
+    await writeFile(join(dir, "job3.sbatch"), script);
+    const started = Date.now();
+    const result = (() => {
+      try {
+        return { code: 0, out: execFileSync("bash", [join(dir, "job3.sbatch")], { encoding: "utf8" }) };
+      } catch (error) {
+        return { code: (error as { status: number }).status, out: (error as { stdout: string }).stdout };
+      }
+    })();
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(result).toEqual({ code: 124, out: "started\n" });
+    expect(await readFile(join(dir, "exit_code"), "utf8")).toBe("124 time-limit\n");
+  });
+
+  it("a command that exits 124 by itself within its limit is not reported as timed out", async () => {
+    const script = renderBatchScript({ ...input(["sh", "-c", "exit 124"], {}), sbatch: { nodes: 1, gpus: 0, extra: [], timeLimitSeconds: 60 } });
+    await writeFile(join(dir, "job4.sbatch"), script);
+    expect(() => execFileSync("bash", [join(dir, "job4.sbatch")])).toThrow();
+    expect(await readFile(join(dir, "exit_code"), "utf8")).toBe("124\n");
   });
 
   it("a failing setup line stops the job with its code", async () => {

@@ -33,18 +33,18 @@ describe("known_hosts", () => {
   it("matches hashed entries (ssh-keygen -H)", () => {
     const hashed = `|1|qha69AQjsbR5I6Lmxd7Pl8Cjjy0=|KiY6uGIWPBpv/vl88UCw1x2GYx0= ssh-ed25519 ${KEY_A}`;
     expect(checkHostKey(hashed, "h.example", 2200, A)).toEqual({ verdict: "match" });
-    expect(checkHostKey(hashed, "h.example", 2200, B)).toEqual({ verdict: "mismatch", revoked: false });
+    expect(checkHostKey(hashed, "h.example", 2200, B)).toEqual({ verdict: "mismatch", revoked: false, expected: [fingerprint(A)] });
     expect(checkHostKey(hashed, "other", 2200, A)).toEqual({ verdict: "unknown" });
   });
 
   it("a different key of the same type is a mismatch; of another type, unknown", () => {
-    expect(checkHostKey(`h ssh-ed25519 ${KEY_B}`, "h", 22, A)).toEqual({ verdict: "mismatch", revoked: false });
+    expect(checkHostKey(`h ssh-ed25519 ${KEY_B}`, "h", 22, A)).toEqual({ verdict: "mismatch", revoked: false, expected: [fingerprint(B)] });
     expect(checkHostKey(`h ssh-rsa AAAAB3NzaC1yc2E=`, "h", 22, A)).toEqual({ verdict: "unknown" });
   });
 
   it("a revoked key is refused; comments and cert-authority lines are ignored", () => {
     const text = `# comment\n@cert-authority * ssh-ed25519 ${KEY_B}\n@revoked * ssh-ed25519 ${KEY_A}\nh ssh-ed25519 ${KEY_A}\n`;
-    expect(checkHostKey(text, "h", 22, A)).toEqual({ verdict: "mismatch", revoked: true });
+    expect(checkHostKey(text, "h", 22, A)).toEqual({ verdict: "mismatch", revoked: true, expected: [] });
   });
 
   it("accept-new appends a line that then matches", async () => {

@@ -25,6 +25,20 @@ describe("toJobState", () => {
     expect(toJobState(info(s, { nodes: "vm", startedAt: 5 }))).toEqual({ status: "running", node: "vm", startedAt: 5 });
   });
 
+  it("TIMEOUT → failed with the time-limit reason, naming the job's limit", () => {
+    const state = toJobState(info("TIMEOUT", { exitCode: 0, signal: 15 }), { timeLimitSeconds: 30 });
+    expect(state).toMatchObject({ status: "failed", infrastructure: false });
+    expect(state.status === "failed" && state.reason).toMatch(/^time limit of 30s exceeded \(Slurm job 42 TIMEOUT/);
+  });
+
+  it("a time-limit exit-code marker → failed with the time-limit reason, whatever Slurm's state", () => {
+    for (const s of ["FAILED", "COMPLETED"]) {
+      const state = toJobState(info(s, { exitCode: 124 }), { timeLimitSeconds: 3, timedOut: true });
+      expect(state).toMatchObject({ status: "failed", exitCode: 124, infrastructure: false });
+      expect(state.status === "failed" && state.reason).toMatch(/^time limit of 3s exceeded/);
+    }
+  });
+
   it("COMPLETED → succeeded", () => {
     expect(toJobState(info("COMPLETED"))).toEqual({ status: "succeeded", exitCode: 0 });
   });
