@@ -19,9 +19,9 @@
  * @module
  */
 import { join } from "node:path";
-import { isTerminal, jobNameFor, type JobSpec, type JobState, OUTPUTS_FILE } from "../backends/queue-backend.js";
+import { isTerminal, jobNameFor, type JobSpec, type JobState, OUTPUTS_FILE, type SubmittedJob } from "../backends/queue-backend.js";
 import type { ResolvedQueue } from "../config/resolve-queue.js";
-import { GpuDagError } from "../errors.js";
+import { BackendError, GpuDagError, type JobRefusal } from "../errors.js";
 import { readOutputsManifest } from "../manifest/outputs-manifest.js";
 import type { PipelinePlan, PlannedStep } from "../pipeline/validate.js";
 import type { JournalEntry, StepOutputs } from "../store/records.js";
@@ -294,19 +294,46 @@ export class RunController {
       for (const state of specs) this.#finishStep(state, "cancelled", this.#cancelReason);
       return;
     }
-    let submitted;
+    await this.#submit(specs);
+  }
+
+  /**
+   * Submits prepared steps as one batch. An error is attributed to the step it belongs to: jobs
+   * the backend names as refused fail their own steps and the rest of the batch is submitted
+   * again; an error of the whole batch is every step's, with its real reason.
+   */
+  async #submit(specs: ReadonlyArray<StepState & { spec: JobSpec }>): Promise<void> {
+    let submitted: SubmittedJob[];
     try {
       submitted = await this.#o.environment.backend.submit(specs.map((s) => s.spec));
     } catch (error) {
-      const reason = `submission failed: ${(error as Error).message}`;
+      const refused = error instanceof BackendError ? error.refused : new Map<string, JobRefusal>();
+      const own = specs.filter((s) => refused.has(s.spec.jobName));
+      if (own.length > 0) {
+        for (const state of own) {
+          const { reason, permanent } = refused.get(state.spec.jobName)!;
+          void this.#track(this.#submissionFailed(state, `submission failed: ${scrubText(reason, this.#secrets)}`, permanent));
+        }
+        const others = specs.filter((s) => !refused.has(s.spec.jobName));
+        if (others.length === 0) return;
+        if (this.#aborted) {
+          for (const state of others) this.#finishStep(state, "cancelled", this.#cancelReason);
+          return;
+        }
+        await this.#submit(others);
+        return;
+      }
+      const reason = `submission failed: ${scrubText((error as Error).message, this.#secrets)}`;
       // A permanent refusal (more GPUs than the machine has) would be refused again: no retry.
       const permanent = (error as { permanent?: unknown }).permanent === true;
-      for (const state of specs) void (permanent ? this.#failForGood(state, reason) : this.#attemptFailed(state, null, reason, true));
+      for (const state of specs) void this.#track(this.#submissionFailed(state, reason, permanent));
       return;
     }
+    // Matched by job name: a backend need not answer in the order of the batch.
+    const byName = new Map(specs.map((s) => [s.spec.jobName, s]));
     await Promise.all(
       submitted.map((job, i) => {
-        const state = specs[i]!;
+        const state = byName.get(job.jobName) ?? specs[i]!;
         state.jobId = job.backendJobId;
         state.result.jobId = job.backendJobId;
         state.result.queuedAt = Date.now();
@@ -322,6 +349,11 @@ export class RunController {
     // A job may have changed state before its id was known here; catch up in one poll.
     const states = await this.#o.environment.backend.poll(submitted.map((j) => j.backendJobId));
     for (const [id, state] of states) this.#onJobUpdate(id, state);
+  }
+
+  /** A submission refused: for good when it would be refused again, else as an infrastructure failure (retried). */
+  #submissionFailed(state: StepState, reason: string, permanent: boolean): Promise<void> {
+    return permanent ? this.#failForGood(state, reason) : this.#attemptFailed(state, null, reason, true);
   }
 
   /** Resolves, checks the cache and hooks, journals the attempt. `undefined` when not submitting. */

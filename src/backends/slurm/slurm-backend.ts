@@ -20,7 +20,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { SlurmClusterConfig } from "../../config/cluster-config.js";
-import { AbortedError, BackendError } from "../../errors.js";
+import { AbortedError, BackendError, type JobRefusal } from "../../errors.js";
 import {
   isTerminal,
   OUTPUTS_FILE,
@@ -210,13 +210,19 @@ export class SlurmBackend implements QueueBackend {
     if (outcome.ok.size !== jobs.length) {
       const submitted = [...outcome.ok.values()];
       if (submitted.length > 0) await this.cancel(submitted).catch(() => {});
-      const firstError = [...outcome.errors.entries()][0];
-      const detail = firstError
-        ? `job "${jobs[firstError[0]]?.jobName}": ${firstError[1]}`
-        : `unexpected output: ${(result.stdout + result.stderr).trim().slice(0, 500) || `(none, exit ${result.code})`}`;
+      // Each job sbatch refused gets its own error (the runner fails its step alone and submits
+      // the others again); without one, the whole batch failed for the same reason.
+      const refused = new Map<string, JobRefusal>();
+      for (const [index, error] of outcome.errors) {
+        const spec = jobs[index];
+        if (spec) refused.set(spec.jobName, { reason: `sbatch refused step "${spec.step}" (job ${spec.jobName}): ${error}`, permanent: false });
+      }
+      const firstError = [...refused.values()][0];
+      const detail = firstError ? firstError.reason : `unexpected output: ${(result.stdout + result.stderr).trim().slice(0, 500) || `(none, exit ${result.code})`}`;
       throw new BackendError(
         "slurm",
         `sbatch failed for ${jobs.length - outcome.ok.size} of ${jobs.length} job(s); ${submitted.length} submitted before it were cancelled. ${detail}`,
+        { refused },
       );
     }
     const submitted = jobs.map((spec, i) => {
