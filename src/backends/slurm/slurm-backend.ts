@@ -184,19 +184,30 @@ export class SlurmBackend implements QueueBackend {
     if (options.signal?.aborted) throw new AbortedError("submit aborted before anything was submitted");
     const jobDir = await this.#resolvedJobDir();
     const runtimeSetup = await this.#runtimeSetup(jobDir);
-    const items: SubmitItem[] = jobs.map((spec) => {
-      const resolved = resolveBatchJob(this.#config, spec, jobDir);
-      const input = { ...resolved, setup: [...runtimeSetup, ...resolved.setup] };
-      // Secret-looking env names travel with the secrets (0600 file), never in the script.
-      const secretEnv = { ...secretLookingEnv(this.#config, spec), ...spec.secretEnv };
-      const secrets = Object.keys(secretEnv).length > 0 ? renderSecretEnv(secretEnv) : undefined;
-      return {
-        jobName: spec.jobName,
-        remoteAttemptDir: input.remoteAttemptDir,
-        script: renderBatchScript(input),
-        ...(secrets !== undefined ? { secretEnv: secrets } : {}),
-      };
-    });
+    // A job whose script cannot be rendered (a container not configured, an invalid env name)
+    // is refused under its own name, before anything is submitted; it would fail the same again.
+    const rendering = new Map<string, JobRefusal>();
+    const items: SubmitItem[] = [];
+    for (const spec of jobs) {
+      try {
+        const resolved = resolveBatchJob(this.#config, spec, jobDir);
+        const input = { ...resolved, setup: [...runtimeSetup, ...resolved.setup] };
+        // Secret-looking env names travel with the secrets (0600 file), never in the script.
+        const secretEnv = { ...secretLookingEnv(this.#config, spec), ...spec.secretEnv };
+        const secrets = Object.keys(secretEnv).length > 0 ? renderSecretEnv(secretEnv) : undefined;
+        items.push({
+          jobName: spec.jobName,
+          remoteAttemptDir: input.remoteAttemptDir,
+          script: renderBatchScript(input),
+          ...(secrets !== undefined ? { secretEnv: secrets } : {}),
+        });
+      } catch (error) {
+        rendering.set(spec.jobName, { reason: `step "${spec.step}": ${(error as Error).message}`, permanent: true });
+      }
+    }
+    if (rendering.size > 0) {
+      throw new BackendError("slurm", [...rendering.values()].map((r) => r.reason).join("; "), { permanent: true, refused: rendering });
+    }
     let result;
     try {
       result = await this.#exec(RUN_STDIN, { stdin: submitProgram(items, { reuseExisting: options.reuseExisting ?? false }) });
