@@ -206,13 +206,28 @@ export class StoreError extends GpuDagError {
   }
 }
 
+/** Why a backend refused one job of a batch (see {@link BackendError.refused}). */
+export interface JobRefusal {
+  /** The job's own problem, e.g. `sbatch: error: invalid partition specified: x`. */
+  reason: string;
+  /** True when submitting the same job again cannot help. */
+  permanent: boolean;
+}
+
 /** A queue backend failed (submission, polling, transport). */
 export class BackendError extends GpuDagError {
   readonly backend: string;
   /** `permanent`: retrying cannot help (e.g. a job asks for more GPUs than the machine has): never retried. */
-  constructor(backend: string, message: string, options?: { cause?: unknown; permanent?: boolean }) {
+  /**
+   * A submission refused for reasons of particular jobs: each such job by `jobName`, with its own
+   * reason. Jobs of the batch not named here were refused for no fault of their own (nothing of
+   * the batch stays submitted) and may be submitted again. Empty when the whole batch failed.
+   */
+  readonly refused: ReadonlyMap<string, JobRefusal>;
+  constructor(backend: string, message: string, options?: { cause?: unknown; permanent?: boolean; refused?: ReadonlyMap<string, JobRefusal> }) {
     super(ErrorCode.Backend, message, options);
     this.backend = backend;
+    this.refused = options?.refused ?? new Map();
   }
 }
 

@@ -180,7 +180,11 @@ export interface QueueBackend {
   readonly kind: string;
   /**
    * Submits jobs. A backend submits a whole batch in as few round trips as it can. Resolves once
-   * every job has an id; rejects with nothing submitted where it can guarantee that.
+   * every job has an id (one {@link SubmittedJob} per spec, matched to it by `jobName`); rejects
+   * with nothing submitted where it can guarantee that. When particular jobs are at fault (more
+   * GPUs than the pool has, a partition Slurm refuses), it rejects with a `BackendError` whose
+   * `refused` names each of them with its own reason, and nothing of the batch left submitted:
+   * the runner fails those steps and submits the others again.
    */
   submit(jobs: readonly JobSpec[], options?: SubmitOptions): Promise<SubmittedJob[]>;
   /** Current state of many jobs in one call. Unknown ids come back as `lost`. */

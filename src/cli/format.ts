@@ -28,13 +28,31 @@ export function formatTime(at: number | undefined): string {
 
 /**
  * An aligned text table: a header row and rows of cells, columns separated by two spaces. Cells
- * are sanitized (they may hold text that came from jobs) and kept on one line.
+ * are sanitized (they may hold text that came from jobs) and kept on one line. `paint[i]`
+ * colours the cells of column `i` (not the header) after they are aligned.
  */
-export function formatTable(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+export function formatTable(
+  header: readonly string[],
+  rows: ReadonlyArray<readonly string[]>,
+  options: { paint?: ReadonlyArray<((cell: string) => string) | undefined> } = {},
+): string {
   const clean = (cell: string) => sanitizeForTerminal(cell).replace(/[\n\t]+/g, " ");
   const all = [header.map(clean), ...rows.map((r) => r.map(clean))];
   const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));
-  return all.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join("  ").trimEnd()).join("\n") + "\n";
+  return (
+    all
+      .map((r, row) =>
+        r
+          .map((cell, i) => {
+            const paint = row === 0 ? undefined : options.paint?.[i];
+            const shown = paint ? paint(cell) : cell;
+            return i === r.length - 1 ? shown : shown + " ".repeat(Math.max(0, (widths[i] ?? 0) - cell.length));
+          })
+          .join("  ")
+          .trimEnd(),
+      )
+      .join("\n") + "\n"
+  );
 }
 
 /** A `[#####-----]` bar of `width` cells for `done / total`. */

@@ -5,6 +5,7 @@
  * @module
  */
 import type { RunEvent, RunEventListener, RunResult } from "../runner/run-types.js";
+import { type Colours, NO_COLOURS, paintState } from "./colour.js";
 import { formatDuration } from "./format.js";
 import { sanitizeForTerminal } from "./sanitize.js";
 
@@ -13,6 +14,8 @@ export interface ProgressOptions {
   /** `elapsed`: seconds since start (terminals); `iso`: timestamps (log files). */
   clock: "elapsed" | "iso";
   write: (line: string) => void;
+  /** Colours of the event words (`success`, `FAILED`, …); none by default. */
+  colours?: Colours;
 }
 
 /** A listener printing one line per run event. */
@@ -21,7 +24,11 @@ export function progressPrinter(options: ProgressOptions): RunEventListener {
   const clock = () => (options.clock === "iso" ? new Date().toISOString() : `${((Date.now() - started) / 1000).toFixed(1)}s`.padStart(7));
   return (event: RunEvent) => {
     const line = describeEvent(event);
-    if (line) options.write(`${clock()}  ${sanitizeForTerminal(line).replace(/\n/g, " ")}`);
+    if (!line) return;
+    // Coloured after sanitizing (which would strip the colour): the event word only.
+    const text = sanitizeForTerminal(line).replace(/\n/g, " ");
+    const word = /^\S+/.exec(text)?.[0] ?? "";
+    options.write(`${clock()}  ${paintState(options.colours ?? NO_COLOURS, word)}${text.slice(word.length)}`);
   };
 }
 
@@ -51,17 +58,25 @@ export function describeEvent(event: RunEvent): string | undefined {
 }
 
 /** The closing summary of a run: status, duration, step counts, metrics and models. */
-export function describeResult(result: RunResult): string {
+export function describeResult(result: RunResult, colours: Colours = NO_COLOURS): string {
   const steps = Object.values(result.steps);
   const byStatus = new Map<string, number>();
   for (const s of steps) byStatus.set(s.status, (byStatus.get(s.status) ?? 0) + 1);
   const counts = [...byStatus].map(([status, n]) => `${n} ${status}`).join(", ");
-  const lines = [`run ${result.runId} ${result.status} in ${formatDuration(result.endedAt - result.startedAt)} (${counts})${result.simulated ? " [SIMULATED runtime]" : ""}`];
-  if (result.reason) lines.push(`  reason  ${result.reason}`);
+  // Sanitized piece by piece, so that only gpu-dag's own colour codes reach the terminal.
+  const clean = sanitizeForTerminal;
+  const lines = [
+    `run ${clean(result.runId)} ${paintState(colours, result.status)} in ${formatDuration(result.endedAt - result.startedAt)} (${counts})${result.simulated ? " [SIMULATED runtime]" : ""}`,
+  ];
+  if (result.reason) lines.push(clean(`  reason  ${result.reason}`));
   for (const [step, metrics] of Object.entries(result.metrics)) {
-    for (const [name, value] of Object.entries(metrics)) lines.push(`  metric  ${step}.${name} = ${value}`);
+    for (const [name, value] of Object.entries(metrics)) lines.push(clean(`  metric  ${step}.${name} = ${value}`));
   }
-  for (const model of result.models) lines.push(`  model   ${model.id}  ${model.name}  (step ${model.step})`);
-  for (const s of steps) if ((s.status === "failed" || s.status === "skipped") && s.reason) lines.push(`  ${s.status === "failed" ? "failed " : "skipped"} ${s.name}: ${s.reason}`);
-  return sanitizeForTerminal(lines.join("\n")) + "\n";
+  for (const model of result.models) lines.push(clean(`  model   ${model.id}  ${model.name}  (step ${model.step})`));
+  for (const s of steps) {
+    if ((s.status === "failed" || s.status === "skipped") && s.reason) {
+      lines.push(`  ${paintState(colours, s.status, s.status === "failed" ? "failed " : "skipped")} ${clean(`${s.name}: ${s.reason}`)}`);
+    }
+  }
+  return lines.join("\n") + "\n";
 }

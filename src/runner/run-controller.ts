@@ -25,9 +25,9 @@
  * @module
  */
 import { join } from "node:path";
-import { type BackendNotice, describeNotice, isTerminal, jobNameFor, type JobSpec, type JobState, OUTPUTS_FILE } from "../backends/queue-backend.js";
+import { type BackendNotice, describeNotice, isTerminal, jobNameFor, type JobSpec, type JobState, OUTPUTS_FILE, type SubmittedJob } from "../backends/queue-backend.js";
 import { stepResources, type ResolvedQueue } from "../config/resolve-queue.js";
-import { BackendError, GpuDagError, permanentErrorOf } from "../errors.js";
+import { BackendError, GpuDagError, type JobRefusal, permanentErrorOf } from "../errors.js";
 import { readOutputsManifest } from "../manifest/outputs-manifest.js";
 import type { PipelinePlan, PlannedStep } from "../pipeline/validate.js";
 import type { JournalEntry, StepOutputs } from "../store/records.js";
@@ -316,30 +316,53 @@ export class RunController {
       for (const state of specs) this.#finishStep(state, "cancelled", this.#cancelReason);
       return;
     }
-    let submitted;
+    await this.#submit(specs);
+  }
+
+  /**
+   * Submits prepared steps as one batch. An error is attributed to the step it belongs to: jobs
+   * the backend names as refused fail their own steps and the rest of the batch is submitted
+   * again; an error of the whole batch is every step's, with its real reason.
+   */
+  async #submit(specs: ReadonlyArray<StepState & { spec: JobSpec }>): Promise<void> {
+    let submitted: SubmittedJob[];
     try {
       submitted = await this.#o.environment.backend.submit(specs.map((s) => s.spec));
     } catch (error) {
-      const permanent = permanentErrorOf(error);
-      if (permanent instanceof BackendError) {
-        // The backend refused these jobs for good (more GPUs than the machine has): no retry.
-        const reason = `submission failed: ${permanent.message}`;
-        for (const state of specs) void this.#failForGood(state, reason);
+      const refused = error instanceof BackendError ? error.refused : new Map<string, JobRefusal>();
+      const own = specs.filter((s) => refused.has(s.spec.jobName));
+      if (own.length > 0) {
+        for (const state of own) {
+          const { reason, permanent } = refused.get(state.spec.jobName)!;
+          void this.#track(this.#submissionFailed(state, `submission failed: ${scrubText(reason, this.#secrets)}`, permanent));
+        }
+        const others = specs.filter((s) => !refused.has(s.spec.jobName));
+        if (others.length === 0) return;
+        if (this.#aborted) {
+          for (const state of others) this.#finishStep(state, "cancelled", this.#cancelReason);
+          return;
+        }
+        await this.#submit(others);
         return;
       }
-      if (permanent) {
+      const permanent = permanentErrorOf(error);
+      if (permanent && !(permanent instanceof BackendError)) {
         // The cluster refused the connection: retrying cannot help. Fail the run once (its reason
         // says why), not each step with the message.
         this.#fatal(permanent);
         for (const state of specs) void this.#attemptFailed(state, null, `not submitted: ${refusal(permanent)}; the run failed (see its reason)`, false);
         return;
       }
-      for (const state of specs) void this.#attemptFailed(state, null, `submission failed: ${(error as Error).message}`, true);
+      const reason = `submission failed: ${scrubText((error as Error).message, this.#secrets)}`;
+      // A backend's permanent refusal (more GPUs than the machine has) would be refused again: no retry.
+      for (const state of specs) void this.#track(this.#submissionFailed(state, reason, permanent !== undefined));
       return;
     }
+    // Matched by job name: a backend need not answer in the order of the batch.
+    const byName = new Map(specs.map((s) => [s.spec.jobName, s]));
     await Promise.all(
       submitted.map((job, i) => {
-        const state = specs[i]!;
+        const state = byName.get(job.jobName) ?? specs[i]!;
         state.jobId = job.backendJobId;
         state.result.jobId = job.backendJobId;
         state.result.queuedAt = Date.now();
@@ -355,6 +378,11 @@ export class RunController {
     // A job may have changed state before its id was known here; catch up in one poll.
     const states = await this.#o.environment.backend.poll(submitted.map((j) => j.backendJobId));
     for (const [id, state] of states) this.#onJobUpdate(id, state);
+  }
+
+  /** A submission refused: for good when it would be refused again, else as an infrastructure failure (retried). */
+  #submissionFailed(state: StepState, reason: string, permanent: boolean): Promise<void> {
+    return permanent ? this.#failForGood(state, reason) : this.#attemptFailed(state, null, reason, true);
   }
 
   /** Resolves, checks the cache and hooks, journals the attempt. `undefined` when not submitting. */

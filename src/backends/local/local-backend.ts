@@ -30,7 +30,7 @@ import { open, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { userInfo } from "node:os";
 import { shellQuote } from "../../args/shell-quote.js";
-import { BackendError } from "../../errors.js";
+import { BackendError, type JobRefusal } from "../../errors.js";
 import {
   isTerminal,
   type JobSpec,
@@ -137,18 +137,24 @@ export class LocalBackend implements QueueBackend {
       await this.submit(fresh);
       return jobs.map((spec) => ({ jobName: spec.jobName, backendJobId: spec.jobName }));
     }
+    // Every job at fault is named with its own reason; the others of the batch are not submitted
+    // either (the runner submits them again), so nothing is left half done.
+    const refused = new Map<string, JobRefusal>();
     for (const spec of jobs) {
       if (spec.resources.gpus * spec.resources.nodes > this.pool.size) {
         // Permanent: the pool does not grow, so a retry would fail the same way.
-        throw new BackendError(
-          "local",
-          `step "${spec.step}" (queue "${spec.queue}") asks for ${spec.resources.gpus} GPU(s) but this machine's pool has ${this.pool.size}; set gpus in the local cluster config or use a smaller queue`,
-          { permanent: true },
-        );
+        const reason = `step "${spec.step}" (queue "${spec.queue}") asks for ${spec.resources.gpus} GPU(s) but this machine's pool has ${this.pool.size}; set gpus in the local cluster config or use a smaller queue`;
+        refused.set(spec.jobName, { reason, permanent: true });
+      } else if (spec.resources.gpus > 0 && !hasFlock()) {
+        refused.set(spec.jobName, { reason: `step "${spec.step}" needs GPUs, and GPU leases need flock(1) (util-linux) on PATH, which is not there`, permanent: true });
       }
-      if (spec.resources.gpus > 0 && !hasFlock()) {
-        throw new BackendError("local", `step "${spec.step}" needs GPUs, and GPU leases need flock(1) (util-linux) on PATH, which is not there`, { permanent: true });
-      }
+    }
+    if (refused.size > 0) {
+      const reasons = [...refused.values()].map((r) => r.reason);
+      throw new BackendError("local", reasons.length === 1 ? reasons[0]! : `${reasons.length} of ${jobs.length} jobs refused: ${reasons.join("; ")}`, {
+        permanent: true,
+        refused,
+      });
     }
     return jobs.map((spec) => {
       const id = spec.jobName;

@@ -20,7 +20,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { SlurmClusterConfig } from "../../config/cluster-config.js";
-import { AbortedError, BackendError } from "../../errors.js";
+import { AbortedError, BackendError, type JobRefusal } from "../../errors.js";
 import {
   isTerminal,
   OUTPUTS_FILE,
@@ -185,19 +185,30 @@ export class SlurmBackend implements QueueBackend {
     if (options.signal?.aborted) throw new AbortedError("submit aborted before anything was submitted");
     const jobDir = await this.#resolvedJobDir();
     const runtimeSetup = await this.#runtimeSetup(jobDir);
-    const items: SubmitItem[] = jobs.map((spec) => {
-      const resolved = resolveBatchJob(this.#config, spec, jobDir);
-      const input = { ...resolved, setup: [...runtimeSetup, ...resolved.setup] };
-      // Secret-looking env names travel with the secrets (0600 file), never in the script.
-      const secretEnv = { ...secretLookingEnv(this.#config, spec), ...spec.secretEnv };
-      const secrets = Object.keys(secretEnv).length > 0 ? renderSecretEnv(secretEnv) : undefined;
-      return {
-        jobName: spec.jobName,
-        remoteAttemptDir: input.remoteAttemptDir,
-        script: renderBatchScript(input),
-        ...(secrets !== undefined ? { secretEnv: secrets } : {}),
-      };
-    });
+    // A job whose script cannot be rendered (a container not configured, an invalid env name)
+    // is refused under its own name, before anything is submitted; it would fail the same again.
+    const rendering = new Map<string, JobRefusal>();
+    const items: SubmitItem[] = [];
+    for (const spec of jobs) {
+      try {
+        const resolved = resolveBatchJob(this.#config, spec, jobDir);
+        const input = { ...resolved, setup: [...runtimeSetup, ...resolved.setup] };
+        // Secret-looking env names travel with the secrets (0600 file), never in the script.
+        const secretEnv = { ...secretLookingEnv(this.#config, spec), ...spec.secretEnv };
+        const secrets = Object.keys(secretEnv).length > 0 ? renderSecretEnv(secretEnv) : undefined;
+        items.push({
+          jobName: spec.jobName,
+          remoteAttemptDir: input.remoteAttemptDir,
+          script: renderBatchScript(input),
+          ...(secrets !== undefined ? { secretEnv: secrets } : {}),
+        });
+      } catch (error) {
+        rendering.set(spec.jobName, { reason: `step "${spec.step}": ${(error as Error).message}`, permanent: true });
+      }
+    }
+    if (rendering.size > 0) {
+      throw new BackendError("slurm", [...rendering.values()].map((r) => r.reason).join("; "), { permanent: true, refused: rendering });
+    }
     let result;
     try {
       result = await this.#exec(RUN_STDIN, { stdin: submitProgram(items, { reuseExisting: options.reuseExisting ?? false }) });
@@ -211,13 +222,19 @@ export class SlurmBackend implements QueueBackend {
     if (outcome.ok.size !== jobs.length) {
       const submitted = [...outcome.ok.values()];
       if (submitted.length > 0) await this.cancel(submitted).catch(() => {});
-      const firstError = [...outcome.errors.entries()][0];
-      const detail = firstError
-        ? `job "${jobs[firstError[0]]?.jobName}": ${firstError[1]}`
-        : `unexpected output: ${(result.stdout + result.stderr).trim().slice(0, 500) || `(none, exit ${result.code})`}`;
+      // Each job sbatch refused gets its own error (the runner fails its step alone and submits
+      // the others again); without one, the whole batch failed for the same reason.
+      const refused = new Map<string, JobRefusal>();
+      for (const [index, error] of outcome.errors) {
+        const spec = jobs[index];
+        if (spec) refused.set(spec.jobName, { reason: `sbatch refused step "${spec.step}" (job ${spec.jobName}): ${error}`, permanent: false });
+      }
+      const firstError = [...refused.values()][0];
+      const detail = firstError ? firstError.reason : `unexpected output: ${(result.stdout + result.stderr).trim().slice(0, 500) || `(none, exit ${result.code})`}`;
       throw new BackendError(
         "slurm",
         `sbatch failed for ${jobs.length - outcome.ok.size} of ${jobs.length} job(s); ${submitted.length} submitted before it were cancelled. ${detail}`,
+        { refused },
       );
     }
     const submitted = jobs.map((spec, i) => {

@@ -9,6 +9,8 @@
 import { ExitCode } from "../cli-error.js";
 import { type CliContext, note, openStore, out, printJson } from "../context.js";
 import { checkStepNames } from "../pipeline-file.js";
+import { coloursFor } from "../colour.js";
+import { failureHints } from "../failure-hints.js";
 import { describeResult, progressPrinter } from "../progress.js";
 import { loadRunView } from "../run-view.js";
 import { cancelOnSignals } from "../signals.js";
@@ -39,12 +41,15 @@ export async function resumeCommand(context: CliContext, runId: string, options:
   }
   const { driveRun } = await import("../../api/drive-run.js");
   const write = options.json ? (line: string) => note(line) : (line: string) => out(line + "\n");
+  const colours = coloursFor(options.json ? process.stderr : process.stdout);
   write(`resuming run ${runId} (${view.counts.done}/${view.counts.total} steps done)`);
   const cancel = cancelOnSignals((signal) => note(`gpu-dag: ${signal}: cancelling run ${runId} (Ctrl-C again to leave at once)`));
   try {
-    const result = await driveRun(runId, { store, home: context.home, resume: true, signal: cancel.signal, onEvent: progressPrinter({ clock: "elapsed", write }), ...force });
+    const result = await driveRun(runId, { store, home: context.home, resume: true, signal: cancel.signal, onEvent: progressPrinter({ clock: "elapsed", write, colours }), ...force });
     if (options.json) printJson(result);
-    else out(describeResult(result));
+    else out(describeResult(result, colours));
+    // What to do about a failure: with --json on stderr, so stdout stays one document.
+    for (const hint of failureHints({ runId, state: result.status, steps: result.steps })) write(hint);
     return result.status === "succeeded" ? ExitCode.Ok : ExitCode.RunFailed;
   } finally {
     cancel.dispose();

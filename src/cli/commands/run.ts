@@ -8,6 +8,8 @@ import type { CreateRunOptions } from "../../api/create-run.js";
 import { ExitCode } from "../cli-error.js";
 import { type CliContext, note, out, printJson } from "../context.js";
 import { checkStepNames, parseParams, readPipelineFile } from "../pipeline-file.js";
+import { coloursFor } from "../colour.js";
+import { failureHints } from "../failure-hints.js";
 import { describeResult, progressPrinter } from "../progress.js";
 import { cancelOnSignals } from "../signals.js";
 import { reportStarted } from "../report-started.js";
@@ -63,6 +65,7 @@ export async function runCommand(context: CliContext, file: string, options: Run
   const { runId, store } = await createRun(pipeline, { ...createOptions, mode: "local" });
   // With --json, stdout holds only the result document; progress goes to stderr.
   const write = options.json ? (line: string) => note(line) : (line: string) => out(line + "\n");
+  const colours = coloursFor(options.json ? process.stderr : process.stdout);
   write(`run ${runId}: pipeline ${pipeline.projectName}/${pipeline.pipelineName}, ${pipeline.stepNames().length} steps (store ${context.home})`);
   const cancel = cancelOnSignals((signal) => note(`gpu-dag: ${signal}: cancelling run ${runId} (Ctrl-C again to leave at once; \`gpu-dag resume ${runId}\` continues it)`));
   try {
@@ -70,11 +73,13 @@ export async function runCommand(context: CliContext, file: string, options: Run
       store,
       home: context.home,
       signal: cancel.signal,
-      onEvent: progressPrinter({ clock: "elapsed", write }),
+      onEvent: progressPrinter({ clock: "elapsed", write, colours }),
       ...(options.force.length ? { force: options.force } : {}),
     });
     if (options.json) printJson(result);
-    else out(describeResult(result));
+    else out(describeResult(result, colours));
+    // What to do about a failure: with --json on stderr, so stdout stays one document.
+    for (const hint of failureHints({ runId, state: result.status, steps: result.steps })) write(hint);
     return result.status === "succeeded" ? ExitCode.Ok : ExitCode.RunFailed;
   } finally {
     cancel.dispose();

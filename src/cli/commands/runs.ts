@@ -5,6 +5,7 @@
  */
 import { ExitCode } from "../cli-error.js";
 import { type CliContext, openStore, out, printJson } from "../context.js";
+import { coloursFor, paintState } from "../colour.js";
 import { formatDuration, formatTable, formatTime } from "../format.js";
 import { loadRunView, type RunView } from "../run-view.js";
 
@@ -49,6 +50,7 @@ export async function runsCommand(context: CliContext, options: { json?: boolean
         formatTime(v.result.startedAt),
         formatDuration(v.durationMs),
       ]),
+      { paint: [undefined, undefined, (state) => paintState(coloursFor(process.stdout), state)] },
     ),
   );
   return ExitCode.Ok;

@@ -6,7 +6,9 @@
  * @module
  */
 import { ExitCode } from "../cli-error.js";
-import { type CliContext, openStore, out, printJson } from "../context.js";
+import { type Colours, coloursFor, NO_COLOURS, paintState } from "../colour.js";
+import { type CliContext, note, openStore, out, printJson } from "../context.js";
+import { viewHints } from "../failure-hints.js";
 import { formatDuration, formatTable, formatTime } from "../format.js";
 import { loadRunView, type RunView } from "../run-view.js";
 import { sanitizeForTerminal } from "../sanitize.js";
@@ -27,11 +29,11 @@ export function statusDocument(view: RunView): Record<string, unknown> {
   };
 }
 
-/** The text of `status`. */
-export function formatStatus(view: RunView): string {
+/** The text of `status` (state words coloured with `colours`). */
+export function formatStatus(view: RunView, colours: Colours = NO_COLOURS): string {
   const r = view.stored.record;
   const header = [
-    `run ${r.id}  ${r.projectName}/${r.pipelineName}  ${view.state}`,
+    `run ${r.id}  ${r.projectName}/${r.pipelineName}  ${paintState(colours, view.state)}`,
     `cluster ${r.cluster.name}, started ${formatTime(view.result.startedAt)}, ${view.state === "running" || view.state === "interrupted" || view.state === "starting" ? "elapsed" : "took"} ${formatDuration(view.durationMs)}, ${view.counts.done}/${view.counts.total} steps done`,
   ];
   if (view.controller) header.push(`controller ${view.controller.owner}`);
@@ -56,6 +58,7 @@ export function formatStatus(view: RunView): string {
         s.exitCode === undefined || s.exitCode === null ? "-" : String(s.exitCode),
       ];
     }),
+    { paint: [undefined, (state) => paintState(colours, state)] },
   );
   const reasons = steps
     .filter((s) => s.reason && (s.status === "failed" || s.status === "skipped" || s.status === "cancelled" || s.status === "cached" || s.status === "queued"))
@@ -68,6 +71,8 @@ export async function statusCommand(context: CliContext, runId: string, options:
   const store = await openStore(context);
   const view = await loadRunView(store, runId);
   if (options.json) printJson(statusDocument(view));
-  else out(formatStatus(view));
+  else out(formatStatus(view, coloursFor(process.stdout)));
+  // What to do about a failure: with --json on stderr, so stdout stays one document.
+  for (const hint of viewHints(view)) (options.json ? note : (l: string) => out(l + "\n"))(hint);
   return ExitCode.Ok;
 }

@@ -7,6 +7,8 @@
 import { CliUsageError, ExitCode } from "../cli-error.js";
 import { type CliContext, note, openStore, out, printJson } from "../context.js";
 import { followRun } from "../follow-run.js";
+import { coloursFor, paintState } from "../colour.js";
+import { viewHints } from "../failure-hints.js";
 import { formatDuration } from "../format.js";
 import { statusDocument } from "./status.js";
 
@@ -26,6 +28,7 @@ export async function waitCommand(context: CliContext, runId: string, options: {
     note(`gpu-dag: run ${runId} is unfinished and no controller holds it; continue it with \`gpu-dag resume ${runId}\``);
     return ExitCode.RunFailed;
   }
-  if (!options.json) out(`run ${runId} ${view.state} in ${formatDuration(view.durationMs)} (${view.counts.done}/${view.counts.total} steps done)\n`);
+  if (!options.json) out(`run ${runId} ${paintState(coloursFor(process.stdout), view.state)} in ${formatDuration(view.durationMs)} (${view.counts.done}/${view.counts.total} steps done)\n`);
+  for (const hint of viewHints(view)) (options.json ? note : (l: string) => out(l + "\n"))(hint);
   return view.state === "succeeded" ? ExitCode.Ok : ExitCode.RunFailed;
 }

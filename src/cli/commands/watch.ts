@@ -1,12 +1,20 @@
 /**
  * `gpu-dag watch <run>`: a live view until the run ends — done / running / pending counts,
- * elapsed time, a progress bar and each step's state — redrawn in place on a terminal, as plain
- * lines (one per change) otherwise. Exit codes as `wait`.
+ * elapsed time, a progress bar and each step's state (coloured) with its reason — redrawn in
+ * place on a terminal, as plain lines (one per change, no cursor movement) otherwise. Exit codes
+ * as `wait`.
+ *
+ * The redraw is log-update's (it erases the lines it drew last time); every line is cut to the
+ * terminal's width at a word boundary first, so none wraps and the redraw is exact.
  *
  * @module
  */
+import { createLogUpdate } from "log-update";
 import { CliUsageError, ExitCode } from "../cli-error.js";
+import { type Colours, coloursFor, NO_COLOURS, paintState } from "../colour.js";
 import { type CliContext, note, openStore, out, printJson } from "../context.js";
+import { viewHints } from "../failure-hints.js";
+import { fitLines } from "../fit-width.js";
 import { followRun } from "../follow-run.js";
 import { formatDuration, progressBar } from "../format.js";
 import { isFinished, type RunView } from "../run-view.js";
@@ -14,7 +22,7 @@ import { sanitizeForTerminal } from "../sanitize.js";
 import { statusDocument } from "./status.js";
 
 /** The one-line summary (also the non-TTY output). */
-export function summaryLine(view: RunView): string {
+export function summaryLine(view: RunView, colours: Colours = NO_COLOURS): string {
   const c = view.counts;
   const parts = [`${c.done}/${c.total} done`, `${c.running} running`, `${c.queued} queued`, `${c.pending} pending`];
   if (c.failed) parts.push(`${c.failed} failed`);
@@ -23,28 +31,35 @@ export function summaryLine(view: RunView): string {
   // While the cluster connection is down, say so (the latest notice is a `connection-lost` one).
   const notice = view.stored.replay.notice;
   const down = notice?.kind === "connection-lost" && !isFinished(view.state) ? `  [${sanitizeForTerminal(notice.message).replace(/\n/g, " ")}]` : "";
-  return `${progressBar(c.done, c.total, 20)} ${view.state}  ${parts.join(", ")}${down}  elapsed ${formatDuration(view.durationMs)}`;
+  return `${progressBar(c.done, c.total, 20)} ${paintState(colours, view.state)}  ${parts.join(", ")}${down}  elapsed ${formatDuration(view.durationMs)}`;
 }
 
 /** Why queued steps wait (e.g. `g1: waiting for GPU: GPU 0 held by run X step Y (pid N)`), one line each. */
 export function waitingLines(view: RunView): string[] {
   return Object.values(view.result.steps)
     .filter((s) => s.status === "queued" && s.reason)
-    .map((s) => `  ${s.name}: ${sanitizeForTerminal(s.reason!).replace(/\n/g, " ")}`);
+    .map((s) => `  ${s.name}: ${oneLine(s.reason!)}`);
 }
 
-/** The full view redrawn on a terminal. */
-export function renderWatch(view: RunView): string[] {
+/** The full view redrawn on a terminal (not yet cut to its width). */
+export function renderWatch(view: RunView, colours: Colours = NO_COLOURS): string[] {
   const r = view.stored.record;
-  const lines = [`run ${r.id}  ${r.projectName}/${r.pipelineName}`, summaryLine(view)];
+  const lines = [`run ${r.id}  ${r.projectName}/${r.pipelineName}`, summaryLine(view, colours)];
   const width = Math.max(...Object.keys(view.result.steps).map((n) => n.length), 4);
   for (const s of Object.values(view.result.steps)) {
     const running = s.status === "running" && s.startedAt !== undefined ? Date.now() - s.startedAt : undefined;
     const time = s.durationMs ?? running;
-    const reason = s.reason && (s.status === "failed" || s.status === "skipped" || s.status === "queued") ? `  ${sanitizeForTerminal(s.reason).replace(/\n/g, " ").slice(0, 100)}` : "";
-    lines.push(`  ${s.name.padEnd(width)}  ${s.status.padEnd(9)}  ${time === undefined ? "" : formatDuration(time)}${reason}`);
+    const reason = s.reason && (s.status === "failed" || s.status === "skipped" || s.status === "queued") ? `  ${oneLine(s.reason)}` : "";
+    // Padding outside the colour, so a colour code never spans a space (see fitLine).
+    const state = paintState(colours, s.status) + " ".repeat(Math.max(0, 9 - s.status.length));
+    lines.push(`  ${s.name.padEnd(width)}  ${state}  ${time === undefined ? "" : formatDuration(time)}${reason}`.trimEnd());
   }
   return lines;
+}
+
+/** Job text on one line, safe for the terminal. */
+function oneLine(text: string): string {
+  return sanitizeForTerminal(text).replace(/\n/g, " ");
 }
 
 /** See the module comment. */
@@ -53,36 +68,35 @@ export async function watchCommand(context: CliContext, runId: string, options: 
   if (!(Number.isFinite(pollMs) && pollMs >= 50)) throw new CliUsageError(`--interval must be a number of milliseconds ≥ 50, got ${JSON.stringify(options.interval)}`);
   const store = await openStore(context);
   const live = context.isTTY && !options.json;
-  let drawn = 0;
+  const colours = options.json ? NO_COLOURS : coloursFor(process.stdout);
+  const draw = live ? createLogUpdate(process.stdout) : undefined;
   let lastLine = "";
   const outcome = await followRun(store, runId, {
     pollMs,
     onView: (view) => {
       if (options.json) return;
-      if (live) {
-        const lines = renderWatch(view);
-        // Up to the first line we drew, clear to the end of the screen, draw again.
-        out(`${drawn > 0 ? `\x1b[${drawn}A\r\x1b[J` : ""}${lines.join("\n")}\n`);
-        drawn = lines.length;
+      if (draw) {
+        draw(fitLines(renderWatch(view, colours), process.stdout.columns || 80).join("\n"));
         return;
       }
       // Plain output: a line only when something changed (elapsed time alone does not count).
       // Why steps wait goes with it (a new reason is a change too).
-      const line = summaryLine(view);
+      const line = summaryLine(view, colours);
       const waiting = waitingLines(view);
-      const key = [line.replace(/elapsed .*$/, ""), ...waiting].join("\n");
+      const key = [summaryLine(view).replace(/elapsed .*$/, ""), ...waiting].join("\n");
       if (key !== lastLine) {
         out([line, ...waiting].join("\n") + "\n");
         lastLine = key;
       }
     },
-  });
+  }).finally(() => draw?.done());
   const { view } = outcome;
   if (options.json) printJson({ ...statusDocument(view), outcome: outcome.kind });
   if (outcome.kind === "orphaned") {
     note(`gpu-dag: run ${runId} is unfinished and no controller holds it; continue it with \`gpu-dag resume ${runId}\``);
     return ExitCode.RunFailed;
   }
-  if (!options.json) out(`run ${runId} ${view.state} in ${formatDuration(view.durationMs)}\n`);
+  if (!options.json) out(`run ${runId} ${paintState(colours, view.state)} in ${formatDuration(view.durationMs)}\n`);
+  for (const hint of viewHints(view)) (options.json ? note : (l: string) => out(l + "\n"))(hint);
   return view.state === "succeeded" ? ExitCode.Ok : ExitCode.RunFailed;
 }

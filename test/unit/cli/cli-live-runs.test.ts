@@ -101,7 +101,7 @@ describe("gpu-dag with live runs", { timeout: 180_000 }, () => {
     const text = await gd(home, ["status", runId]);
     expect(text.stdout).toMatch(/^boom\s+failed\s+cpu\s+\S+\s+1\s+\S+\s+3$/m);
     expect(text.stdout).toMatch(/^after\s+skipped\s+cpu\s+-\s+0\s+-\s+-$/m);
-    expect(text.stdout).toMatch(/\nreasons:\n {2}boom: exited with code 3.*\n {2}after: .*"boom".*\n$/);
+    expect(text.stdout).toMatch(/\nreasons:\n {2}boom: exited with code 3.*\n {2}after: .*"boom".*\nhint: .*gpu-dag logs \S+ boom --stderr\nhint: .*gpu-dag resume \S+\n$/);
     expect((await gd(home, ["wait", runId])).code).toBe(1);
     expect((await gd(home, ["logs", runId, "boom"])).stdout).toBe("going down\n");
   });
