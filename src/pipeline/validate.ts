@@ -45,6 +45,12 @@ export interface ValidationContext {
    * would otherwise run with the default and succeed).
    */
   parameters?: Readonly<Record<string, unknown>>;
+  /**
+   * Whether the store has a model with this id. Given, a step with `modelFromStore` whose
+   * `modelId` is a literal (not a placeholder) must name a stored model: otherwise it would only
+   * fail when it launches, after its parents ran for hours.
+   */
+  hasModel?(id: string): Promise<boolean>;
 }
 
 /** Validates `spec`; throws one {@link PipelineValidationError} listing every problem. */
@@ -74,6 +80,8 @@ export async function validatePipeline(spec: PipelineSpec, context: ValidationCo
   });
 
   const planned = new Map<string, PlannedStep>();
+  /** Literal store model ids of `modelFromStore` steps, checked together once the loop is done. */
+  const storeModels: Array<{ step: string; field: string; id: string }> = [];
   for (const raw of spec.steps) {
     const { executionQueue: _defaultQueue, ...policyDefaults } = spec.defaults;
     const step = { ...policyDefaults, ...stripUndefined(raw) } as StepSpec;
@@ -122,6 +130,7 @@ export async function validatePipeline(spec: PipelineSpec, context: ValidationCo
     // Overrides without placeholders are checked now, so a type error never waits for launch time.
     // Each on its own first, so every bad one is reported (a clone stops at the first problem);
     // then together, for checks that span options.
+    let overridesValid = true;
     if (task && Object.keys(literalOverrides).length > 0) {
       let eachValid = true;
       for (const [key, value] of Object.entries(literalOverrides)) {
@@ -133,9 +142,22 @@ export async function validatePipeline(spec: PipelineSpec, context: ValidationCo
       }
       const message = eachValid ? cloneProblem(task, literalOverrides) : undefined;
       if (message) problems.push({ step: step.name, field: "parameterOverride", message });
+      overridesValid = eachValid && !message;
+    }
+    if (task && overridesValid && context.hasModel) {
+      const model = literalStoreModel(task, literalOverrides, Object.keys(step.parameterOverride).filter((k) => !(k in literalOverrides)));
+      if (model) storeModels.push({ step: step.name, ...model });
     }
     if (task && !planned.has(step.name)) {
       planned.set(step.name, { spec: step, task, parents: [...parents].sort(), children: [], placeholders, priority: 0 });
+    }
+  }
+
+  if (storeModels.length > 0 && context.hasModel) {
+    const ids = [...new Set(storeModels.map((m) => m.id))];
+    const found = new Map(await Promise.all(ids.map(async (id) => [id, await context.hasModel!(id)] as const)));
+    for (const m of storeModels) {
+      if (!found.get(m.id)) problems.push({ step: m.step, field: m.field, message: `${JSON.stringify(m.id)} is not a model in the store (modelFromStore is set)` });
     }
   }
 
@@ -161,6 +183,32 @@ export async function validatePipeline(spec: PipelineSpec, context: ValidationCo
     step.priority = priority.get(name) ?? 1;
   }
   return { spec, steps: planned, order };
+}
+
+/**
+ * The store model id a `modelFromStore` step will look up, when it is known now: the step's
+ * draft with its literal overrides has `modelFromStore` set and a literal `modelId`. `undefined`
+ * when a placeholder sets either (known only at launch) or the step is not `modelFromStore`.
+ * `field` is where the id was written (`modelId` of the draft, or the override key).
+ */
+function literalStoreModel(task: TaskDraft, literal: Record<string, unknown>, placeholderKeys: readonly string[]): { field: string; id: string } | undefined {
+  const optionOf = (key: string): string | undefined => {
+    try {
+      return task.resolveParameterName(key)[0];
+    } catch {
+      return undefined;
+    }
+  };
+  if (placeholderKeys.some((k) => ["modelId", "modelFromStore"].includes(optionOf(k) ?? ""))) return undefined;
+  let options: Readonly<Record<string, unknown>>;
+  try {
+    options = Object.keys(literal).length > 0 ? task.clone(literal).options : task.options;
+  } catch {
+    return undefined;
+  }
+  if (options["modelFromStore"] !== true || typeof options["modelId"] !== "string") return undefined;
+  const key = Object.keys(literal).find((k) => optionOf(k) === "modelId");
+  return { field: key === undefined ? "modelId" : `parameterOverride.${key}`, id: options["modelId"] };
 }
 
 /** The error message of cloning `task` with `overrides`, or `undefined` when the clone is valid. */
