@@ -9,7 +9,7 @@ import { GpuDagError, PipelineValidationError, TaskNotFoundError, type PipelineP
 import type { TaskDraft } from "../tasks/task-draft.js";
 import { buildGraph, findCyclePaths, longestRemainingPath, topologicalOrder } from "./graph.js";
 import type { PipelineSpec, StepSpec } from "./pipeline-spec.js";
-import { findPlaceholders, type Placeholder, referencedStep } from "./placeholders.js";
+import { findPlaceholders, type Placeholder, referencedStep, substitute } from "./placeholders.js";
 
 /** A validated step. */
 export interface PlannedStep {
@@ -101,6 +101,8 @@ export async function validatePipeline(spec: PipelineSpec, context: ValidationCo
     const placeholders: Placeholder[] = [];
     const task = tasks.get(step.name);
     const literalOverrides: Record<string, unknown> = {};
+    /** Overrides whose placeholders are all `${pipeline.x}` with a value, substituted. */
+    const parameterOverrides: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(step.parameterOverride)) {
       const field = `parameterOverride.${key}`;
       if (task) {
@@ -119,6 +121,11 @@ export async function validatePipeline(spec: PipelineSpec, context: ValidationCo
         continue;
       }
       if (found.length === 0) literalOverrides[key] = value;
+      // Pipeline parameters are known now: an override made only of them is known now too.
+      else if (found.every((f) => f.ref.kind === "pipeline")) {
+        const known = knownParameterValues(found, spec, context.parameters);
+        if (known) parameterOverrides[key] = substitute(value, (f) => known.get(f.raw)!);
+      }
       for (const placeholder of found) {
         const message = checkPlaceholder(placeholder, step.name, spec, nameSet, tasks);
         if (message) problems.push({ step: step.name, field, message });
@@ -145,7 +152,8 @@ export async function validatePipeline(spec: PipelineSpec, context: ValidationCo
       overridesValid = eachValid && !message;
     }
     if (task && overridesValid && context.hasModel) {
-      const model = literalStoreModel(task, literalOverrides, Object.keys(step.parameterOverride).filter((k) => !(k in literalOverrides)));
+      const known = { ...literalOverrides, ...parameterOverrides };
+      const model = literalStoreModel(task, known, Object.keys(step.parameterOverride).filter((k) => !(k in known)));
       if (model) storeModels.push({ step: step.name, ...model });
     }
     if (task && !planned.has(step.name)) {
@@ -209,6 +217,22 @@ function literalStoreModel(task: TaskDraft, literal: Record<string, unknown>, pl
   if (options["modelFromStore"] !== true || typeof options["modelId"] !== "string") return undefined;
   const key = Object.keys(literal).find((k) => optionOf(k) === "modelId");
   return { field: key === undefined ? "modelId" : `parameterOverride.${key}`, id: options["modelId"] };
+}
+
+/** The values of `${pipeline.x}` placeholders for this run (given, else declared defaults), or `undefined` if one has none. */
+function knownParameterValues(
+  found: readonly Placeholder[],
+  spec: PipelineSpec,
+  given: Readonly<Record<string, unknown>> | undefined,
+): Map<string, string | number | boolean> | undefined {
+  const values = new Map<string, string | number | boolean>();
+  for (const f of found) {
+    if (f.ref.kind !== "pipeline") return undefined;
+    const value = given?.[f.ref.param] ?? spec.parameters[f.ref.param]?.default;
+    if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") return undefined;
+    values.set(f.raw, value);
+  }
+  return values;
 }
 
 /** The error message of cloning `task` with `overrides`, or `undefined` when the clone is valid. */
