@@ -208,6 +208,8 @@ function literalStoreModel(task: TaskDraft, literal: Record<string, unknown>, pl
     }
   };
   if (placeholderKeys.some((k) => ["modelId", "modelFromStore"].includes(optionOf(k) ?? ""))) return undefined;
+  // Most steps are not modelFromStore at all: no clone for them (pipelines of 10,000 steps).
+  if (task.options["modelFromStore"] !== true && !Object.keys(literal).some((k) => optionOf(k) === "modelFromStore")) return undefined;
   let options: Readonly<Record<string, unknown>>;
   try {
     options = Object.keys(literal).length > 0 ? task.clone(literal).options : task.options;
