@@ -60,7 +60,11 @@ export function permanentErrorOf(error: unknown): GpuDagError | undefined {
   return undefined;
 }
 
-/** A cluster config, pipeline file or bundled task config is malformed. */
+/**
+ * A cluster config, pipeline (file or object) or task config is malformed or over the document
+ * limits (10 MiB, 64 levels of nesting, 100 YAML alias nodes). The message names the file, the
+ * line, the field and the value given.
+ */
 export class ConfigError extends GpuDagError {
   /** File the problem is in, when there is one. */
   readonly file: string | undefined;
@@ -188,7 +192,11 @@ export class ArgumentsError extends GpuDagError {
   }
 }
 
-/** A job's outputs manifest is missing, not JSON, or does not match the schema. */
+/**
+ * A job's outputs manifest cannot be read, is not JSON, is over the document limits (10 MiB,
+ * 64 levels), does not match the schema, or reports a model or artifact path outside its attempt
+ * directory or that does not exist. The message names the file (and the field, value or path).
+ */
 export class ManifestError extends GpuDagError {
   readonly file: string;
   constructor(file: string, message: string, options?: { cause?: unknown }) {

@@ -45,8 +45,10 @@ export { setupPython } from "./python/setup-python.js";
 export { ClusterConfigSchema, clusterConfigJsonSchema, builtinLocalConfig, type ClusterConfig, type QueueConfig } from "./config/cluster-config.js";
 export { loadClusterConfig, parseClusterConfig } from "./config/load-cluster-config.js";
 export { resolveQueue, gpusFromQueueName } from "./config/resolve-queue.js";
+export { DocumentLimits } from "./config/document-limits.js";
 
 export { OutputsManifestSchema, readOutputsManifest, type OutputsManifest } from "./manifest/outputs-manifest.js";
+export { checkManifestPaths } from "./manifest/manifest-paths.js";
 export type { RunResult, StepResult, StepStatus, RunEvent, RunEventListener, RunStatus } from "./runner/run-types.js";
 
 export * from "./errors.js";

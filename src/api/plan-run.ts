@@ -1,7 +1,8 @@
 /**
  * Planning a run: load the cluster config, build its environment (no backend is started),
  * validate the pipeline against it — every problem at once, including queues asking for more GPUs
- * than the local pool has — and check that every secret the steps need is set. `createRun()` records what this returns and the dry run prints it: one
+ * than the local pool has and `modelFromStore` steps naming a model id the store does not have —
+ * and check that every secret the steps need is set. `createRun()` records what this returns and the dry run prints it: one
  * path, so `run --dry-run` refuses exactly what a run refuses.
  *
  * @module
@@ -63,6 +64,7 @@ export async function planRun(pipeline: PipelineDefinition, options: PlanRunOpti
       return "error" in resolved ? resolved.error : capacity?.(queue, resolved.resources);
     },
     ...(options.parameters ? { parameters: options.parameters } : {}),
+    hasModel: async (id) => (await options.store.getModel(id).catch(() => undefined)) !== undefined,
   });
   // Throws naming the first unset secret.
   environment.secrets([...plan.steps.values()].flatMap((s) => (s.task.options as { secretEnv?: string[] }).secretEnv ?? []));

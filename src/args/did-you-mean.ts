@@ -28,17 +28,33 @@ export function levenshtein(a: string, b: string): number {
 }
 
 /**
- * The candidate closest to `input`, if it is close enough to be a plausible typo: within an edit
- * distance of `max(2, floor(len / 3))`, where `len` is `input`'s length in code points (short
- * names tolerate two typos, long ones proportionally more). Ties go to the earliest candidate.
+ * A name with case and word separators removed: `Args/model_id`, `args/model-id`, `ArgsModelId`
+ * and `args/modelId` all become `args/modelid`. Names equal under this differ only in spelling
+ * convention (camelCase, snake_case, kebab-case, SHOUTING).
+ */
+export function normalizeName(name: string): string {
+  return name.toLowerCase().replace(/[-_\s]/g, "");
+}
+
+/**
+ * The candidate closest to `input`, if it is close enough to be a plausible typo. A candidate that
+ * differs from `input` only in case or word separators (`MODEL_ID`, `model-id` → `modelId`) wins
+ * outright; otherwise the nearest within an edit distance of `max(2, floor(len / 3))`, where `len`
+ * is `input`'s length in code points (short names tolerate two typos, long ones proportionally
+ * more). Ties go to the earliest candidate.
  *
  * @returns the suggestion, or `undefined` when no candidate is close enough.
  */
 export function didYouMean(input: string, candidates: Iterable<string>): string | undefined {
+  const list = [...candidates];
+  const normalized = normalizeName(input);
+  if (list.includes(input)) return input;
+  const sameName = list.find((c) => normalizeName(c) === normalized);
+  if (sameName !== undefined) return sameName;
   const limit = Math.max(2, Math.floor([...input].length / 3));
   let best: string | undefined;
   let bestDistance = limit + 1;
-  for (const candidate of candidates) {
+  for (const candidate of list) {
     const distance = levenshtein(input, candidate);
     if (distance < bestDistance) {
       best = candidate;

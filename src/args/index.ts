@@ -6,7 +6,7 @@
  * @module
  */
 
-export { didYouMean, levenshtein } from "./did-you-mean.js";
+export { didYouMean, levenshtein, normalizeName } from "./did-you-mean.js";
 export { shellJoin, shellQuote } from "./shell-quote.js";
 export { splitShellWords } from "./split-words.js";
 export {

@@ -5,10 +5,17 @@
  */
 import { readFile } from "node:fs/promises";
 import type { Pipeline } from "../api/pipeline.js";
+import { fileSizeProblem } from "../config/document-limits.js";
+import { ConfigError } from "../errors.js";
 import { CliUsageError } from "./cli-error.js";
 
-/** Reads and parses a pipeline file (YAML or JSON) into a {@link Pipeline}. */
+/**
+ * Reads and parses a pipeline file (YAML or JSON) into a {@link Pipeline}. A file over the
+ * document size limit (10 MiB) is refused before it is read.
+ */
 export async function readPipelineFile(file: string): Promise<Pipeline> {
+  const tooBig = fileSizeProblem(file);
+  if (tooBig) throw new ConfigError(`${file}: invalid YAML: ${tooBig}`, { file });
   const text = await readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => {
     throw new CliUsageError(error.code === "ENOENT" ? `pipeline file ${file} does not exist` : `cannot read pipeline file ${file}: ${error.message}`);
   });

@@ -9,6 +9,7 @@ import { readFile } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
 import { ConfigError } from "../errors.js";
 import { builtinLocalConfig, type ClusterConfig, ClusterConfigSchema } from "./cluster-config.js";
+import { fileSizeProblem } from "./document-limits.js";
 import { parseYamlWith } from "./yaml-schema.js";
 
 /** Where to look for cluster configs. */
@@ -43,6 +44,8 @@ export async function loadClusterConfig(nameOrPath = "local", options: ConfigLoo
       file: nameOrPath,
     });
   }
+  const tooBig = fileSizeProblem(file);
+  if (tooBig) throw new ConfigError(`${file}: invalid YAML: ${tooBig}`, { file });
   const text = await readFile(file, "utf8").catch((error: unknown) => {
     throw new ConfigError(`cannot read cluster config ${file}: ${(error as Error).message}`, { file, cause: error });
   });

@@ -61,19 +61,3 @@ export function unknownKeyHint(schema: z.ZodType, data: unknown, path: readonly 
   const hint = didYouMean(key, knownKeysAt(schema, data, path));
   return hint ? ` (did you mean "${hint}"?)` : "";
 }
-
-/**
- * One zod issue as text, improved where zod's own is poor: unknown keys get a "did you mean", and a
- * bad record key says why it is bad.
- */
-export function issueMessage(schema: z.ZodType, data: unknown, issue: z.core.$ZodIssue): string {
-  if (issue.code === "unrecognized_keys") {
-    const key = issue.keys[0] ?? "";
-    return `${issue.message}${unknownKeyHint(schema, data, issue.path, key)}`;
-  }
-  if (issue.code === "invalid_key") {
-    const why = issue.issues[0]?.message;
-    return why ? `invalid key: ${why}` : issue.message;
-  }
-  return issue.message;
-}

@@ -4,9 +4,10 @@
  *
  * @module
  */
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { z } from "zod";
-import { issueMessage } from "../config/unknown-keys.js";
+import { DEPTH_PROBLEM, isTooDeep, sizeProblem } from "../config/document-limits.js";
+import { issueText } from "../config/issue-text.js";
 import { ManifestError } from "../errors.js";
 
 /** A model a job produced. `path` is as the job saw it (a directory on the job's filesystem). */
@@ -42,13 +43,18 @@ export function emptyManifest(): OutputsManifest {
 
 /**
  * Reads and validates a manifest. A missing file is an empty manifest (jobs need not write one);
- * a file that is not JSON or does not match the schema is a {@link ManifestError} naming the file.
+ * a file that is not JSON, is over the document limits (10 MiB, 64 levels of nesting) or does not
+ * match the schema is a {@link ManifestError} naming the file.
  */
 export async function readOutputsManifest(file: string): Promise<OutputsManifest> {
   let text: string;
   try {
+    // Sized before it is read: a runaway job may write gigabytes.
+    const tooBig = sizeProblem((await stat(file)).size);
+    if (tooBig) throw new ManifestError(file, `outputs manifest ${file} is invalid: ${tooBig}`);
     text = await readFile(file, "utf8");
   } catch (error) {
+    if (error instanceof ManifestError) throw error;
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return emptyManifest();
     throw new ManifestError(file, `cannot read outputs manifest ${file}: ${(error as Error).message}`, { cause: error });
   }
@@ -57,16 +63,19 @@ export async function readOutputsManifest(file: string): Promise<OutputsManifest
 
 /** Validates manifest text; `file` is only used in error messages. */
 export function parseOutputsManifest(text: string, file: string): OutputsManifest {
+  const tooBig = sizeProblem(Buffer.byteLength(text, "utf8"));
+  if (tooBig) throw new ManifestError(file, `outputs manifest ${file} is invalid: ${tooBig}`);
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (error) {
     throw new ManifestError(file, `outputs manifest ${file} is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
-  const parsed = OutputsManifestSchema.safeParse(raw);
+  if (isTooDeep(raw)) throw new ManifestError(file, `outputs manifest ${file} is invalid: ${DEPTH_PROBLEM}`);
+  const parsed = OutputsManifestSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
     const details = parsed.error.issues
-      .map((i) => `${i.path.length ? i.path.join(".") : "(root)"}: ${issueMessage(OutputsManifestSchema, raw, i)}`)
+      .map((i) => `${i.path.length ? i.path.join(".") : "(root)"}: ${issueText(OutputsManifestSchema, raw, i)}`)
       .join("; ");
     throw new ManifestError(file, `outputs manifest ${file} is invalid: ${details}`, { cause: parsed.error });
   }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { stringify as stringifyYaml } from "yaml";
 import type { z } from "zod";
 import { parseYamlWith, validateWith } from "../config/yaml-schema.js";
 import { ConfigError } from "../errors.js";
@@ -141,7 +141,7 @@ export function parsePipelineText(text: string, file: string): PipelineSpec {
   }
 }
 
-/** For callers holding plain JSON. */
+/** For callers holding plain JSON (JSON is YAML: the same parser, limits and located errors). */
 export function parsePipelineJson(text: string, file: string): PipelineSpec {
-  return validateWith(PipelineFileSchema, parseYaml(text), file);
+  return parsePipelineText(text, file);
 }

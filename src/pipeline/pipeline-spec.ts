@@ -8,11 +8,36 @@ import { DurationSchema } from "../config/duration.js";
 
 const Scalar = z.union([z.string(), z.number(), z.boolean()]);
 
-/** A step name: used in placeholders, file names and job names. */
+/** The longest step name. */
+const MAX_STEP_NAME = 64;
+
+/**
+ * Why `name` cannot be a step name, without repeating the name (the message shows the value):
+ * `contains "é" (U+00E9), only ASCII letters, digits, "_" and "-" are allowed`.
+ */
+export function stepNameProblem(name: string): string | undefined {
+  const bad = [...name].find((c) => !/[A-Za-z0-9_-]/.test(c));
+  if (bad !== undefined) {
+    const code = `U+${bad.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
+    // Control characters are named by code point only: printed, they would act on the terminal.
+    const shown = /\p{Cc}/u.test(bad) ? `${code} (a control character)` : `${JSON.stringify(bad)} (${code})`;
+    return `contains ${shown}, only ASCII letters, digits, "_" and "-" are allowed`;
+  }
+  if (!/^[A-Za-z_]/.test(name)) return 'must start with an ASCII letter or "_"';
+  return undefined;
+}
+
+/**
+ * A step name: used in placeholders, file names and job names. ASCII letters, digits, `_` and
+ * `-`, starting with a letter or `_`, at most 64 characters.
+ */
 export const StepNameSchema = z
   .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'must start with a letter or "_" and hold only letters, digits, "_" and "-"')
-  .max(64);
+  .max(MAX_STEP_NAME)
+  .superRefine((name, ctx) => {
+    const problem = stepNameProblem(name);
+    if (problem) ctx.addIssue({ code: "custom", message: problem, input: name });
+  });
 
 /**
  * A queue name (`oneshot-a100x1`, `gpu.large`): it reaches job names, sbatch options and file
@@ -22,9 +47,7 @@ export const QueueNameSchema = z
   .string()
   .min(1)
   .max(128)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:+@-]*$/, {
-    error: (issue) => `queue name ${JSON.stringify(issue.input)} must start with a letter or digit and hold only letters, digits and "_.:+@-"`,
-  });
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:+@-]*$/, 'must start with a letter or digit and hold only letters, digits and "_.:+@-"');
 
 /** Per-step policies (with pipeline-wide defaults in `defaults`). */
 export const StepPolicySchema = z.strictObject({

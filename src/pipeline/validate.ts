@@ -9,7 +9,7 @@ import { GpuDagError, PipelineValidationError, TaskNotFoundError, type PipelineP
 import type { TaskDraft } from "../tasks/task-draft.js";
 import { buildGraph, findCyclePaths, longestRemainingPath, topologicalOrder } from "./graph.js";
 import type { PipelineSpec, StepSpec } from "./pipeline-spec.js";
-import { findPlaceholders, type Placeholder, referencedStep } from "./placeholders.js";
+import { findPlaceholders, type Placeholder, referencedStep, substitute } from "./placeholders.js";
 
 /** A validated step. */
 export interface PlannedStep {
@@ -45,6 +45,12 @@ export interface ValidationContext {
    * would otherwise run with the default and succeed).
    */
   parameters?: Readonly<Record<string, unknown>>;
+  /**
+   * Whether the store has a model with this id. Given, a step with `modelFromStore` whose
+   * `modelId` is a literal (not a placeholder) must name a stored model: otherwise it would only
+   * fail when it launches, after its parents ran for hours.
+   */
+  hasModel?(id: string): Promise<boolean>;
 }
 
 /** Validates `spec`; throws one {@link PipelineValidationError} listing every problem. */
@@ -74,6 +80,8 @@ export async function validatePipeline(spec: PipelineSpec, context: ValidationCo
   });
 
   const planned = new Map<string, PlannedStep>();
+  /** Literal store model ids of `modelFromStore` steps, checked together once the loop is done. */
+  const storeModels: Array<{ step: string; field: string; id: string }> = [];
   for (const raw of spec.steps) {
     const { executionQueue: _defaultQueue, ...policyDefaults } = spec.defaults;
     const step = { ...policyDefaults, ...stripUndefined(raw) } as StepSpec;
@@ -93,6 +101,8 @@ export async function validatePipeline(spec: PipelineSpec, context: ValidationCo
     const placeholders: Placeholder[] = [];
     const task = tasks.get(step.name);
     const literalOverrides: Record<string, unknown> = {};
+    /** Overrides whose placeholders are all `${pipeline.x}` with a value, substituted. */
+    const parameterOverrides: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(step.parameterOverride)) {
       const field = `parameterOverride.${key}`;
       if (task) {
@@ -111,6 +121,11 @@ export async function validatePipeline(spec: PipelineSpec, context: ValidationCo
         continue;
       }
       if (found.length === 0) literalOverrides[key] = value;
+      // Pipeline parameters are known now: an override made only of them is known now too.
+      else if (found.every((f) => f.ref.kind === "pipeline")) {
+        const known = knownParameterValues(found, spec, context.parameters);
+        if (known) parameterOverrides[key] = substitute(value, (f) => known.get(f.raw)!);
+      }
       for (const placeholder of found) {
         const message = checkPlaceholder(placeholder, step.name, spec, nameSet, tasks);
         if (message) problems.push({ step: step.name, field, message });
@@ -122,6 +137,7 @@ export async function validatePipeline(spec: PipelineSpec, context: ValidationCo
     // Overrides without placeholders are checked now, so a type error never waits for launch time.
     // Each on its own first, so every bad one is reported (a clone stops at the first problem);
     // then together, for checks that span options.
+    let overridesValid = true;
     if (task && Object.keys(literalOverrides).length > 0) {
       let eachValid = true;
       for (const [key, value] of Object.entries(literalOverrides)) {
@@ -133,9 +149,23 @@ export async function validatePipeline(spec: PipelineSpec, context: ValidationCo
       }
       const message = eachValid ? cloneProblem(task, literalOverrides) : undefined;
       if (message) problems.push({ step: step.name, field: "parameterOverride", message });
+      overridesValid = eachValid && !message;
+    }
+    if (task && overridesValid && context.hasModel) {
+      const known = { ...literalOverrides, ...parameterOverrides };
+      const model = literalStoreModel(task, known, Object.keys(step.parameterOverride).filter((k) => !(k in known)));
+      if (model) storeModels.push({ step: step.name, ...model });
     }
     if (task && !planned.has(step.name)) {
       planned.set(step.name, { spec: step, task, parents: [...parents].sort(), children: [], placeholders, priority: 0 });
+    }
+  }
+
+  if (storeModels.length > 0 && context.hasModel) {
+    const ids = [...new Set(storeModels.map((m) => m.id))];
+    const found = new Map(await Promise.all(ids.map(async (id) => [id, await context.hasModel!(id)] as const)));
+    for (const m of storeModels) {
+      if (!found.get(m.id)) problems.push({ step: m.step, field: m.field, message: `${JSON.stringify(m.id)} is not a model in the store (modelFromStore is set)` });
     }
   }
 
@@ -161,6 +191,50 @@ export async function validatePipeline(spec: PipelineSpec, context: ValidationCo
     step.priority = priority.get(name) ?? 1;
   }
   return { spec, steps: planned, order };
+}
+
+/**
+ * The store model id a `modelFromStore` step will look up, when it is known now: the step's
+ * draft with its literal overrides has `modelFromStore` set and a literal `modelId`. `undefined`
+ * when a placeholder sets either (known only at launch) or the step is not `modelFromStore`.
+ * `field` is where the id was written (`modelId` of the draft, or the override key).
+ */
+function literalStoreModel(task: TaskDraft, literal: Record<string, unknown>, placeholderKeys: readonly string[]): { field: string; id: string } | undefined {
+  const optionOf = (key: string): string | undefined => {
+    try {
+      return task.resolveParameterName(key)[0];
+    } catch {
+      return undefined;
+    }
+  };
+  if (placeholderKeys.some((k) => ["modelId", "modelFromStore"].includes(optionOf(k) ?? ""))) return undefined;
+  // Most steps are not modelFromStore at all: no clone for them (pipelines of 10,000 steps).
+  if (task.options["modelFromStore"] !== true && !Object.keys(literal).some((k) => optionOf(k) === "modelFromStore")) return undefined;
+  let options: Readonly<Record<string, unknown>>;
+  try {
+    options = Object.keys(literal).length > 0 ? task.clone(literal).options : task.options;
+  } catch {
+    return undefined;
+  }
+  if (options["modelFromStore"] !== true || typeof options["modelId"] !== "string") return undefined;
+  const key = Object.keys(literal).find((k) => optionOf(k) === "modelId");
+  return { field: key === undefined ? "modelId" : `parameterOverride.${key}`, id: options["modelId"] };
+}
+
+/** The values of `${pipeline.x}` placeholders for this run (given, else declared defaults), or `undefined` if one has none. */
+function knownParameterValues(
+  found: readonly Placeholder[],
+  spec: PipelineSpec,
+  given: Readonly<Record<string, unknown>> | undefined,
+): Map<string, string | number | boolean> | undefined {
+  const values = new Map<string, string | number | boolean>();
+  for (const f of found) {
+    if (f.ref.kind !== "pipeline") return undefined;
+    const value = given?.[f.ref.param] ?? spec.parameters[f.ref.param]?.default;
+    if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") return undefined;
+    values.set(f.raw, value);
+  }
+  return values;
 }
 
 /** The error message of cloning `task` with `overrides`, or `undefined` when the clone is valid. */

@@ -28,6 +28,7 @@ import { join } from "node:path";
 import { type BackendNotice, describeNotice, isTerminal, jobNameFor, type JobSpec, type JobState, OUTPUTS_FILE, type SubmittedJob } from "../backends/queue-backend.js";
 import { stepResources, type ResolvedQueue } from "../config/resolve-queue.js";
 import { BackendError, GpuDagError, type JobRefusal, permanentErrorOf } from "../errors.js";
+import { checkManifestPaths } from "../manifest/manifest-paths.js";
 import { readOutputsManifest } from "../manifest/outputs-manifest.js";
 import type { PipelinePlan, PlannedStep } from "../pipeline/validate.js";
 import type { JournalEntry, StepOutputs } from "../store/records.js";
@@ -522,13 +523,17 @@ export class RunController {
     if (job.status === "succeeded") {
       let outputs: StepOutputs;
       try {
-        const manifest = await readOutputsManifest(join(state.spec!.attemptDir, OUTPUTS_FILE));
+        const manifestFile = join(state.spec!.attemptDir, OUTPUTS_FILE);
+        const manifest = await readOutputsManifest(manifestFile);
+        const jobDir = state.jobDir ?? state.spec!.attemptDir;
+        // Paths outside the attempt directory, or missing, fail the step (see checkManifestPaths).
+        await checkManifestPaths(manifest, manifestFile, jobDir);
         outputs = await recordOutputs(this.#o.store, manifest, {
           runId: this.#o.runId,
           step: name,
           attempt: state.attempt,
           cluster: this.#o.environment.clusterName,
-          jobDir: state.jobDir ?? state.spec!.attemptDir,
+          jobDir,
         });
       } catch (error) {
         await this.#attemptFailed(state, 0, (error as Error).message, false);

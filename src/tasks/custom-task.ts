@@ -60,7 +60,7 @@ export class Task extends TaskDraft<z.output<typeof TaskOptionsSchema>> {
     if (key in this.options.parameters) return ["parameters", key];
     if (!knownKeys(this.schema()).includes(key.split(".")[0]!)) {
       const declared = Object.keys(this.options.parameters);
-      const hint = didYouMean(key, [...declared, ...knownKeys(this.schema())]);
+      const hint = didYouMean(key, [...declared, ...declared.map((d) => `Args/${d}`), ...knownKeys(this.schema())]);
       throw new TaskOptionError(
         "Task",
         key,

@@ -21,7 +21,7 @@ export const LMEvalTaskOptionsSchema = z.strictObject({
   /** Replaces the config's task list. */
   tasks: z.array(z.string().min(1)).min(1).optional(),
   numFewshot: numberOption(z.number().int().min(0)).optional(),
-  batchSize: z.union([numberOption(z.number().int().positive()), z.literal("auto"), z.string().regex(/^auto:\d+$/)]).optional(),
+  batchSize: z.union([numberOption(z.number().int().positive()), z.literal("auto"), z.string().regex(/^auto:\d+$/, 'must be a positive integer, "auto" or "auto:N"')]).optional(),
   /** `hf` (transformers) or `vllm` (tensor parallel = the job's GPUs). */
   backend: z.enum(["hf", "vllm"]).optional(),
   limit: numberOption(z.number().positive()).optional(),

@@ -6,6 +6,8 @@
  */
 import { z } from "zod";
 import { didYouMean } from "../args/did-you-mean.js";
+import { issueText } from "../config/issue-text.js";
+import { knownKeysAt } from "../config/unknown-keys.js";
 import { TaskOptionError } from "../errors.js";
 
 /** Numbers also accepted as numeric strings, since resolved placeholders are strings. */
@@ -47,20 +49,22 @@ export const modelOptionsShape = {
 };
 
 /**
- * Validates `options` with `schema`, or throws a {@link TaskOptionError} for the first problem:
- * `LMEvalTask option "numFewshot": expected an integer ≥ 0, got "five" (string)`.
+ * Validates `options` with `schema`, or throws a {@link TaskOptionError} for the first problem,
+ * naming the option and the value: `LMEvalTask option "numFewshot": expected a number, got "five"
+ * (string)`, `LMEvalTask option "runtime": "simulat" is not one of "real", "simulate" (did you
+ * mean "simulate"?)`.
  */
 export function parseTaskOptions<S extends z.ZodType>(schema: S, options: unknown, taskClass: string): z.output<S> {
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
     throw new TaskOptionError(taskClass, "(options)", `${taskClass}: options must be an object, got ${describe(options)}`);
   }
-  const parsed = schema.safeParse(options);
+  const parsed = schema.safeParse(options, { reportInput: true });
   if (parsed.success) return parsed.data;
   // An unknown option first: a misspelt required option (`modelID`) would otherwise be reported as missing.
   const issue = parsed.error.issues.find((i) => i.code === "unrecognized_keys") ?? parsed.error.issues[0]!;
   if (issue.code === "unrecognized_keys") {
     const key = issue.keys[0] ?? "";
-    const known = knownKeys(schema);
+    const known = issue.path.length === 0 ? knownKeys(schema) : knownKeysAt(schema, options, issue.path);
     const hint = didYouMean(key, known);
     throw new TaskOptionError(
       taskClass,
@@ -76,12 +80,7 @@ export function parseTaskOptions<S extends z.ZodType>(schema: S, options: unknow
     throw new TaskOptionError(taskClass, option, `${taskClass} option "${option}": key ${JSON.stringify(key)} ${why}`);
   }
   const option = issue.path.map(String).join(".") || "(options)";
-  const value = issue.path.reduce<unknown>((v, k) => (v as Record<PropertyKey, unknown> | undefined)?.[k], options);
-  throw new TaskOptionError(
-    taskClass,
-    option,
-    `${taskClass} option "${option}": ${issue.message}, got ${value === undefined ? "nothing (it is required)" : describe(value)}`,
-  );
+  throw new TaskOptionError(taskClass, option, `${taskClass} option "${option}": ${issueText(schema, options, issue)}`);
 }
 
 /** Top-level option names of an object schema. */

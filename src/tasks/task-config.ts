@@ -9,6 +9,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { z } from "zod";
 import { didYouMean } from "../args/did-you-mean.js";
+import { fileSizeProblem } from "../config/document-limits.js";
 import { parseYamlWith } from "../config/yaml-schema.js";
 import { ConfigError } from "../errors.js";
 import { bundledConfigDir } from "../package-root.js";
@@ -34,7 +35,7 @@ export const EvalConfigSchema = z.strictObject({
   description: z.string().optional(),
   tasks: z.array(z.string().min(1)).min(1),
   numFewshot: z.number().int().min(0).nullable().optional(),
-  batchSize: z.union([z.number().int().positive(), z.literal("auto"), z.string().regex(/^auto:\d+$/)]).optional(),
+  batchSize: z.union([z.number().int().positive(), z.literal("auto"), z.string().regex(/^auto:\d+$/, 'must be a positive integer, "auto" or "auto:N"')]).optional(),
   backend: z.enum(["hf", "vllm"]).optional(),
   limit: z.number().positive().optional(),
   applyChatTemplate: z.boolean().optional(),
@@ -93,7 +94,11 @@ export function loadTaskConfig<K extends ConfigKind>(kind: K, value: string, con
     );
   }
   const path = isAbsolute(value) ? value : resolve(cwd, value);
-  if (!value.includes("\n") && existsSync(path)) return parseYamlWith(schema, readFileSync(path, "utf8"), path);
+  if (!value.includes("\n") && existsSync(path)) {
+    const tooBig = fileSizeProblem(path);
+    if (tooBig) throw new ConfigError(`${path}: invalid YAML: ${tooBig}`, { file: path, field: "config" });
+    return parseYamlWith(schema, readFileSync(path, "utf8"), path);
+  }
   if (/\.ya?ml$/.test(value) && !value.includes("\n")) {
     throw new ConfigError(`${context}: config file ${path} does not exist`, { file: path, field: "config" });
   }

@@ -140,7 +140,8 @@ export abstract class TaskDraft<O extends Record<string, unknown> = Record<strin
     }
     const extra = this.extraParameterPath(bare);
     if (extra) return extra;
-    const hint = didYouMean(camel, known);
+    // Suggested in the spelling the user chose: `args/model_id` → `Args/model_id`, `model-id` → `modelId`.
+    const hint = didYouMean(key, [...known, ...known.map((k) => `Args/${snakeCase(k)}`)]) ?? didYouMean(camel, known);
     throw new TaskOptionError(
       this.className(),
       key,
@@ -152,6 +153,11 @@ export abstract class TaskDraft<O extends Record<string, unknown> = Record<strin
   protected extraParameterPath(_key: string): string[] | undefined {
     return undefined;
   }
+}
+
+/** `modelId` → `model_id` (the seed's `Args/…` spelling). */
+function snakeCase(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
 function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { didYouMean, levenshtein } from "../../../src/args/index.js";
+import { checkKnownKeys, didYouMean, levenshtein, normalizeName } from "../../../src/args/index.js";
 
 describe("levenshtein", () => {
   it.each([
@@ -48,5 +48,19 @@ describe("didYouMean", () => {
 
   it("an exact match is its own suggestion", () => {
     expect(didYouMean("modelId", options)).toBe("modelId");
+  });
+
+  it("a candidate that differs only in case or word separators wins, however far in edits", () => {
+    // Edit distance 6 and 9: beyond the typo limit, but the same name in another convention.
+    expect(didYouMean("MODEL_ID", ["model", "modelId"])).toBe("modelId");
+    expect(didYouMean("CONTINUE_ON_FAIL", ["continueOnFail", "cacheExecutedStep"])).toBe("continueOnFail");
+    expect(didYouMean("args/model_id", ["modelId", "Args/model_id"])).toBe("Args/model_id");
+    expect(didYouMean("IDENTITY-FILE", ["identityFile", "knownHosts"])).toBe("identityFile");
+    expect(normalizeName("Args/Model-Id_x")).toBe("args/modelidx");
+  });
+
+  it("checkKnownKeys suggests a Hydra key written in another case", () => {
+    const [problem] = checkKnownKeys("++INFERENCE.TEMPERATURE=0.6", ["inference.temperature", "server"], "ctx");
+    expect(problem?.message).toBe('ctx: unknown key "INFERENCE.TEMPERATURE" in "++INFERENCE.TEMPERATURE=0.6"; did you mean "inference.temperature"?');
   });
 });

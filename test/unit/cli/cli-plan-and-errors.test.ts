@@ -169,6 +169,43 @@ describe("gpu-dag errors", { timeout: 120_000 }, () => {
   });
 });
 
+describe("gpu-dag and documents over the parser limits", { timeout: 120_000 }, () => {
+  let home: string;
+  beforeAll(async () => {
+    home = await tempHome();
+  });
+  /** Nine anchors of nine aliases each: 9^9 nodes if expanded ("billion laughs"). */
+  const bomb = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]', ..."bcdefghi".split("").map((n, i) => `${n}: &${n} [${Array(9).fill(`*${"abcdefghi"[i]}`).join(",")}]`)];
+
+  it.each([
+    ["an alias bomb in a pipeline file", "bomb.yaml", ["projectName: p", "pipelineName: bomb", ...bomb].join("\n"), /^gpu-dag: \S*bomb\.yaml:4: invalid YAML: aliases expand to more than 100 nodes \(the limit\): an alias bomb \("billion laughs"\)\?$/],
+    ["nesting 100 levels deep", "deep.yaml", `projectName: p\npipelineName: deep\ndescription: ${"[".repeat(100)}${"]".repeat(100)}\n`, /^gpu-dag: \S*deep\.yaml:3: invalid YAML: nested deeper than 64 levels \(the limit\)$/],
+    ["nesting 100,000 levels deep (beyond the parser's stack)", "deeper.json", `{"projectName": "p", "description": ${"[".repeat(100_000)}${"]".repeat(100_000)}}`, /^gpu-dag: \S*deeper\.json:1: invalid YAML: nested deeper than 64 levels \(the limit\)$/],
+    ["a pipeline file of 11 MiB", "huge.yaml", `projectName: p\npipelineName: huge\n${`# ${"x".repeat(1021)}\n`.repeat(11 * 1024)}`, /^gpu-dag: \S*huge\.yaml: invalid YAML: the document is 11\.0 MiB, more than the limit of 10 MiB$/],
+  ])("%s: exit 2, one located line, never an unexpected error", async (_, name, text, expected) => {
+    const file = join(home, name);
+    await writeFile(file, text);
+    for (const args of [["run", file], ["run", file, "--dry-run"], ["graph", file]]) {
+      const result = await gd(home, args);
+      expect(result.code, `${args.join(" ")}: ${result.stderr}`).toBe(2);
+      expect(result.stderr).not.toContain("unexpected error");
+      expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
+      expect(result.stderr.trimEnd()).toMatch(expected);
+    }
+    expect(existsSync(join(home, "runs"))).toBe(false);
+  });
+
+  it("an alias bomb in a cluster config: exit 2, one located line", async () => {
+    const pipeline = join(home, "ok.yaml");
+    await writeFile(pipeline, "projectName: p\npipelineName: ok\ntasks:\n  t: { type: custom, options: { command: [\"true\"] } }\nsteps:\n  - { name: a, baseTaskId: t, executionQueue: cpu }\n");
+    const cluster = join(home, "bomb-cluster.yaml");
+    await writeFile(cluster, ["executor: local", ...bomb].join("\n"));
+    const result = await gd(home, ["run", pipeline, "--cluster", cluster]);
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toBe(`gpu-dag: ${cluster}:3: invalid YAML: aliases expand to more than 100 nodes (the limit): an alias bomb ("billion laughs")?\n`);
+  });
+});
+
 describe("sanitizeForTerminal", () => {
   it("strips escape sequences and control characters, keeps \\n and \\t", () => {
     expect(sanitizeForTerminal("a\x1b[31mred\x1b[0m\tb\n\x1b]0;title\x07c\x07\rd\x00\x85e\x9b2Jf")).toBe("ared\tb\ncdef");

@@ -3,7 +3,7 @@
  * entry point a user would reach with it, and must fail with the exact error code and a message
  * naming the location — and nothing may be submitted or written to the store.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { basename, join, relative } from "node:path";
 import { parse } from "yaml";
@@ -13,6 +13,7 @@ import { wrapArguments } from "../../../src/args/wrap-arguments.js";
 import { planDryRun } from "../../../src/cli/dry-run.js";
 import { loadClusterConfig } from "../../../src/config/load-cluster-config.js";
 import { GpuDagError } from "../../../src/errors.js";
+import { checkManifestPaths } from "../../../src/manifest/manifest-paths.js";
 import { readOutputsManifest } from "../../../src/manifest/outputs-manifest.js";
 import { PipelineDefinition } from "../../../src/pipeline/pipeline-definition.js";
 import { parseTemplate } from "../../../src/pipeline/placeholders.js";
@@ -24,15 +25,17 @@ import { tempDir } from "../helpers.js";
 import { RecordingBackendDouble } from "./backend-double.js";
 
 const CORPUS = join(import.meta.dirname, "../../fixtures/bad-inputs");
-const KINDS = ["pipeline", "cluster", "task", "arguments", "manifest", "placeholder"] as const;
+const KINDS = ["pipeline", "cluster", "task", "task-config", "arguments", "manifest", "outputs", "placeholder"] as const;
 type Kind = (typeof KINDS)[number];
 /** Corpus directory of each kind. */
 const DIRS: Record<Kind, string> = {
   pipeline: "pipelines",
   cluster: "clusters",
   task: "tasks",
+  "task-config": "task-configs",
   arguments: "arguments",
   manifest: "manifests",
+  outputs: "outputs",
   placeholder: "placeholders",
 };
 
@@ -45,6 +48,12 @@ interface Case {
   runId?: string;
   /** (pipeline) run parameters given to createRun / the dry run. */
   parameters?: Record<string, string | number | boolean>;
+  /** (task-config) the kind of draft whose `config` names the file (default lm-eval). */
+  taskType?: string;
+  /** Bytes of padding (YAML comment lines, JSON spaces) appended to a copy of the file, for size limits. */
+  padBytes?: number;
+  /** Substrings the message must not contain (e.g. the whole of a 300-character name). */
+  absent?: string[];
 }
 
 const cases = (parse(readFileSync(join(CORPUS, "cases.yaml"), "utf8")) as { cases: Case[] }).cases;
@@ -63,9 +72,37 @@ async function filesUnder(dir: string): Promise<string[]> {
   return entries.filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name)));
 }
 
-/** Runs one case through its entry point; returns what it threw (or fails the test if nothing). */
-async function run(c: Case, home: string, backend: RecordingBackendDouble): Promise<unknown> {
+/**
+ * The file a case's entry point reads: the corpus file itself, or for `padBytes` a copy (same
+ * name, in a temp directory) with that much padding appended — huge files are made, not committed.
+ */
+async function inputFile(c: Case): Promise<string> {
   const path = join(CORPUS, c.file);
+  if (c.padBytes === undefined) return path;
+  const copy = join(await tempDir("gpu-dag-bad-input-pad-"), basename(c.file));
+  const pad = c.file.endsWith(".json") ? " ".repeat(c.padBytes) : `# ${"x".repeat(78)}\n`.repeat(Math.ceil(c.padBytes / 81));
+  writeFileSync(copy, readFileSync(path, "utf8") + pad);
+  return copy;
+}
+
+/**
+ * An attempt directory for an `outputs` case: `model/`, `results.json`, and `link-out`, a
+ * symbolic link to `/etc`; the manifest is written into it as `outputs.json` with `@ATTEMPT@`
+ * replaced by the directory.
+ */
+async function attemptDirFor(c: Case): Promise<{ dir: string; manifest: string }> {
+  const dir = await tempDir("gpu-dag-bad-input-attempt-");
+  mkdirSync(join(dir, "model"));
+  writeFileSync(join(dir, "results.json"), "{}");
+  symlinkSync("/etc", join(dir, "link-out"));
+  const manifest = join(dir, "outputs.json");
+  writeFileSync(manifest, readFileSync(join(CORPUS, c.file), "utf8").replaceAll("@ATTEMPT@", dir));
+  return { dir, manifest };
+}
+
+/** Runs one case through its entry point; returns what it threw (or fails the test if nothing). */
+async function run(c: Case, home: string, backend: RecordingBackendDouble, attempt?: { dir: string; manifest: string }): Promise<unknown> {
+  const path = await inputFile(c);
   const text = readFileSync(path, "utf8");
   try {
     switch (c.kind) {
@@ -90,11 +127,22 @@ async function run(c: Case, home: string, backend: RecordingBackendDouble): Prom
         new TaskClass(options);
         break;
       }
+      case "task-config": {
+        const TaskClass = TASK_CLASSES[c.taskType ?? "lm-eval"];
+        if (!TaskClass) throw new Error(`corpus: unknown task type ${c.taskType} in ${c.file}`);
+        const required = c.taskType === "generate" ? { inputFile: "prompts.jsonl" } : {};
+        new TaskClass({ projectName: "p", taskName: "t", modelId: "m", ...required, config: path } as never);
+        break;
+      }
       case "arguments":
         wrapArguments(text);
         break;
       case "manifest":
         await readOutputsManifest(path);
+        break;
+      case "outputs":
+        // What the runner does with a finished job's manifest before recording its outputs.
+        await checkManifestPaths(await readOutputsManifest(attempt!.manifest), attempt!.manifest, attempt!.dir);
         break;
       case "placeholder":
         parseTemplate(text);
@@ -117,8 +165,8 @@ describe("bad-input corpus", () => {
     else process.env["GPU_DAG_HOME"] = savedHome;
   });
 
-  it("has at least 50 cases, every kind, and exactly one case per corpus file", async () => {
-    expect(cases.length).toBeGreaterThanOrEqual(50);
+  it("has at least 150 cases, every kind, and exactly one case per corpus file", async () => {
+    expect(cases.length).toBeGreaterThanOrEqual(150);
     for (const kind of KINDS) expect(cases.some((c) => c.kind === kind), kind).toBe(true);
     const listed = cases.map((c) => c.file).sort();
     expect(new Set(listed).size).toBe(listed.length);
@@ -133,13 +181,15 @@ describe("bad-input corpus", () => {
     const home = await tempDir("gpu-dag-bad-input-");
     process.env["GPU_DAG_HOME"] = home;
     const backend = new RecordingBackendDouble();
+    const attempt = c.kind === "outputs" ? await attemptDirFor(c) : undefined;
 
-    const error = await run(c, home, backend);
+    const error = await run(c, home, backend, attempt);
 
     expect(error, `${c.file}: ${String(error)}`).toBeInstanceOf(GpuDagError);
     const { code, message } = error as GpuDagError;
     expect(code, message).toBe(c.code);
-    for (const part of c.message) expect(message).toContain(part);
+    for (const part of c.message) expect(message).toContain(attempt ? part.replaceAll("@ATTEMPT@", attempt.dir) : part);
+    for (const part of c.absent ?? []) expect(message).not.toContain(part);
     // Nothing was submitted, nothing written: the store directory is still empty (no runs/, no drafts).
     expect(backend.submissions).toEqual([]);
     expect(backend.calls.filter((call) => call !== "close")).toEqual([]);
@@ -154,7 +204,7 @@ describe("bad-input corpus", () => {
     process.env["GPU_DAG_HOME"] = home;
     let error: unknown;
     try {
-      const pipeline = PipelineDefinition.fromYaml(readFileSync(join(CORPUS, c.file), "utf8"), basename(c.file));
+      const pipeline = PipelineDefinition.fromYaml(readFileSync(await inputFile(c), "utf8"), basename(c.file));
       await planDryRun(pipeline, { home, cluster: join(CORPUS, c.cluster ?? "support/strict-local.yaml"), ...(c.parameters ? { parameters: c.parameters } : {}) });
     } catch (thrown) {
       error = thrown;
@@ -163,6 +213,7 @@ describe("bad-input corpus", () => {
     expect(error, `${c.file}: the dry run accepted what a run refuses`).toBeInstanceOf(GpuDagError);
     expect((error as GpuDagError).code, (error as GpuDagError).message).toBe(c.code);
     for (const part of c.message) expect((error as GpuDagError).message).toContain(part);
+    for (const part of c.absent ?? []) expect((error as GpuDagError).message).not.toContain(part);
     expect(await filesUnder(home)).toEqual([]);
   });
 });

@@ -155,7 +155,7 @@ describe("pipelines as data", () => {
   it("names file, line and field for a bad field", () => {
     const text = ["projectName: p", "pipelineName: q", "steps:", "  - name: a", "    baseTaskId: t", "    executionQueue: 5", ""].join("\n");
     const error = configError(() => Pipeline.fromYaml(text, "my.yaml"));
-    expect(error.message).toBe("my.yaml:6: steps.0.executionQueue: Invalid input: expected string, received number");
+    expect(error.message).toBe("my.yaml:6: steps.0.executionQueue: expected a string, got 5 (number)");
     expect([error.file, error.line, error.field]).toEqual(["my.yaml", 6, "steps.0.executionQueue"]);
   });
 
@@ -165,9 +165,9 @@ describe("pipelines as data", () => {
     expect(error.message).toBe(
       [
         'my.yaml:7: steps.0.parnts: Unrecognized key: "parnts" (did you mean "parents"?)',
-        'my.yaml:8: steps.1.name: must start with a letter or "_" and hold only letters, digits, "_" and "-"',
-        "my.yaml:8: steps.1.baseTaskId: Invalid input: expected string, received undefined",
-        "my.yaml:8: steps.1.executionQueue: Invalid input: expected string, received undefined",
+        'my.yaml:8: steps.1.name: "2b" must start with an ASCII letter or "_"',
+        "my.yaml:8: steps.1.baseTaskId: expected a string, got nothing (it is required)",
+        "my.yaml:8: steps.1.executionQueue: expected a string, got nothing (it is required)",
       ].join("\n"),
     );
     expect([error.line, error.field]).toEqual([7, "steps.0.parnts"]);

@@ -193,7 +193,7 @@ describe("pipeline validation", () => {
       {
         step: "e",
         field: "parameterOverride.Args/num_fewshots",
-        message: `LMEvalTask: unknown parameter "Args/num_fewshots" (did you mean "numFewshot"?); parameters: ${known}`,
+        message: `LMEvalTask: unknown parameter "Args/num_fewshots" (did you mean "Args/num_fewshot"?); parameters: ${known}`,
       },
     ]);
   });
@@ -213,12 +213,12 @@ describe("pipeline validation", () => {
       {
         step: "e",
         field: "parameterOverride.numFewshot",
-        message: 'LMEvalTask option "numFewshot": Invalid input: expected number, received string, got "five" (string)',
+        message: 'LMEvalTask option "numFewshot": expected a number, got "five" (string)',
       },
       {
         step: "e",
         field: "parameterOverride.backend",
-        message: 'LMEvalTask option "backend": Invalid option: expected one of "hf"|"vllm", got "tgi" (string)',
+        message: 'LMEvalTask option "backend": "tgi" is not one of "hf", "vllm"',
       },
     ]);
   });
@@ -248,7 +248,7 @@ describe("pipeline validation", () => {
         '  - step "d", executionQueue: unknown queue "oneshot-a100x2" (did you mean "oneshot-a100x1"?); known queues: oneshot-a100x1, oneshot-a100x4, cpu',
         '  - step "e", parameterOverride.modelID: LMEvalTask: unknown parameter "modelID" (did you mean "modelId"?); parameters: projectName, taskName, runtime, python, env, secretEnv, tags, modelId, modelFromStore, config, tasks, numFewshot, batchSize, backend, limit, applyChatTemplate, modelArgs, includePath, device',
         '  - step "e", parameterOverride.tasks: placeholder "${nope.id}" refers to unknown step "nope"',
-        '  - step "e", parameterOverride.limit: LMEvalTask option "limit": Invalid input: expected number, received string, got "lots" (string)',
+        '  - step "e", parameterOverride.limit: LMEvalTask option "limit": expected a number, got "lots" (string)',
         "  - cycle: a → b → c → a",
       ].join("\n"),
     );
@@ -282,7 +282,7 @@ describe("pipeline validation", () => {
 
   it("addStep rejects a malformed step at once (field errors are not deferred)", () => {
     expect(() => newPipeline().addStep({ name: "1bad", baseTaskId: "t", executionQueue: "cpu" })).toThrow(
-      'addStep("1bad"): name: must start with a letter or "_" and hold only letters, digits, "_" and "-"',
+      'addStep("1bad"): name: "1bad" must start with an ASCII letter or "_"',
     );
   });
 });

@@ -32,11 +32,46 @@ describe("outputs manifest", () => {
     const badShapeFile = join(result.steps["bad_shape"]!.attemptDir!, "outputs.json");
     expect(result.steps["bad_shape"]).toMatchObject({
       status: "failed",
-      reason: `outputs manifest ${badShapeFile} is invalid: models.0.path: Invalid input: expected string, received undefined; metrics.acc: Invalid input: expected number, received string`,
+      reason: `outputs manifest ${badShapeFile} is invalid: models.0.path: expected a string, got nothing (it is required); metrics.acc: expected a number, got "high" (string)`,
     });
     expect(result.steps["good"]).toMatchObject({ status: "succeeded", outputs: { metrics: { acc: 0.5 }, models: [], artifacts: [], simulated: false } });
     expect(result.steps["child"]).toMatchObject({ status: "skipped", reason: 'parent "not_json" failed' });
     expect(result.metrics).toEqual({ good: { acc: 0.5 } });
+  });
+});
+
+describe("outputs manifest paths", () => {
+  it("a model or artifact path outside the attempt directory, or missing, fails the step naming the manifest and the path; paths inside work", async () => {
+    const store = await tempStore();
+    // $1 is the manifest text; @DIR@ becomes the attempt directory (absolute paths inside it are fine).
+    const write = 'mkdir -p "$GPU_DAG_OUTPUT_DIR/model"; ln -s /etc "$GPU_DAG_OUTPUT_DIR/etc-link"; printf "%s" "$1" | sed "s#@DIR@#$GPU_DAG_OUTPUT_DIR#g" > "$GPU_DAG_OUTPUT_DIR/outputs.json"';
+    const manifests = {
+      dotdot: '{"models":[{"name":"m","path":"../../../etc"}]}',
+      absolute: '{"models":[{"name":"m","path":"/etc"}]}',
+      link: '{"artifacts":[{"name":"a","path":"etc-link/hostname"}]}',
+      missing: '{"models":[{"name":"m","path":"model-that-was-never-written"}]}',
+      inside: '{"models":[{"name":"rel","path":"model"},{"name":"abs","path":"@DIR@/model"}],"artifacts":[{"name":"m","path":"@DIR@/outputs.json"}]}',
+    };
+    const p = new Pipeline({ projectName: "unit", pipelineName: "manifest-paths" });
+    for (const [name, json] of Object.entries(manifests)) {
+      const task = shTask(name, write, { json });
+      await task.createTask({ store });
+      p.addStep({ name, baseTaskId: task.id!, executionQueue: "cpu" });
+    }
+    const result = await runLocally(p, store);
+    expect(result.status).toBe("failed");
+    const where = (step: string) => ({ file: join(result.steps[step]!.attemptDir!, "outputs.json"), dir: result.steps[step]!.attemptDir! });
+    const reason = (step: string) => result.steps[step]!.reason;
+    expect(result.steps["dotdot"]).toMatchObject({ status: "failed", exitCode: 0 });
+    expect(reason("dotdot")).toBe(`outputs manifest ${where("dotdot").file}: models.0.path "../../../etc" is outside the attempt directory ${where("dotdot").dir}`);
+    expect(reason("absolute")).toBe(`outputs manifest ${where("absolute").file}: models.0.path "/etc" is outside the attempt directory ${where("absolute").dir}`);
+    expect(reason("link")).toBe(`outputs manifest ${where("link").file}: artifacts.0.path "etc-link/hostname" resolves through a symbolic link to /etc/hostname, outside the attempt directory ${where("link").dir}`);
+    expect(reason("missing")).toBe(`outputs manifest ${where("missing").file}: models.0.path "model-that-was-never-written" does not exist (attempt directory ${where("missing").dir})`);
+    // Nothing of the refused manifests reached the store; the legitimate one did.
+    const { dir } = where("inside");
+    expect(result.steps["inside"]).toMatchObject({ status: "succeeded" });
+    expect(result.steps["inside"]!.outputs!.models.map((m) => m.path)).toEqual([join(dir, "model"), join(dir, "model")]);
+    expect((await store.listModels()).map((m) => m.name).sort()).toEqual(["abs", "rel"]);
   });
 });
 

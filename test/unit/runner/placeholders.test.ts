@@ -6,6 +6,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Pipeline } from "../../../src/api/pipeline.js";
+import { PipelineValidationError } from "../../../src/errors.js";
 import { step } from "../../../src/pipeline/refs.js";
 import { Task } from "../../../src/tasks/custom-task.js";
 import { LMEvalTask } from "../../../src/tasks/lm-eval-task.js";
@@ -14,15 +15,23 @@ import { localCluster, plannedArgv, readRecord, RECORD_SCRIPT, runLocally, shTas
 const MANIFEST = JSON.stringify({
   models: [
     { name: "first", path: "models/first" },
-    { name: "last", path: "/abs/models/last", framework: "compressed-tensors" },
+    { name: "last", path: "@DIR@/models/last", framework: "compressed-tensors" },
   ],
   artifacts: [{ name: "recipe", path: "recipe.yaml" }],
   metrics: { x: 0.25, "openllm/acc": 0.7 },
 });
 
-/** A producer writing {@link MANIFEST}, and a consumer recording the argv it got. */
+/**
+ * A producer making the files of {@link MANIFEST} in its attempt directory and writing the
+ * manifest (`@DIR@` → that directory: an absolute path inside it), and a consumer recording the
+ * argv it got.
+ */
 async function drafts(store: Awaited<ReturnType<typeof tempStore>>) {
-  const producer = shTask("producer", 'printf "%s" "$1" > "$GPU_DAG_OUTPUT_DIR/outputs.json"', { manifest: MANIFEST });
+  const producer = shTask(
+    "producer",
+    'cd "$GPU_DAG_OUTPUT_DIR" && mkdir -p models/first models/last && : > recipe.yaml && printf "%s" "$1" | sed "s#@DIR@#$GPU_DAG_OUTPUT_DIR#g" > outputs.json',
+    { manifest: MANIFEST },
+  );
   const consumer = new Task({
     projectName: "unit",
     taskName: "consumer",
@@ -59,10 +68,10 @@ describe("placeholders at launch", () => {
     const models = result.steps["producer"]!.outputs!.models;
     expect(models.map((m) => [m.name, m.path, m.framework])).toEqual([
       ["first", join(producerDir, "models/first"), "transformers"],
-      ["last", "/abs/models/last", "compressed-tensors"],
+      ["last", join(producerDir, "models/last"), "compressed-tensors"],
     ]);
     // Models got store ids; the store knows them.
-    expect(await store.getModel(models[1]!.id)).toMatchObject({ name: "last", path: "/abs/models/last", runId: result.runId, step: "producer", attempt: 1, simulated: false });
+    expect(await store.getModel(models[1]!.id)).toMatchObject({ name: "last", path: join(producerDir, "models/last"), runId: result.runId, step: "producer", attempt: 1, simulated: false });
     expect((await store.listModels()).map((m) => m.id).sort()).toEqual(models.map((m) => m.id).sort());
 
     const expected = [
@@ -124,7 +133,7 @@ describe("placeholders at launch", () => {
     const result = await runLocally(p, store, { runtime: "simulate", cluster: localCluster({ env: { GPU_DAG_SIMULATE_SECONDS: "0" } }) });
     expect(result.status, result.steps["eval"]!.reason).toBe("succeeded");
     expect(await plannedArgv(store, result.runId, "eval")).toEqual([
-      ["python3", "-m", "gpu_dag_runtime.simulate", "evaluate", "--model", "/abs/models/last", "--backend", "vllm", "--tasks", "openllm", "--batch-size", "auto", "--device", "cpu"],
+      ["python3", "-m", "gpu_dag_runtime.simulate", "evaluate", "--model", join(result.steps["producer"]!.attemptDir!, "models/last"), "--backend", "vllm", "--tasks", "openllm", "--batch-size", "auto", "--device", "cpu"],
     ]);
     const planned = (await store.readJournal(result.runId)).find((e) => e.type === "attempt-planned" && e.step === "eval");
     expect(planned && "parameters" in planned && planned.parameters["modelId"]).toBe(result.steps["producer"]!.outputs!.models[1]!.id);
@@ -133,15 +142,44 @@ describe("placeholders at launch", () => {
     expect(Object.keys(result.metrics["eval"]!)).toContain("openllm/acc");
   });
 
-  it("modelFromStore with an id that is not in the store fails the step, naming the id", async () => {
+  it("modelFromStore with a literal id that is not in the store is refused before the first job; createRun records nothing", async () => {
     const store = await tempStore();
+    const ids = await drafts(store);
     const evalTask = new LMEvalTask({ projectName: "unit", taskName: "eval", modelId: "model_000000000000", modelFromStore: true, config: "openllm" });
     await evalTask.createTask({ store });
-    const p = new Pipeline({ projectName: "unit", pipelineName: "no-model" }).addStep({ name: "eval", baseTaskId: evalTask.id!, executionQueue: "cpu" });
+    const p = new Pipeline({ projectName: "unit", pipelineName: "no-model" })
+      .addParameter("model", "model_111111111111")
+      .addStep({ name: "producer", baseTaskId: ids.producer, executionQueue: "cpu" })
+      .addStep({ name: "eval", baseTaskId: evalTask.id!, parents: ["producer"], executionQueue: "cpu" })
+      .addStep({ name: "eval_param", baseTaskId: evalTask.id!, parents: ["producer"], executionQueue: "cpu", parameterOverride: { modelId: "${pipeline.model}" } });
+    const error = await runLocally(p, store, { runtime: "simulate" }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(PipelineValidationError);
+    expect((error as Error).message).toBe(
+      [
+        'pipeline "no-model" is invalid (2 problems):',
+        '  - step "eval", modelId: "model_000000000000" is not a model in the store (modelFromStore is set)',
+        '  - step "eval_param", parameterOverride.modelId: "model_111111111111" is not a model in the store (modelFromStore is set)',
+      ].join("\n"),
+    );
+    // The parent never ran: nothing was recorded.
+    expect(await store.listRuns()).toEqual([]);
+  });
+
+  it("modelFromStore with an id known only at launch (a parent's metric) that is not in the store fails the step, naming the id", async () => {
+    const store = await tempStore();
+    const ids = await drafts(store);
+    const evalTask = new LMEvalTask({ projectName: "unit", taskName: "eval", modelId: "dummy", modelFromStore: true, config: "openllm" });
+    await evalTask.createTask({ store });
+    const p = new Pipeline({ projectName: "unit", pipelineName: "no-model" })
+      .addStep({ name: "producer", baseTaskId: ids.producer, executionQueue: "cpu" })
+      .addStep({ name: "eval", baseTaskId: evalTask.id!, executionQueue: "cpu", parameterOverride: { modelId: "model-${producer.metrics.x}" } });
     const result = await runLocally(p, store, { runtime: "simulate" });
     expect(result.steps["eval"]).toMatchObject({
       status: "failed",
-      reason: 'step "eval": modelId "model_000000000000" is not a model in the store (modelFromStore is set)',
+      reason: 'step "eval": modelId "model-0.25" is not a model in the store (modelFromStore is set)',
     });
   });
 });

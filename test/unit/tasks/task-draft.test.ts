@@ -80,7 +80,7 @@ describe("clone", () => {
 
   it("validates overrides like constructor options", () => {
     const original = new LMEvalTask({ ...base, config: "openllm" });
-    expect(() => original.clone({ numFewshot: -2 })).toThrow('LMEvalTask option "numFewshot": Too small: expected number to be >=0, got -2 (number)');
+    expect(() => original.clone({ numFewshot: -2 })).toThrow('LMEvalTask option "numFewshot": -2 is below the minimum 0');
     expect(() => original.clone({ modelid: "x" })).toThrow(TaskOptionError);
     expect(() => original.clone({ modelid: "x" })).toThrow('LMEvalTask: unknown parameter "modelid" (did you mean "modelId"?)');
   });

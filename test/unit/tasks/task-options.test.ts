@@ -30,13 +30,13 @@ const EVAL_OPTIONS =
 describe("task option errors", () => {
   it("name the option, the value and what was expected", () => {
     const cases: Array<[Record<string, unknown>, string, string]> = [
-      [{ numFewshot: -1 }, "numFewshot", 'LMEvalTask option "numFewshot": Too small: expected number to be >=0, got -1 (number)'],
-      [{ numFewshot: "five" }, "numFewshot", 'LMEvalTask option "numFewshot": Invalid input: expected number, received string, got "five" (string)'],
-      [{ backend: "tgi" }, "backend", 'LMEvalTask option "backend": Invalid option: expected one of "hf"|"vllm", got "tgi" (string)'],
-      [{ modelId: 5 }, "modelId", 'LMEvalTask option "modelId": Invalid input: expected string, received number, got 5 (number)'],
-      [{ config: undefined }, "config", 'LMEvalTask option "config": Invalid input: expected string, received undefined, got nothing (it is required)'],
+      [{ numFewshot: -1 }, "numFewshot", 'LMEvalTask option "numFewshot": -1 is below the minimum 0'],
+      [{ numFewshot: "five" }, "numFewshot", 'LMEvalTask option "numFewshot": expected a number, got "five" (string)'],
+      [{ backend: "tgi" }, "backend", 'LMEvalTask option "backend": "tgi" is not one of "hf", "vllm"'],
+      [{ modelId: 5 }, "modelId", 'LMEvalTask option "modelId": expected a string, got 5 (number)'],
+      [{ config: undefined }, "config", 'LMEvalTask option "config": expected a string, got nothing (it is required)'],
       [{ env: { "BAD-NAME": "x" } }, "env", 'LMEvalTask option "env": key "BAD-NAME" must be an environment variable name'],
-      [{ env: { OK: 1 } }, "env.OK", 'LMEvalTask option "env.OK": Invalid input: expected string, received number, got 1 (number)'],
+      [{ env: { OK: 1 } }, "env.OK", 'LMEvalTask option "env.OK": expected a string, got 1 (number)'],
     ];
     for (const [options, option, message] of cases) {
       const e = error(TaskOptionError, () => new LMEvalTask({ ...base, config: "openllm", ...options } as never));
@@ -93,14 +93,14 @@ describe("task configs", () => {
     const missing = error(ConfigError, () => new LMEvalTask({ ...base, config: join(dir, "nope.yaml") }));
     expect(missing.message).toBe(`LMEvalTask option "config": config file ${join(dir, "nope.yaml")} does not exist`);
     await writeFile(file, "kind: lm-eval\ntasks: []\n");
-    expect(error(ConfigError, () => new LMEvalTask({ ...base, config: file })).message).toBe(`${file}:2: tasks: Too small: expected array to have >=1 items`);
+    expect(error(ConfigError, () => new LMEvalTask({ ...base, config: file })).message).toBe(`${file}:2: tasks: [] has 0 items, fewer than the minimum 1`);
   });
 
   it("reads inline YAML (kind may be left out) and names the line of a bad field", () => {
     const task = new LMEvalTask({ ...base, config: "tasks: [arc_easy]\nlimit: 10\n" });
     expect(task.config()).toEqual({ kind: "lm-eval", tasks: ["arc_easy"], limit: 10 });
     expect(error(ConfigError, () => new LMEvalTask({ ...base, config: "tasks: [a, b]\nnumFewshot: x" })).message).toBe(
-      'LMEvalTask option "config" (inline YAML):2: numFewshot: Invalid input: expected number, received string',
+      'LMEvalTask option "config" (inline YAML):2: numFewshot: expected a number, got "x" (string)',
     );
   });
 
