@@ -173,6 +173,17 @@ export class WrappedArguments implements Iterable<string> {
  *
  * @throws {@link ArgumentsError} for non-string input, an unclosed quote (offset of the opening
  *   quote) or a trailing lone backslash; the message shows the input and points at the column.
+ *
+ * @example
+ * ```ts
+ * import { shellJoin, wrapArguments } from "gpu-dag";
+ *
+ * const args = wrapArguments(`++prompt_config=generic/math ++inference.temperature=0.6 "++system='be brief'" ++path=$HOME`);
+ * console.log(args.argv.length, args.argv[2]); // prints: 4 ++system='be brief'
+ * console.log(args.argv[3]); // prints: ++path=$HOME
+ * // Quoted again for a shell, each word exactly as parsed:
+ * console.log(shellJoin(args.argv));
+ * ```
  */
 export function wrapArguments(text: string): WrappedArguments {
   if (typeof text !== "string") {
