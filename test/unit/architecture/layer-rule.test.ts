@@ -1,6 +1,6 @@
 /**
  * The layer rule (.dependency-cruiser.cjs, run by `npm test` as `npm run lint:layers`) bites: a
- * copy of `src/` with a handful of deliberately wrong imports added fails it with exactly those
+ * copy of `src/` with seven deliberately wrong imports added fails it with exactly those
  * violations — so the real tree, which passes, passes because it obeys the rule.
  */
 import { execFile } from "node:child_process";
@@ -26,6 +26,10 @@ const WRONG: Record<string, string> = {
   "src/store/zz-wrong-up.ts": 'import type { PipelineSpec } from "../pipeline/pipeline-spec.js";\nexport type Spec = PipelineSpec;\n',
   // Sibling backends stay independent.
   "src/backends/local/zz-wrong-sibling.ts": 'import type { Transport } from "../slurm/transport.js";\nexport type T = Transport;\n',
+  // An entry program is no library module, even for its own folder.
+  "src/remote/zz-wrong-entry.ts": 'export const load = () => import("./controller-main.js");\n',
+  // A module outside every layer of the table.
+  "src/zz-unplaced.ts": 'import { GpuDagError } from "./errors.js";\nexport const E = GpuDagError;\n',
 };
 
 let work: string;
@@ -58,6 +62,8 @@ describe("the layer rule", () => {
         "ssh-only-in-slurm-backend: src/config/zz-wrong-ssh.ts → node_modules/node-ssh",
         "layer-store: src/store/zz-wrong-up.ts → src/pipeline/pipeline-spec.ts",
         "layer-backend-local: src/backends/local/zz-wrong-sibling.ts → src/backends/slurm/transport.ts",
+        "layer-remote: src/remote/zz-wrong-entry.ts → src/remote/controller-main.ts",
+        "in-a-layer: src/zz-unplaced.ts → src/errors.ts",
       ].sort(),
     );
   });
