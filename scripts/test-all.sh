@@ -12,6 +12,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
 
 npx tsc --noEmit -p tsconfig.json
+# The layer rule (.dependency-cruiser.cjs) and the API docs (typedoc, warnings are errors).
+npm run --silent lint:layers
+npm run --silent lint:docs
 
 # GPU_DAG_SKIP_SLURM_UP=1 is for running one tier by hand; CI never sets it.
 if [ "${GPU_DAG_SKIP_SLURM_UP:-0}" != 1 ]; then

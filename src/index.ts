@@ -33,11 +33,12 @@ export { FileStore, defaultStoreHome, type FileStoreOptions } from "./store/file
 export { defaultStore } from "./store/default-store.js";
 export type { TaskRecord, ModelRecord, ArtifactRecord, RunRecord, JournalEntry, StepOutputs } from "./store/records.js";
 
-export type { QueueBackend, JobSpec, JobState, JobResources, SubmittedJob } from "./backends/queue-backend.js";
+export type { QueueBackend, JobSpec, JobState, JobResources, SubmittedJob, BackendNotice, BackendNoticeListener } from "./backends/queue-backend.js";
 export { LocalBackend, type LocalBackendOptions } from "./backends/local/local-backend.js";
 export { GpuPool, detectGpus } from "./backends/local/gpu-pool.js";
 export { DEFAULT_LEASE_DIR, LEASE_BUSY_EXIT, LEASE_DIR_ENV, resolveLeaseDir } from "./backends/local/gpu-leases.js";
 export { SlurmBackend, type SlurmBackendOptions, type SlurmBackendStats } from "./backends/slurm/slurm-backend.js";
+export type { SlurmJobConfig } from "./backends/slurm/resolve-job.js";
 export { renderBatchScript, type BatchScriptInput } from "./backends/slurm/batch-script.js";
 export { jobNameFor } from "./backends/queue-backend.js";
 export { setupPython } from "./python/setup-python.js";

@@ -45,7 +45,31 @@ export interface ExecuteOptions extends CreateRunOptions {
   handleSignals?: boolean;
 }
 
-/** A pipeline: build it with `addStep()`, run it with `executeLocally()` or `executeRemotely()`. */
+/**
+ * A pipeline: build it with `addStep()`, run it with `executeLocally()` or `executeRemotely()`.
+ *
+ * @example
+ * ```ts
+ * import { Pipeline, Task } from "gpu-dag";
+ *
+ * const greet = new Task({
+ *   projectName: "docs", taskName: "greet",
+ *   command: ["sh", "-c", "echo hello {who}"], parameters: { who: "world" },
+ * });
+ * await greet.createTask(); // stored; greet.id is set
+ *
+ * const pipeline = new Pipeline({ projectName: "docs", pipelineName: "greetings" });
+ * pipeline.addStep({ name: "first", baseTaskId: greet.id!, executionQueue: "default" });
+ * pipeline.addStep({
+ *   name: "second", baseTaskId: greet.id!, parents: ["first"], executionQueue: "default",
+ *   parameterOverride: { who: "again" },
+ * });
+ * console.log(pipeline.toMermaid());
+ *
+ * const result = await pipeline.executeLocally();
+ * console.log(result.status); // prints: succeeded
+ * ```
+ */
 export class Pipeline extends PipelineDefinition {
   /**
    * Validates, records the run in the store, and runs the controller in this process until every
@@ -58,6 +82,27 @@ export class Pipeline extends PipelineDefinition {
    *
    * Ctrl-C / SIGTERM: see {@link ExecuteOptions.handleSignals}. A store made for this call (from
    * `home`) is closed when it returns; a `store` you pass stays yours to close.
+   *
+   * @example
+   * ```ts
+   * import { Pipeline, Task } from "gpu-dag";
+   *
+   * const fail = new Task({ projectName: "docs", taskName: "flaky", command: ["sh", "-c", "exit 3"] });
+   * await fail.createTask();
+   * const pipeline = new Pipeline({ projectName: "docs", pipelineName: "events" });
+   * pipeline.addStep({ name: "flaky", baseTaskId: fail.id!, executionQueue: "default", retryOnFailure: 1 });
+   *
+   * const stop = new AbortController(); // stop.abort() cancels the run: its jobs are killed
+   * const result = await pipeline.executeLocally({
+   *   signal: stop.signal,
+   *   retryBackoffMs: 10,
+   *   onEvent: (event) => {
+   *     if (event.type === "step:failure") console.log(`${event.step} failed: ${event.reason}`);
+   *   },
+   * });
+   * // A failed run resolves too: check its status.
+   * console.log(result.status, result.steps["flaky"]?.attempts); // prints: failed 2
+   * ```
    */
   async executeLocally(options: ExecuteOptions = {}): Promise<RunResult> {
     // A store made for this call (from `home`) is this call's to close; the process-wide default
@@ -92,6 +137,25 @@ export class Pipeline extends PipelineDefinition {
    * A Slurm config without the services queue is refused with a `ConfigError` before the run is
    * recorded. `run --remote` goes through the same code (`startRunController()`).
    * Callbacks (`hooks`) do not cross processes and are not accepted here.
+   *
+   * @example
+   * ```ts
+   * import { Pipeline, Task } from "gpu-dag";
+   *
+   * const sleepy = new Task({ projectName: "docs", taskName: "sleepy", command: ["sh", "-c", "sleep 1; echo done"] });
+   * await sleepy.createTask();
+   * const pipeline = new Pipeline({ projectName: "docs", pipelineName: "detached" });
+   * pipeline.addStep({ name: "nap", baseTaskId: sleepy.id!, executionQueue: "default" });
+   *
+   * // Returns at once: the controller runs in its own process (for a Slurm cluster config,
+   * // `executeRemotely({ cluster: "my-slurm" })`, as a job on the cluster's services queue).
+   * const handle = await pipeline.executeRemotely();
+   * console.log(`follow it with: gpu-dag watch ${handle.runId}`);
+   *
+   * // This process may exit now; or follow the run from here (or later, with Pipeline.attach):
+   * const result = await Pipeline.attach(handle.runId).wait({ timeoutMs: 120_000 });
+   * console.log(result.status); // prints: succeeded
+   * ```
    */
   async executeRemotely(options: CreateRunOptions = {}): Promise<RunHandle> {
     const home = options.home ?? (options.store instanceof FileStore ? options.store.home : defaultStoreHome());

@@ -169,10 +169,21 @@ export class WrappedArguments implements Iterable<string> {
  * `++prompt_config=generic/math ++inference.temperature=0.6 "++system='be brief'"` the way a
  * POSIX shell splits words — quotes, backslash escapes, line continuations, newlines and tabs
  * as separators — but with no expansion: `$HOME`, backticks, `~` and globs stay literal, because
- * the arguments go to the job verbatim. See {@link splitShellWords} for the exact rules.
+ * the arguments go to the job verbatim (the exact rules: `splitShellWords` in `src/args/split-words.ts`).
  *
  * @throws {@link ArgumentsError} for non-string input, an unclosed quote (offset of the opening
  *   quote) or a trailing lone backslash; the message shows the input and points at the column.
+ *
+ * @example
+ * ```ts
+ * import { shellJoin, wrapArguments } from "gpu-dag";
+ *
+ * const args = wrapArguments(`++prompt_config=generic/math ++inference.temperature=0.6 "++system='be brief'" ++path=$HOME`);
+ * console.log(args.argv.length, args.argv[2]); // prints: 4 ++system='be brief'
+ * console.log(args.argv[3]); // prints: ++path=$HOME
+ * // Quoted again for a shell, each word exactly as parsed:
+ * console.log(shellJoin(args.argv));
+ * ```
  */
 export function wrapArguments(text: string): WrappedArguments {
   if (typeof text !== "string") {
@@ -224,7 +235,7 @@ export interface UnknownKeyProblem {
  * `a.b.c`). `~key` and plain `key=value` are not checked (Hydra itself rejects those for
  * missing keys).
  *
- * @param args - the arguments to check (anything {@link toWrappedArguments} accepts).
+ * @param args - the arguments to check (a string as {@link wrapArguments} parses it, an argv array, or a {@link WrappedArguments}).
  * @param knownKeys - top-level or dotted keys the job understands.
  * @param context - what the arguments belong to, put at the start of each message (e.g. `step "eval"`).
  * @returns one problem per unknown override, in argv order; empty when all are known.

@@ -120,7 +120,10 @@ export class PipelineDefinition {
     return this.#spec.steps.map((s) => s.name);
   }
 
-  /** Validates against a task source and queue checker; see {@link validatePipeline}. */
+  /**
+   * Validates against a task source and queue checker — every problem at once, as one
+   * `PipelineValidationError` — and returns the plan (steps in topological order, resolved drafts).
+   */
   plan(context: ValidationContext): Promise<PipelinePlan> {
     return validatePipeline({ ...this.#spec, steps: [...this.#spec.steps] }, context);
   }

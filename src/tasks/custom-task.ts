@@ -27,7 +27,30 @@ export const TaskOptionsSchema = z.strictObject({
 /** Options of {@link Task}. */
 export type TaskOptions = z.input<typeof TaskOptionsSchema> & BaseTaskOptions;
 
-/** A custom task running `command`. It reports outputs by writing `$GPU_DAG_OUTPUT_DIR/outputs.json`. */
+/**
+ * A custom task running `command`. It reports outputs by writing `$GPU_DAG_OUTPUT_DIR/outputs.json`.
+ *
+ * `{name}` in a command word is replaced by parameter `name` (`{{` and `}}` for literal braces).
+ *
+ * @example
+ * ```ts
+ * import { Pipeline, Task } from "gpu-dag";
+ *
+ * // Reports a metric through the outputs manifest.
+ * const score = new Task({
+ *   projectName: "docs", taskName: "score",
+ *   // "$1" is the parameter, passed as an argument: no quoting to get right inside the script.
+ *   command: ["sh", "-c", `echo '{"metrics": {"accuracy": '"$1"'} }' > "$GPU_DAG_OUTPUT_DIR/outputs.json"`, "sh", "{value}"],
+ *   parameters: { value: 0.75 },
+ * });
+ * await score.createTask();
+ *
+ * const pipeline = new Pipeline({ projectName: "docs", pipelineName: "custom" });
+ * pipeline.addStep({ name: "eval", baseTaskId: score.id!, executionQueue: "default", parameterOverride: { value: 0.9 } });
+ * const result = await pipeline.executeLocally();
+ * console.log(result.metrics); // prints: { eval: { accuracy: 0.9 } }
+ * ```
+ */
 export class Task extends TaskDraft<z.output<typeof TaskOptionsSchema>> {
   constructor(options: TaskOptions) {
     super(options);

@@ -76,7 +76,26 @@ export const GenerateTaskOptionsSchema = z.strictObject({
 /** Options of {@link GenerateTask}. */
 export type GenerateTaskOptions = z.input<typeof GenerateTaskOptionsSchema> & BaseTaskOptions;
 
-/** Generates one answer per input row with a model server started in the same job. */
+/**
+ * Generates one answer per input row with a model server started in the same job.
+ *
+ * @example
+ * ```ts
+ * import { GenerateTask } from "gpu-dag";
+ *
+ * const generate = new GenerateTask({
+ *   projectName: "docs", taskName: "math",
+ *   modelId: "Qwen/Qwen2.5-1.5B-Instruct",
+ *   serverType: "vllm", serverGpus: 1, // vllm serve … in the same job, on the job's GPUs
+ *   inputFile: "/data/math.jsonl",
+ *   // Main arguments for the generation runner, split like wrapArguments() and checked
+ *   // against GENERATE_MAIN_KEYS (a typo fails here, with a "did you mean").
+ *   extraArguments: "++prompt_config=generic/math ++inference.temperature=0.6",
+ * });
+ * await generate.createTask();
+ * console.log(generate.type); // prints: generate
+ * ```
+ */
 export class GenerateTask extends TaskDraft<z.output<typeof GenerateTaskOptionsSchema>> {
   readonly #config: GenerateConfig;
 

@@ -34,7 +34,26 @@ export const LLMCompressorTaskOptionsSchema = z.strictObject({
 /** Options of {@link LLMCompressorTask}. */
 export type LLMCompressorTaskOptions = z.input<typeof LLMCompressorTaskOptionsSchema> & BaseTaskOptions;
 
-/** Compresses `modelId` with the recipe of `config`; its output model is the compressed model. */
+/**
+ * Compresses `modelId` with the recipe of `config`; its output model is the compressed model.
+ *
+ * @example
+ * ```ts
+ * import { LLMCompressorTask } from "gpu-dag";
+ *
+ * const compress = new LLMCompressorTask({
+ *   projectName: "docs", taskName: "w4a16",
+ *   modelId: "meta-llama/Llama-3.2-1B-Instruct",
+ *   config: "quantization_w4a16", // a bundled recipe; or a YAML path, or inline YAML
+ *   numSamples: 256,
+ * });
+ * await compress.createTask(); // stored: compress.id goes into Pipeline.addStep({ baseTaskId })
+ *
+ * // A variant, the original unchanged (keys: option names, `Args/…` or snake_case).
+ * const w8a8 = compress.clone({ config: "quantization_w8a8", taskName: "w8a8" });
+ * console.log(w8a8.options.config, compress.options.config); // prints: quantization_w8a8 quantization_w4a16
+ * ```
+ */
 export class LLMCompressorTask extends TaskDraft<z.output<typeof LLMCompressorTaskOptionsSchema>> {
   readonly #config: CompressorConfig;
 

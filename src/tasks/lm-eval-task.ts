@@ -36,7 +36,34 @@ export const LMEvalTaskOptionsSchema = z.strictObject({
 /** Options of {@link LMEvalTask}. */
 export type LMEvalTaskOptions = z.input<typeof LMEvalTaskOptionsSchema> & BaseTaskOptions;
 
-/** Evaluates `modelId` on the tasks of `config`; every metric is recorded as `task/metric`. */
+/**
+ * Evaluates `modelId` on the tasks of `config`; every metric is recorded as `task/metric`.
+ *
+ * @example
+ * ```ts
+ * import { LLMCompressorTask, LMEvalTask, Pipeline } from "gpu-dag";
+ *
+ * const compress = new LLMCompressorTask({
+ *   projectName: "docs", taskName: "w4a16", modelId: "meta-llama/Llama-3.2-1B-Instruct", config: "quantization_w4a16",
+ * });
+ * await compress.createTask();
+ * // modelFromStore: the model id is a store model id (here: step1's output), resolved to its path.
+ * const evaluate = new LMEvalTask({
+ *   projectName: "docs", taskName: "openllm", modelId: "dummy", modelFromStore: true, config: "openllm", batchSize: "auto",
+ * });
+ * await evaluate.createTask();
+ *
+ * const pipeline = new Pipeline({ projectName: "docs", pipelineName: "compress-eval" });
+ * pipeline.addStep({ name: "step1", baseTaskId: compress.id!, executionQueue: "oneshot-a100x1" });
+ * pipeline.addStep({
+ *   name: "step2", baseTaskId: evaluate.id!, executionQueue: "oneshot-a100x1",
+ *   parameterOverride: { modelId: "${step1.models.output.-1.id}" }, // makes step1 a parent too
+ * });
+ * // `simulate` runs stand-ins for the tools (no GPU or ML packages needed); drop it for the real run.
+ * const result = await pipeline.executeLocally({ runtime: "simulate", cluster: { executor: "local", gpus: 1 } });
+ * console.log(result.status, Object.keys(result.metrics).length > 0); // prints: succeeded true
+ * ```
+ */
 export class LMEvalTask extends TaskDraft<z.output<typeof LMEvalTaskOptionsSchema>> {
   readonly #config: EvalConfig;
 

@@ -368,5 +368,36 @@ export function runQueueBackendConformance(name: string, makeBackend: () => Prom
         await second.close();
       }
     });
+
+    it("a listener that throws breaks neither the backend nor the listeners after it", async () => {
+      const thrownFor: string[] = [];
+      const unsubscribeThrower = h.backend.onUpdate((id) => {
+        thrownFor.push(id);
+        throw new Error("a listener's own bug");
+      });
+      // Subscribed after the thrower, so it is called after it for every update.
+      const after = new Watcher(h.backend);
+      try {
+        const first = h.makeSpec({ step: "listener-a", argv: ["sh", "-c", "echo listener-a"] });
+        const [a] = await h.backend.submit([first]);
+        const idA = a!.backendJobId;
+        await after.until([idA], isTerminal, "first job to end (seen by the later listener)");
+        expect(after.states.get(idA)).toMatchObject({ status: "succeeded", exitCode: 0 });
+        expect(thrownFor).toContain(idA);
+        // The backend goes on: the next job is submitted, reported to everyone, and collected.
+        const second = h.makeSpec({ step: "listener-b", argv: ["sh", "-c", "echo listener-b; exit 4"] });
+        const [b] = await h.backend.submit([second]);
+        const idB = b!.backendJobId;
+        await after.until([idB], isTerminal, "second job to end");
+        await watcher.until([idB], isTerminal, "second job to end (seen by the suite's first listener)");
+        expect(after.states.get(idB)).toMatchObject({ status: "failed", exitCode: 4 });
+        expect(thrownFor).toContain(idB);
+        await h.backend.collect(idB);
+        expect(await readFile(join(second.attemptDir, STDOUT_FILE), "utf8")).toContain("listener-b");
+      } finally {
+        unsubscribeThrower();
+        after.unsubscribe();
+      }
+    });
   });
 }

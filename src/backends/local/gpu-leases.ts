@@ -197,7 +197,13 @@ export class GpuLeases {
   /** Forgets `devices` and wakes every pool of this process that waits for GPUs. */
   free(devices: readonly string[]): void {
     for (const device of devices) this.#held.delete(device);
-    for (const listener of [...this.#listeners]) listener();
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener();
+      } catch {
+        // One pool's failure must not keep the others waiting for devices that are free.
+      }
+    }
   }
 
   /** Calls `listener` whenever a pool of this process frees devices. Returns the unsubscribe. */

@@ -461,7 +461,14 @@ export class LocalBackend implements QueueBackend {
       this.pool.release(job.adoptedDevices);
       job.adoptedDevices = undefined;
     }
-    for (const listener of this.#listeners) listener(id, state);
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(id, state);
+      } catch {
+        // A listener's failure is its own: the job's exit must still reach every other listener,
+        // and (called from a child process event) it must not become an uncaught exception.
+      }
+    }
   }
 }
 

@@ -175,7 +175,7 @@ export class SlurmBackend implements QueueBackend {
   }
 
   /**
-   * Submits the batch in one remote program; see {@link submitProgram}. With `reuseExisting`
+   * Submits the batch in one remote program (`submitProgram` in `remote-scripts.ts`). With `reuseExisting`
    * (resume after a crash), jobs Slurm already knows by name are returned instead of resubmitted;
    * the same happens on its own when the connection drops mid-submit.
    */

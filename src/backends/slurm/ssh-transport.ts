@@ -13,6 +13,8 @@
  *   `connection-restored` when it is back (see `BackendNotice`).
  *   Idempotent calls are re-run after a drop; others fail with {@link BackendError} if the drop
  *   happened after the command may have started (callers make those safe to retry themselves).
+ * - node-ssh (and ssh2 under it, 22 modules) is loaded on the first connection, not on import:
+ *   `import "gpu-dag"` stays free of it for users who never reach a cluster over SSH.
  *
  * @module
  */
@@ -21,7 +23,7 @@ import { connect as netConnect, type Socket } from "node:net";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { readFile } from "node:fs/promises";
-import { NodeSSH } from "node-ssh";
+import type { NodeSSH } from "node-ssh";
 import { BackendError, type GpuDagError, HostKeyError, SshAuthError } from "../../errors.js";
 import type { BackendNotice, BackendNoticeListener } from "../queue-backend.js";
 import { addKnownHost, checkHostKey, fingerprint, knownHostsName, readKnownHosts } from "./known-hosts.js";
@@ -187,6 +189,7 @@ export class SshTransport implements Transport {
     this.connectAttempts++;
     const knownText = await readKnownHosts(knownHostsFile);
     const privateKey = await this.#privateKey();
+    const { NodeSSH } = await import("node-ssh");
     const sock = await openSocket(host, port, (this.#options.readyTimeout ?? 20) * 1000);
     let refusal: HostKeyError | undefined;
     let newKey: Buffer | undefined;
