@@ -39,10 +39,9 @@ import { pollStates } from "./poll-states.js";
 import { cancelProgram, parsePollOutput, parseSubmitOutput, pollProgram, RUN_STDIN, submitProgram } from "./remote-scripts.js";
 import { remoteAttemptDir, type SlurmJobConfig } from "./resolve-job.js";
 import { DEFINE_SEP, isSlurmJobId, parseSacct, parseSqueue, sacctCommand } from "./slurm-output.js";
-import { shipRuntime } from "./ship-runtime.js";
+import { ShippedRuntime } from "./ship-runtime.js";
 import { submitFailure, submitItems } from "./submit-batch.js";
 import { transportFor } from "./transport-for.js";
-import { shellQuote } from "../../args/shell-quote.js";
 import { ConnectionDroppedError, type Transport } from "./transport.js";
 
 export type { PollIntervals } from "./poll-loop.js";
@@ -90,8 +89,8 @@ export class SlurmBackend implements QueueBackend {
   readonly #overrides = new Map<string, JobState>();
   readonly #listeners = new Set<JobUpdateListener>();
   #jobDir: Promise<string> | undefined;
-  #runtimeDir: Promise<string> | undefined;
-  readonly #pythonRuntimeDir: string | undefined;
+  /** The job-side runtime to ship, when there is one. */
+  readonly #runtime: ShippedRuntime | undefined;
   readonly #loop: PollLoop;
   #closed = false;
   readonly #stats: SlurmBackendStats = { execs: 0, sbatch: 0, pollCycles: 0, squeue: 0, sacct: 0, scancel: 0 };
@@ -99,7 +98,7 @@ export class SlurmBackend implements QueueBackend {
   constructor(options: SlurmBackendOptions) {
     this.#config = options.config;
     this.#transport = options.transport ?? transportFor(options.config);
-    this.#pythonRuntimeDir = options.pythonRuntimeDir;
+    this.#runtime = options.pythonRuntimeDir === undefined ? undefined : new ShippedRuntime(this.#transport, options.pythonRuntimeDir);
     this.#loop = new PollLoop({
       intervals: options.pollIntervals,
       jobs: this.#jobs,
@@ -108,18 +107,6 @@ export class SlurmBackend implements QueueBackend {
       poll: (ids) => this.poll(ids),
       onPollError: options.onPollError ?? (() => {}),
     });
-  }
-
-  /** Setup lines putting the shipped runtime on PYTHONPATH (none when no runtime is shipped). */
-  async #runtimeSetup(jobDir: string): Promise<string[]> {
-    if (this.#pythonRuntimeDir === undefined) return [];
-    const localDir = this.#pythonRuntimeDir;
-    this.#runtimeDir ??= shipRuntime(this.#transport, localDir, jobDir);
-    const remote = await this.#runtimeDir.catch((error: unknown) => {
-      this.#runtimeDir = undefined;
-      throw error;
-    });
-    return [`export PYTHONPATH=${shellQuote(remote)}\${PYTHONPATH:+:$PYTHONPATH}`];
   }
 
   /** The transport (for tests: e.g. connection counters). */
@@ -158,7 +145,7 @@ export class SlurmBackend implements QueueBackend {
     if (jobs.length === 0) return [];
     if (options.signal?.aborted) throw new AbortedError("submit aborted before anything was submitted");
     const jobDir = await this.#resolvedJobDir();
-    const runtimeSetup = await this.#runtimeSetup(jobDir);
+    const runtimeSetup = (await this.#runtime?.setupLines(jobDir)) ?? [];
     const items = submitItems(this.#config, jobs, jobDir, runtimeSetup);
     let result;
     try {
