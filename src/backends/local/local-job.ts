@@ -9,7 +9,7 @@ import type { JobSpec, JobState } from "../queue-backend.js";
 import type { LeaseHolder } from "./gpu-leases.js";
 import type { GpuPool } from "./gpu-pool.js";
 
-/** One job of a {@link LocalBackend}, spawned here or adopted. */
+/** One job of a `LocalBackend`, spawned by it or adopted. */
 export interface LocalJob {
   spec: JobSpec;
   state: JobState;
