@@ -22,14 +22,14 @@
  * that nobody knows of; the next controller resubmits the attempt by name, and whichever of the
  * two wrappers claims first runs, while the backend follows the claimant (found by its pid).
  *
+ * This class holds the jobs and their states; the parts live beside it: the wrapper and its
+ * marker files (job-wrapper.ts, attempt-files.ts), forking a job (spawn-job.ts), jobs we did not
+ * spawn (adoption.ts), the time limit (time-limit.ts), process groups (process-group.ts) and logs
+ * (tail-file.ts).
+ *
  * @module
  */
-import { spawn } from "node:child_process";
-import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { open, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { userInfo } from "node:os";
-import { shellQuote } from "../../args/shell-quote.js";
 import { BackendError, type JobRefusal } from "../../errors.js";
 import {
   isTerminal,
@@ -44,10 +44,16 @@ import {
   type SubmittedJob,
   timeLimitReason,
 } from "../queue-backend.js";
-import { GpuLeases, hasFlock, LEASE_BUSY_EXIT, type LeaseHolder, leaseScript, lockOrder, NOTIFY_FD, resolveLeaseDir } from "./gpu-leases.js";
-import { jobEnvironment } from "../job-environment.js";
+import { adoptJob, followClaimant } from "./adoption.js";
+import { attemptStarted, claimedBy, forgetStart } from "./attempt-files.js";
+import { GpuLeases, hasFlock, LEASE_BUSY_EXIT, NOTIFY_FD, resolveLeaseDir } from "./gpu-leases.js";
 import { detectGpus, GpuPool } from "./gpu-pool.js";
-import { isSameProcess, processStartTime } from "./process-info.js";
+import { DUPLICATE_EXIT } from "./job-wrapper.js";
+import { exitState, holderFor, type LocalJob, type LocalJobHost } from "./local-job.js";
+import { groupGone, killGroup, terminateGroup } from "./process-group.js";
+import { spawnJob } from "./spawn-job.js";
+import { tailFile } from "./tail-file.js";
+import { limitSpawned } from "./time-limit.js";
 
 /** Options of {@link LocalBackend}. */
 export interface LocalBackendOptions {
@@ -67,46 +73,8 @@ export interface LocalBackendOptions {
 }
 
 export { LEASE_BUSY_EXIT } from "./gpu-leases.js";
-
-/** The file holding the exit code the wrapper wrote. */
-export const EXIT_CODE_FILE = "exit_code";
-/** The file recording pid and start time of a started job. */
-export const JOB_FILE = "job.json";
-/** The file a job's wrapper creates exclusively, holding its pid, before it runs the command. */
-export const CLAIM_FILE = "claim";
-/** Exit code of a wrapper that found its attempt already claimed by another process (it ran nothing). */
-export const DUPLICATE_EXIT = 86;
-
-// Only the job itself is forked: the claim is a `{ …; }` group (a failed redirection there is not
-// fatal and needs no subshell), and the exit code is written in place, as one write of a few bytes
-// (no `mv` process). A reader that catches it truncated but unwritten sees "" = no code yet; the
-// wrapper is then still alive, so it is watched and read again once gone. Each saved fork was
-// ~3–5 ms of the parent-exit → child-start path on the benchmark VM (bench/dispatch-latency.ts).
-// GPU jobs get the lease step of gpu-leases.ts in front: one `flock` process per GPU, the only
-// fork added (Node cannot flock, and a lock taken anywhere but in the job's own tree would not
-// die with the job).
-const WRAPPER =
-  `set -C; { printf "%s" "$$" > "$GPU_DAG_OUTPUT_DIR/${CLAIM_FILE}"; } 2>/dev/null || exit ${DUPLICATE_EXIT}; set +C; ` +
-  'code=0; "$@" || code=$?; printf "%s" "$code" > "$GPU_DAG_OUTPUT_DIR/exit_code"; exit "$code"';
-
-interface LocalJob {
-  spec: JobSpec;
-  state: JobState;
-  pid?: number;
-  devices?: string[];
-  /** Devices of an adopted job, held in the pool until it ends. */
-  adoptedDevices?: string[] | undefined;
-  cancelWait?: () => boolean;
-  timer?: NodeJS.Timeout;
-  cancelRequested?: boolean;
-  timedOut?: boolean;
-  /** Time-limit timer of a job this instance did not spawn (adopted, or a claimant followed). */
-  limitTimer?: NodeJS.Timeout;
-  /** Who holds this job's GPUs, for waiters elsewhere; `pid` set once spawned. */
-  holder?: LeaseHolder;
-  /** The job's place in the pool, kept when it waits again after its wrapper found a GPU taken. */
-  seq?: number;
-}
+export { CLAIM_FILE, DUPLICATE_EXIT, EXIT_CODE_FILE, JOB_FILE } from "./job-wrapper.js";
+export { tailFile } from "./tail-file.js";
 
 /** See the module comment. */
 export class LocalBackend implements QueueBackend {
@@ -115,6 +83,7 @@ export class LocalBackend implements QueueBackend {
   readonly #jobs = new Map<string, LocalJob>();
   readonly #listeners = new Set<JobUpdateListener>();
   readonly #options: LocalBackendOptions;
+  readonly #host: LocalJobHost;
   #closed = false;
 
   constructor(options: LocalBackendOptions = {}) {
@@ -123,6 +92,7 @@ export class LocalBackend implements QueueBackend {
     const devices = typeof gpus === "number" ? Array.from({ length: gpus }, (_, i) => String(i)) : (gpus ?? detectGpus());
     const leases = devices.length > 0 ? GpuLeases.for(resolveLeaseDir(options.leaseDir)) : undefined;
     this.pool = new GpuPool(devices, options.maxParallel, leases);
+    this.#host = { pool: this.pool, killGraceMs: (options.killGraceSeconds ?? 5) * 1000, set: (id, job, state) => this.#set(id, job, state) };
   }
 
   async submit(jobs: readonly JobSpec[], options: SubmitOptions = {}): Promise<SubmittedJob[]> {
@@ -130,7 +100,7 @@ export class LocalBackend implements QueueBackend {
       // A job started by a crashed controller left job.json / exit_code in its attempt directory.
       const fresh: JobSpec[] = [];
       for (const spec of jobs) {
-        const started = (await exists(join(spec.attemptDir, JOB_FILE))) || (await exists(join(spec.attemptDir, CLAIM_FILE)));
+        const started = await attemptStarted(spec.attemptDir);
         if (started || this.#jobs.has(spec.jobName)) await this.adopt(spec, spec.jobName);
         else fresh.push(spec);
       }
@@ -168,7 +138,7 @@ export class LocalBackend implements QueueBackend {
   /** Queues `job` in the pool (again, after a busy lease, in its old place). */
   #wait(id: string, job: LocalJob): void {
     const { spec } = job;
-    job.holder ??= { runId: spec.runId, step: spec.step, attempt: spec.attempt, user: currentUser() };
+    job.holder ??= holderFor(spec);
     const { promise, cancel, seq } = this.pool.acquire(spec.resources.gpus, spec.priority, {
       holder: job.holder,
       ...(job.seq !== undefined ? { seq: job.seq } : {}),
@@ -184,7 +154,7 @@ export class LocalBackend implements QueueBackend {
       } catch (error) {
         // E.g. job.json could not be written (attempt directory removed with the store): a job
         // nobody could adopt must not run on unrecorded; it ends failed instead of crashing us.
-        this.#killGroup(job, "SIGKILL");
+        killGroup(job, "SIGKILL");
         this.pool.release(devices);
         this.#set(id, job, { status: "failed", exitCode: null, signal: null, infrastructure: true, reason: `could not start: ${(error as Error).message}` });
       }
@@ -201,7 +171,6 @@ export class LocalBackend implements QueueBackend {
   }
 
   async cancel(ids: readonly string[]): Promise<void> {
-    const grace = (this.#options.killGraceSeconds ?? 5) * 1000;
     for (const id of ids) {
       const job = this.#jobs.get(id);
       if (!job || (job.state.status !== "queued" && job.state.status !== "running")) continue;
@@ -210,9 +179,7 @@ export class LocalBackend implements QueueBackend {
         this.#set(id, job, { status: "cancelled", reason: "cancelled before it started" });
         continue;
       }
-      this.#killGroup(job, "SIGTERM");
-      const timer = setTimeout(() => this.#killGroup(job, "SIGKILL"), grace);
-      timer.unref();
+      terminateGroup(job, this.#host.killGraceMs);
     }
   }
 
@@ -231,36 +198,7 @@ export class LocalBackend implements QueueBackend {
     if (existing) return existing.state;
     const job: LocalJob = { spec, state: { status: "lost", reason: "job was never started" } };
     this.#jobs.set(backendJobId, job);
-    const exit = await readExitCode(spec.attemptDir);
-    if (exit !== undefined) {
-      job.state = exitState(exit, null, false);
-      return job.state;
-    }
-    const live = await liveProcess(spec.attemptDir);
-    if (live) {
-      job.pid = live.pid;
-      job.state = { status: "running" };
-      // Its processes still hold its GPUs' leases; count them as this run's too, so the pool does
-      // not hand them to one of its own jobs (whose wrapper would only find them taken).
-      job.adoptedDevices = this.pool.claim((await readJobFile(spec.attemptDir))?.devices ?? [], {
-        runId: spec.runId,
-        step: spec.step,
-        attempt: spec.attempt,
-        user: currentUser(),
-        pid: live.pid,
-      });
-      this.#watchAdopted(backendJobId, job, live);
-      await this.#limitAdopted(job);
-      return job.state;
-    }
-    const late = await readExitCode(spec.attemptDir); // it may have ended while we looked
-    if (late !== undefined) {
-      job.state = exitState(late, null, false);
-      return job.state;
-    }
-    const record = await readJobFile(spec.attemptDir);
-    job.state = { status: "lost", reason: record ? `process ${record.pid} is gone and left no exit code` : "job never started (no pid recorded)" };
-    return job.state;
+    return adoptJob(this.#host, backendJobId, job);
   }
 
   async close(): Promise<void> {
@@ -283,54 +221,10 @@ export class LocalBackend implements QueueBackend {
     }
     job.devices = devices;
     const { spec } = job;
-    const leases = this.pool.leases;
-    const locked = leases && devices.length > 0 ? lockOrder(devices) : [];
-    let lockFds: number[] = [];
-    let out: number | undefined;
-    let err: number | undefined;
-    try {
-      lockFds = locked.map((d) => leases!.openLock(d));
-      out = openSync(join(spec.attemptDir, STDOUT_FILE), "a");
-      err = openSync(join(spec.attemptDir, STDERR_FILE), "a");
-    } catch (error) {
-      // E.g. the attempt directory was removed with the store: the job cannot start (and no fd stays open).
-      for (const fd of [...lockFds, out, err]) if (fd !== undefined) closeSync(fd);
-      this.pool.release(devices);
-      this.#set(id, job, { status: "failed", exitCode: null, signal: null, infrastructure: true, reason: `could not start: ${(error as Error).message}` });
-      return;
-    }
-    const script = (leases && locked.length > 0 ? leaseScript(leases, locked, job.holder ?? { runId: spec.runId, step: spec.step, attempt: spec.attempt, user: currentUser() }, shellQuote) : "") + WRAPPER;
-    const pythonPath = [this.#options.pythonPath, process.env["PYTHONPATH"]].filter(Boolean).join(":");
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      ...spec.env,
-      ...spec.secretEnv,
-      CUDA_VISIBLE_DEVICES: devices.join(","),
-      ...jobEnvironment(spec, spec.attemptDir),
-      ...(pythonPath ? { PYTHONPATH: pythonPath } : {}),
-    };
-    let child;
-    try {
-      child = spawn("/bin/sh", ["-c", script, "gpu-dag-job", ...spec.argv], {
-        cwd: spec.attemptDir,
-        env,
-        detached: true, // own process group: cancel kills the job and everything it started
-        // A GPU job: the "leases held" pipe on fd 3, lease files on fds 4, 5, … (only the job's
-        // tree keeps them open: ours close below).
-        stdio: lockFds.length > 0 ? ["ignore", out, err, "pipe", ...lockFds] : ["ignore", out, err],
-      });
-    } finally {
-      for (const fd of [out, err, ...lockFds]) closeSync(fd);
-    }
-    const startedAt = Date.now();
-    if (child.pid !== undefined) {
-      // Recorded synchronously, before anything else can happen: a controller killed from here on
-      // can still find (adopt) this job instead of running it twice.
-      job.pid = child.pid;
-      if (job.holder) job.holder.pid = child.pid;
-      writeFileSync(join(spec.attemptDir, JOB_FILE), JSON.stringify({ pid: child.pid, startTime: processStartTime(child.pid), devices }));
-    }
-    const notify = lockFds.length > 0 ? child.stdio[NOTIFY_FD] : undefined;
+    // Throws when it cannot start (e.g. its attempt directory was removed with the store): #wait
+    // then ends the job failed.
+    const { child, locked, startedAt } = spawnJob(job, devices, this.pool.leases, this.#options.pythonPath);
+    const notify = locked.length > 0 ? child.stdio[NOTIFY_FD] : undefined;
     if (notify) {
       // Running once its wrapper holds every lease; a wrapper that found one taken never says so.
       notify.once("data", () => {
@@ -346,22 +240,14 @@ export class LocalBackend implements QueueBackend {
       this.pool.release(devices);
       this.#set(id, job, { status: "failed", exitCode: null, signal: null, infrastructure: true, reason: `could not start: ${error.message}` });
     });
-    if (spec.resources.timeLimitSeconds !== undefined) {
-      const limit = setTimeout(() => {
-        job.timedOut = true;
-        this.#killGroup(job, "SIGTERM");
-        setTimeout(() => this.#killGroup(job, "SIGKILL"), (this.#options.killGraceSeconds ?? 5) * 1000).unref();
-      }, spec.resources.timeLimitSeconds * 1000);
-      limit.unref();
-      child.once("exit", () => clearTimeout(limit));
-    }
+    limitSpawned(job, child, this.#host.killGraceMs);
     child.once("exit", (code, signal) => {
       if (code === LEASE_BUSY_EXIT && locked.length > 0 && !job.cancelRequested && !job.timedOut && !claimedBy(spec.attemptDir, child.pid)) {
         // Another holder took one of its GPUs after the pool saw it free: the wrapper ran nothing
         // (it locks before it claims; a command of its own exiting 87 ran under its claim).
         // Forget the start (a controller crashing now must not adopt a dead wrapper as "lost")
         // and wait again, in the same place.
-        rmSync(join(spec.attemptDir, JOB_FILE), { force: true });
+        forgetStart(spec.attemptDir);
         delete job.pid;
         this.pool.release(devices, { busy: true });
         if (this.#closed) return;
@@ -372,7 +258,7 @@ export class LocalBackend implements QueueBackend {
       if (code === DUPLICATE_EXIT && !job.cancelRequested && !job.timedOut) {
         // Another process (started by a controller that died before recording it) claimed this
         // attempt first: ours ran nothing. Follow the claimant instead.
-        void this.#followClaimant(id, job, child.pid);
+        void followClaimant(this.#host, id, job, child.pid);
         return;
       }
       if (job.cancelRequested || job.timedOut) {
@@ -384,75 +270,6 @@ export class LocalBackend implements QueueBackend {
         });
       } else this.#set(id, job, exitState(code, signal, false));
     });
-  }
-
-  #watchAdopted(id: string, job: LocalJob, record: ProcessRecord): void {
-    // Not our child: no exit event. Watch /proc, then read the wrapper's exit code.
-    job.timer = setInterval(() => {
-      if (isSameProcess(record.pid, record.startTime)) return;
-      clearInterval(job.timer);
-      void (async () => {
-        if (job.limitTimer) clearTimeout(job.limitTimer);
-        // Killed by cancel() or the time limit: the wrapper died with it and wrote no exit code. Not "lost".
-        if (job.cancelRequested) return this.#set(id, job, { status: "cancelled", reason: "cancelled while running" });
-        if (job.timedOut) {
-          const limit = job.spec.resources.timeLimitSeconds;
-          return this.#set(id, job, { status: "failed", exitCode: null, signal: null, infrastructure: false, reason: timeLimitReason(limit), endedAt: Date.now() });
-        }
-        const code = await readExitCode(job.spec.attemptDir);
-        if (code !== undefined) return this.#set(id, job, exitState(code, null, false));
-        // A wrapper watched before it claimed may have been the duplicate: follow the claimant.
-        const live = await liveProcess(job.spec.attemptDir);
-        if (live && live.pid !== record.pid) {
-          job.pid = live.pid;
-          return this.#watchAdopted(id, job, live);
-        }
-        this.#set(id, job, { status: "lost", reason: `process ${record.pid} ended without an exit code` });
-      })();
-    }, 200);
-    // Not unref'd: like a child's handle, the watch keeps the process alive until the job ends
-    // (or close()). A resumed controller whose only work is adopted jobs must wait for them.
-  }
-
-  /**
-   * The time limit of a job we did not spawn, counted from when its wrapper claimed the attempt
-   * (the claim file's mtime): a controller crash must not lift a step's limit.
-   */
-  async #limitAdopted(job: LocalJob): Promise<void> {
-    const limit = job.spec.resources.timeLimitSeconds;
-    if (limit === undefined) return;
-    const started = (await stat(join(job.spec.attemptDir, CLAIM_FILE)).catch(() => stat(join(job.spec.attemptDir, JOB_FILE))).catch(() => undefined))?.mtimeMs ?? Date.now();
-    job.limitTimer = setTimeout(() => {
-      if (job.state.status !== "running") return;
-      job.timedOut = true;
-      this.#killGroup(job, "SIGTERM");
-      setTimeout(() => this.#killGroup(job, "SIGKILL"), (this.#options.killGraceSeconds ?? 5) * 1000).unref();
-    }, Math.max(0, started + limit * 1000 - Date.now()));
-    job.limitTimer.unref();
-  }
-
-  /** Our wrapper was a duplicate: watch the process that holds the claim, or take its result. */
-  async #followClaimant(id: string, job: LocalJob, ownPid: number | undefined): Promise<void> {
-    const live = await liveProcess(job.spec.attemptDir);
-    if (live && live.pid !== ownPid) {
-      job.pid = live.pid;
-      // job.json names our duplicate (now gone): record the claimant, for controllers after us.
-      writeFileSync(join(job.spec.attemptDir, JOB_FILE), JSON.stringify({ pid: live.pid, startTime: live.startTime, devices: [] }));
-      this.#watchAdopted(id, job, live);
-      await this.#limitAdopted(job);
-      return;
-    }
-    const code = await readExitCode(job.spec.attemptDir);
-    this.#set(id, job, code === undefined ? { status: "lost", reason: "attempt claimed by another process that left no exit code" } : exitState(code, null, false));
-  }
-
-  #killGroup(job: LocalJob, signal: NodeJS.Signals): void {
-    if (job.pid === undefined) return;
-    try {
-      process.kill(-job.pid, signal);
-    } catch {
-      // Already gone.
-    }
   }
 
   #set(id: string, job: LocalJob, state: JobState): void {
@@ -469,121 +286,5 @@ export class LocalBackend implements QueueBackend {
         // and (called from a child process event) it must not become an uncaught exception.
       }
     }
-  }
-}
-
-/** True when the claim file of the attempt in `dir` names `pid` (that wrapper ran the command). */
-function claimedBy(dir: string, pid: number | undefined): boolean {
-  try {
-    return pid !== undefined && Number.parseInt(readFileSync(join(dir, CLAIM_FILE), "utf8"), 10) === pid;
-  } catch {
-    return false;
-  }
-}
-
-let user: string | undefined;
-/** This process's user name, for lease holder records. */
-function currentUser(): string {
-  if (user === undefined) {
-    try {
-      user = userInfo().username;
-    } catch {
-      user = String(process.getuid?.() ?? "?");
-    }
-  }
-  return user;
-}
-
-/** Resolves once no process of group `pgid` is left (polled: a group has no exit event). */
-function groupGone(pgid: number | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const gone = () => {
-      if (pgid === undefined) return true;
-      try {
-        process.kill(-pgid, 0);
-        return false;
-      } catch {
-        return true; // ESRCH: none left (EPERM cannot be ours: the group was our child's)
-      }
-    };
-    if (gone()) return resolve();
-    // Not unref'd: the process stays up (and its SIGKILL escalation timer with it) until the group is gone.
-    const timer = setInterval(() => {
-      if (!gone()) return;
-      clearInterval(timer);
-      resolve();
-    }, 50);
-  });
-}
-
-function exitState(code: number | null, signal: NodeJS.Signals | null, infrastructure: boolean): JobState {
-  if (code === 0) return { status: "succeeded", exitCode: 0, endedAt: Date.now() };
-  return {
-    status: "failed",
-    exitCode: code,
-    signal,
-    infrastructure,
-    reason: signal ? `killed by ${signal}` : `exited with code ${code}`,
-    endedAt: Date.now(),
-  };
-}
-
-interface ProcessRecord {
-  pid: number;
-  startTime: string;
-  devices?: string[];
-}
-
-async function exists(file: string): Promise<boolean> {
-  return (await stat(file).catch(() => undefined)) !== undefined;
-}
-
-async function readJobFile(dir: string): Promise<ProcessRecord | undefined> {
-  return readFile(join(dir, JOB_FILE), "utf8")
-    .then((t) => JSON.parse(t) as ProcessRecord)
-    .catch(() => undefined);
-}
-
-/**
- * The live process running the attempt in `dir`, if any: the claimant named by the claim file
- * (the one process that runs the command), else the wrapper named by job.json that has not
- * claimed yet. A pid counts only with its recorded start time (pids are reused).
- */
-async function liveProcess(dir: string): Promise<ProcessRecord | undefined> {
-  const record = await readJobFile(dir);
-  // The claim is created empty and then written: give a wrapper caught in between a moment.
-  let claim: string | undefined;
-  for (let i = 0; i < 20; i++) {
-    claim = await readFile(join(dir, CLAIM_FILE), "utf8").catch(() => undefined);
-    if (claim !== "") break;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  const claimPid = claim ? Number.parseInt(claim, 10) : NaN;
-  if (!Number.isNaN(claimPid)) {
-    if (record?.pid === claimPid) return isSameProcess(record.pid, record.startTime) ? record : undefined;
-    const startTime = processStartTime(claimPid);
-    return startTime === undefined ? undefined : { pid: claimPid, startTime };
-  }
-  return record && isSameProcess(record.pid, record.startTime) ? record : undefined;
-}
-
-async function readExitCode(dir: string): Promise<number | undefined> {
-  const text = await readFile(join(dir, EXIT_CODE_FILE), "utf8").catch(() => undefined);
-  const code = text === undefined ? NaN : Number.parseInt(text, 10);
-  return Number.isNaN(code) ? undefined : code;
-}
-
-/** Last `bytes` of a file ("" when it does not exist). */
-export async function tailFile(file: string, bytes: number): Promise<string> {
-  const info = await stat(file).catch(() => undefined);
-  if (!info) return "";
-  const handle = await open(file, "r");
-  try {
-    const start = Math.max(0, info.size - bytes);
-    const buffer = Buffer.alloc(info.size - start);
-    await handle.read(buffer, 0, buffer.length, start);
-    return buffer.toString("utf8");
-  } finally {
-    await handle.close();
   }
 }

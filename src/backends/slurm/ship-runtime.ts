@@ -48,3 +48,28 @@ export async function shipRuntime(transport: Transport, localDir: string, jobDir
   await transport.writeFile(posix.join(remote, ".complete"), "");
   return remote;
 }
+
+/**
+ * The runtime of one backend, shipped on first use (again after a failed try) and put first on
+ * PYTHONPATH by {@link ShippedRuntime.setupLines}.
+ */
+export class ShippedRuntime {
+  readonly #transport: Transport;
+  readonly #localDir: string;
+  #remote: Promise<string> | undefined;
+
+  constructor(transport: Transport, localDir: string) {
+    this.#transport = transport;
+    this.#localDir = localDir;
+  }
+
+  /** Batch script setup lines putting the runtime, shipped under `jobDir`, on PYTHONPATH. */
+  async setupLines(jobDir: string): Promise<string[]> {
+    this.#remote ??= shipRuntime(this.#transport, this.#localDir, jobDir);
+    const remote = await this.#remote.catch((error: unknown) => {
+      this.#remote = undefined;
+      throw error;
+    });
+    return [`export PYTHONPATH=${shellQuote(remote)}\${PYTHONPATH:+:$PYTHONPATH}`];
+  }
+}

@@ -9,21 +9,20 @@
  *   marker explains.
  * - `cancel`: one `scancel` for all ids. `logs`/`collect`: SFTP reads of tails.
  *
- * Poll interval is adaptive: {@link PollIntervals.min} right after a submit or a state change,
- * then ×{@link PollIntervals.factor} per quiet cycle up to {@link PollIntervals.max}.
+ * Poll interval is adaptive (poll-loop.ts): {@link PollIntervals.min} right after a submit or a
+ * state change, then ×{@link PollIntervals.factor} per quiet cycle up to {@link PollIntervals.max}.
  *
  * Per-job state lives in `#jobs` (what was submitted/adopted, last reported state) and `#active`
- * (ids still queued or running, polled each cycle).
+ * (ids still queued or running, polled each cycle). Rendering and refusing a batch live in
+ * submit-batch.ts, turning poll answers into states in poll-states.ts, collecting files in
+ * collect-files.ts.
  *
  * @module
  */
-import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import type { SlurmClusterConfig } from "../../config/cluster-config.js";
-import { AbortedError, BackendError, type JobRefusal } from "../../errors.js";
+import { AbortedError, BackendError } from "../../errors.js";
 import {
   isTerminal,
-  OUTPUTS_FILE,
   STDERR_FILE,
   STDOUT_FILE,
   type JobSpec,
@@ -34,33 +33,18 @@ import {
   type QueueBackend,
   type SubmittedJob,
 } from "../queue-backend.js";
-import { EXIT_CODE_FILE, renderBatchScript, renderSecretEnv } from "./batch-script.js";
-import {
-  cancelProgram,
-  parsePollOutput,
-  parseSubmitOutput,
-  pollProgram,
-  RUN_STDIN,
-  submitProgram,
-  type SubmitItem,
-} from "./remote-scripts.js";
-import { remoteAttemptDir, resolveBatchJob, secretLookingEnv, type SlurmJobConfig } from "./resolve-job.js";
+import { collectFiles } from "./collect-files.js";
+import { PollLoop, type PollIntervals, type TrackedJob } from "./poll-loop.js";
+import { pollStates } from "./poll-states.js";
+import { cancelProgram, parsePollOutput, parseSubmitOutput, pollProgram, RUN_STDIN, submitProgram } from "./remote-scripts.js";
+import { remoteAttemptDir, type SlurmJobConfig } from "./resolve-job.js";
 import { DEFINE_SEP, isSlurmJobId, parseSacct, parseSqueue, sacctCommand } from "./slurm-output.js";
-import { isDependencyNeverSatisfied, toJobState, type JobStateContext, type SlurmJobInfo } from "./slurm-state.js";
-import { shipRuntime } from "./ship-runtime.js";
+import { ShippedRuntime } from "./ship-runtime.js";
+import { submitFailure, submitItems } from "./submit-batch.js";
 import { transportFor } from "./transport-for.js";
-import { shellQuote } from "../../args/shell-quote.js";
 import { ConnectionDroppedError, type Transport } from "./transport.js";
 
-/** Poll interval tuning, in ms. */
-export interface PollIntervals {
-  /** Right after a submit or a state change (default 250). */
-  min: number;
-  /** Ceiling while jobs run quietly (default 5000). */
-  max: number;
-  /** Growth per quiet cycle (default 1.5). */
-  factor: number;
-}
+export type { PollIntervals } from "./poll-loop.js";
 
 /** Counters of remote work, for benchmarks and tests. */
 export interface SlurmBackendStats {
@@ -92,60 +76,37 @@ export interface SlurmBackendOptions {
   pythonRuntimeDir?: string;
 }
 
-interface Tracked {
-  spec: JobSpec;
-  dir: string;
-  state?: JobState;
-  /** Consecutive cycles Slurm did not know the job (reported as lost after 3). */
-  lostCycles?: number;
-}
-
 const LOG_TAIL_DEFAULT = 64 * 1024;
-/** Largest log tail `collect()` brings back. */
-const COLLECT_LOG_MAX = 16 * 1024 * 1024;
-/** Largest outputs manifest `collect()` accepts. */
-const COLLECT_MANIFEST_MAX = 16 * 1024 * 1024;
 
 /** Slurm queue backend; see the module comment. */
 export class SlurmBackend implements QueueBackend {
   readonly kind = "slurm";
   readonly #config: SlurmBackendOptions["config"];
   readonly #transport: Transport;
-  readonly #intervals: PollIntervals;
-  readonly #onPollError: (error: unknown) => void;
-  readonly #jobs = new Map<string, Tracked>();
+  readonly #jobs = new Map<string, TrackedJob>();
   readonly #active = new Set<string>();
   /** States the backend decided itself (dependency never satisfied → failed, then scancelled). */
   readonly #overrides = new Map<string, JobState>();
   readonly #listeners = new Set<JobUpdateListener>();
   #jobDir: Promise<string> | undefined;
-  #runtimeDir: Promise<string> | undefined;
-  readonly #pythonRuntimeDir: string | undefined;
-  #interval: number;
-  #timer: NodeJS.Timeout | undefined;
-  #ticking: Promise<void> | undefined;
+  /** The job-side runtime to ship, when there is one. */
+  readonly #runtime: ShippedRuntime | undefined;
+  readonly #loop: PollLoop;
   #closed = false;
   readonly #stats: SlurmBackendStats = { execs: 0, sbatch: 0, pollCycles: 0, squeue: 0, sacct: 0, scancel: 0 };
 
   constructor(options: SlurmBackendOptions) {
     this.#config = options.config;
     this.#transport = options.transport ?? transportFor(options.config);
-    this.#intervals = { min: 250, max: 5000, factor: 1.5, ...options.pollIntervals };
-    this.#interval = this.#intervals.min;
-    this.#onPollError = options.onPollError ?? (() => {});
-    this.#pythonRuntimeDir = options.pythonRuntimeDir;
-  }
-
-  /** Setup lines putting the shipped runtime on PYTHONPATH (none when no runtime is shipped). */
-  async #runtimeSetup(jobDir: string): Promise<string[]> {
-    if (this.#pythonRuntimeDir === undefined) return [];
-    const localDir = this.#pythonRuntimeDir;
-    this.#runtimeDir ??= shipRuntime(this.#transport, localDir, jobDir);
-    const remote = await this.#runtimeDir.catch((error: unknown) => {
-      this.#runtimeDir = undefined;
-      throw error;
+    this.#runtime = options.pythonRuntimeDir === undefined ? undefined : new ShippedRuntime(this.#transport, options.pythonRuntimeDir);
+    this.#loop = new PollLoop({
+      intervals: options.pollIntervals,
+      jobs: this.#jobs,
+      active: this.#active,
+      listeners: this.#listeners,
+      poll: (ids) => this.poll(ids),
+      onPollError: options.onPollError ?? (() => {}),
     });
-    return [`export PYTHONPATH=${shellQuote(remote)}\${PYTHONPATH:+:$PYTHONPATH}`];
   }
 
   /** The transport (for tests: e.g. connection counters). */
@@ -184,31 +145,8 @@ export class SlurmBackend implements QueueBackend {
     if (jobs.length === 0) return [];
     if (options.signal?.aborted) throw new AbortedError("submit aborted before anything was submitted");
     const jobDir = await this.#resolvedJobDir();
-    const runtimeSetup = await this.#runtimeSetup(jobDir);
-    // A job whose script cannot be rendered (a container not configured, an invalid env name)
-    // is refused under its own name, before anything is submitted; it would fail the same again.
-    const rendering = new Map<string, JobRefusal>();
-    const items: SubmitItem[] = [];
-    for (const spec of jobs) {
-      try {
-        const resolved = resolveBatchJob(this.#config, spec, jobDir);
-        const input = { ...resolved, setup: [...runtimeSetup, ...resolved.setup] };
-        // Secret-looking env names travel with the secrets (0600 file), never in the script.
-        const secretEnv = { ...secretLookingEnv(this.#config, spec), ...spec.secretEnv };
-        const secrets = Object.keys(secretEnv).length > 0 ? renderSecretEnv(secretEnv) : undefined;
-        items.push({
-          jobName: spec.jobName,
-          remoteAttemptDir: input.remoteAttemptDir,
-          script: renderBatchScript(input),
-          ...(secrets !== undefined ? { secretEnv: secrets } : {}),
-        });
-      } catch (error) {
-        rendering.set(spec.jobName, { reason: `step "${spec.step}": ${(error as Error).message}`, permanent: true });
-      }
-    }
-    if (rendering.size > 0) {
-      throw new BackendError("slurm", [...rendering.values()].map((r) => r.reason).join("; "), { permanent: true, refused: rendering });
-    }
+    const runtimeSetup = (await this.#runtime?.setupLines(jobDir)) ?? [];
+    const items = submitItems(this.#config, jobs, jobDir, runtimeSetup);
     let result;
     try {
       result = await this.#exec(RUN_STDIN, { stdin: submitProgram(items, { reuseExisting: options.reuseExisting ?? false }) });
@@ -222,20 +160,7 @@ export class SlurmBackend implements QueueBackend {
     if (outcome.ok.size !== jobs.length) {
       const submitted = [...outcome.ok.values()];
       if (submitted.length > 0) await this.cancel(submitted).catch(() => {});
-      // Each job sbatch refused gets its own error (the runner fails its step alone and submits
-      // the others again); without one, the whole batch failed for the same reason.
-      const refused = new Map<string, JobRefusal>();
-      for (const [index, error] of outcome.errors) {
-        const spec = jobs[index];
-        if (spec) refused.set(spec.jobName, { reason: `sbatch refused step "${spec.step}" (job ${spec.jobName}): ${error}`, permanent: false });
-      }
-      const firstError = [...refused.values()][0];
-      const detail = firstError ? firstError.reason : `unexpected output: ${(result.stdout + result.stderr).trim().slice(0, 500) || `(none, exit ${result.code})`}`;
-      throw new BackendError(
-        "slurm",
-        `sbatch failed for ${jobs.length - outcome.ok.size} of ${jobs.length} job(s); ${submitted.length} submitted before it were cancelled. ${detail}`,
-        { refused },
-      );
+      throw submitFailure(jobs, outcome, result);
     }
     const submitted = jobs.map((spec, i) => {
       const id = outcome.ok.get(i) as string;
@@ -243,7 +168,7 @@ export class SlurmBackend implements QueueBackend {
       this.#track(id, spec, dir);
       return { jobName: spec.jobName, backendJobId: id, jobDir: dir };
     });
-    this.#schedule(true);
+    this.#loop.schedule(true);
     return submitted;
   }
 
@@ -278,22 +203,8 @@ export class SlurmBackend implements QueueBackend {
       const sacct = await this.#exec(`${DEFINE_SEP}; ${sacctCommand(missing)} || true`, { idempotent: true });
       for (const info of parseSacct(sacct.stdout)) if (missing.includes(info.jobId)) infos.set(info.jobId, info);
     }
-    const neverSatisfied: string[] = [];
-    for (const id of ids) {
-      const override = this.#overrides.get(id);
-      const info = infos.get(id);
-      const context = { timeLimitSeconds: this.#jobs.get(id)?.spec.resources.timeLimitSeconds, timedOut: timedOut.has(id) };
-      if (override) states.set(id, override);
-      else if (info) {
-        const state = toJobState(withMarker(info, markers.get(id)), context);
-        if (isDependencyNeverSatisfied(info)) {
-          neverSatisfied.push(id);
-          this.#overrides.set(id, state);
-        }
-        states.set(id, state);
-      } else if (markers.has(id)) states.set(id, markerState(id, markers.get(id) as number, context));
-      else states.set(id, { status: "lost", reason: `Slurm does not know job ${id} (finished and purged, or never submitted)` });
-    }
+    const timeLimitOf = (id: string) => this.#jobs.get(id)?.spec.resources.timeLimitSeconds;
+    const neverSatisfied = pollStates(ids, { infos, markers, timedOut }, this.#overrides, timeLimitOf, states);
     if (neverSatisfied.length > 0) await this.#scancel(neverSatisfied, []);
     return states;
   }
@@ -319,7 +230,7 @@ export class SlurmBackend implements QueueBackend {
       return dir ? [dir] : [];
     });
     await this.#scancel(ids, dirs);
-    this.#schedule(true);
+    this.#loop.schedule(true);
   }
 
   async #scancel(ids: readonly string[], dirs: readonly string[]): Promise<void> {
@@ -340,27 +251,7 @@ export class SlurmBackend implements QueueBackend {
   async collect(backendJobId: string): Promise<void> {
     this.#assertOpen();
     const job = this.#known(backendJobId);
-    await mkdir(job.spec.attemptDir, { recursive: true });
-    const files = [
-      { name: STDOUT_FILE, max: COLLECT_LOG_MAX, log: true },
-      { name: STDERR_FILE, max: COLLECT_LOG_MAX, log: true },
-      { name: OUTPUTS_FILE, max: COLLECT_MANIFEST_MAX, log: false },
-      { name: EXIT_CODE_FILE, max: 64, log: false },
-    ];
-    await Promise.all(
-      files.map(async ({ name, max, log }) => {
-        const read = await this.#transport.readFile(`${job.dir}/${name}`, { tailBytes: max });
-        if (!read) {
-          if (log) await writeFile(join(job.spec.attemptDir, name), "");
-          return;
-        }
-        if (!log && read.size > max) {
-          throw new BackendError("slurm", `${name} of job ${backendJobId} is ${read.size} bytes (limit ${max}); not collected`);
-        }
-        const note = read.size > read.data.length ? `[gpu-dag: first ${read.size - read.data.length} bytes not collected]\n` : "";
-        await writeFile(join(job.spec.attemptDir, name), note ? Buffer.concat([Buffer.from(note), read.data]) : read.data);
-      }),
-    );
+    await collectFiles(this.#transport, backendJobId, job.dir, job.spec.attemptDir);
   }
 
   /** The job's attempt directory on the cluster (deterministic from run, step and attempt). */
@@ -377,7 +268,7 @@ export class SlurmBackend implements QueueBackend {
     const job = this.#jobs.get(backendJobId);
     if (job) job.state = state;
     if (isTerminal(state)) this.#active.delete(backendJobId);
-    else this.#schedule(true);
+    else this.#loop.schedule(true);
     return state;
   }
 
@@ -385,14 +276,12 @@ export class SlurmBackend implements QueueBackend {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.#ticking?.catch(() => {});
+    await this.#loop.stop();
     this.#listeners.clear();
     await this.#transport.close();
   }
 
-  #known(id: string): Tracked {
+  #known(id: string): TrackedJob {
     const job = this.#jobs.get(id);
     if (!job) throw new BackendError("slurm", `job ${id} was not submitted or adopted by this backend`);
     return job;
@@ -401,70 +290,4 @@ export class SlurmBackend implements QueueBackend {
   #assertOpen(): void {
     if (this.#closed) throw new BackendError("slurm", "backend is closed");
   }
-
-  /** (Re)arms the poll timer; `reset` goes back to the fastest interval. */
-  #schedule(reset: boolean): void {
-    if (this.#closed) return;
-    if (reset) this.#interval = this.#intervals.min;
-    if (this.#active.size === 0) return;
-    if (this.#timer) {
-      if (!reset) return;
-      clearTimeout(this.#timer);
-    }
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      if (this.#ticking) return void this.#ticking.then(() => this.#schedule(false));
-      this.#ticking = this.#tick().finally(() => {
-        this.#ticking = undefined;
-      });
-    }, this.#interval);
-  }
-
-  async #tick(): Promise<void> {
-    let changed = false;
-    try {
-      const ids = [...this.#active];
-      const states = ids.length > 0 ? await this.poll(ids) : new Map<string, JobState>();
-      for (const [id, state] of states) {
-        const job = this.#jobs.get(id);
-        if (!job || !this.#active.has(id)) continue;
-        const previous = job.state;
-        if (state.status === "lost" && (job.lostCycles = (job.lostCycles ?? 0) + 1) < 3) continue; // may be transient
-        if (state.status !== "lost") job.lostCycles = 0;
-        if (!previous || previous.status !== state.status) {
-          changed = true;
-          job.state = state;
-          if (isTerminal(state)) this.#active.delete(id);
-          for (const listener of [...this.#listeners]) {
-            try {
-              listener(id, state);
-            } catch {
-              // a listener's failure is its own
-            }
-          }
-        }
-      }
-    } catch (error) {
-      if (!this.#closed) this.#onPollError(error);
-    }
-    if (this.#closed) return;
-    this.#interval = changed ? this.#intervals.min : Math.min(this.#intervals.max, this.#interval * this.#intervals.factor);
-    this.#schedule(false);
-  }
-}
-
-function withMarker(info: SlurmJobInfo, marker: number | undefined): SlurmJobInfo {
-  return marker !== undefined && info.exitCode === null ? { ...info, exitCode: marker } : info;
-}
-
-function markerState(id: string, code: number, context: JobStateContext): JobState {
-  if (context.timedOut) return toJobState({ jobId: id, state: "FAILED", reason: "", exitCode: code, signal: null, nodes: "", name: "" }, context);
-  if (code === 0) return { status: "succeeded", exitCode: 0 };
-  return {
-    status: "failed",
-    exitCode: code,
-    signal: null,
-    infrastructure: false,
-    reason: `Slurm job ${id} exited with code ${code} (from its exit-code marker)`,
-  };
 }

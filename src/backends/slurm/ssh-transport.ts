@@ -2,7 +2,7 @@
  * {@link Transport} over ONE persistent SSH connection (node-ssh / ssh2), shared by every exec
  * and file transfer of a backend.
  *
- * - The TCP socket is opened here with `setNoDelay(true)`: without it each small exec waits on
+ * - The TCP socket is opened by us (ssh-socket.ts) with `setNoDelay(true)`: without it each small exec waits on
  *   Nagle's algorithm (100 sequential sbatch: ~5 s → ~0.9 s).
  * - The host key is checked against known_hosts (`strict` by default; `accept-new` records unknown
  *   hosts). A changed key is refused with {@link HostKeyError}; a key the server does not accept
@@ -16,17 +16,20 @@
  * - node-ssh (and ssh2 under it, 22 modules) is loaded on the first connection, not on import:
  *   `import "gpu-dag"` stays free of it for users who never reach a cluster over SSH.
  *
+ * The parts live beside it: host key and key checks (ssh-auth.ts), notices and backoff
+ * (ssh-outage.ts), the socket (ssh-socket.ts), SFTP reads and writes (ssh-sftp.ts).
+ *
  * @module
  */
 import PQueue from "p-queue";
-import { connect as netConnect, type Socket } from "node:net";
-import { homedir } from "node:os";
-import { join } from "node:path";
-import { readFile } from "node:fs/promises";
 import type { NodeSSH } from "node-ssh";
 import { BackendError, type GpuDagError, HostKeyError, SshAuthError } from "../../errors.js";
-import type { BackendNotice, BackendNoticeListener } from "../queue-backend.js";
-import { addKnownHost, checkHostKey, fingerprint, knownHostsName, readKnownHosts } from "./known-hosts.js";
+import type { BackendNoticeListener } from "../queue-backend.js";
+import { addKnownHost, readKnownHosts } from "./known-hosts.js";
+import { expandHome, hostKeyVerifier, permanentRefusal, readPrivateKey } from "./ssh-auth.js";
+import { backoffDelay, ConnectionNotices } from "./ssh-outage.js";
+import { type Sftp, sftpRead, sftpWrite } from "./ssh-sftp.js";
+import { isConnectionError, openSocket } from "./ssh-socket.js";
 import { ConnectionDroppedError, type ExecOptions, type ExecResult, type ReadFileOptions, type RemoteFile, type Transport } from "./transport.js";
 
 /** Connection settings (the `ssh` block of a Slurm cluster config, plus tuning). */
@@ -50,18 +53,7 @@ export interface SshTransportOptions {
   maxChannels?: number;
 }
 
-/** The SFTP calls used here (ssh2's SFTPWrapper; its types are not installed). */
-interface Sftp {
-  open(path: string, flags: string, cb: (err: (Error & { code?: number }) | undefined, handle: Buffer) => void): void;
-  fstat(handle: Buffer, cb: (err: Error | undefined, stats: { size: number }) => void): void;
-  read(handle: Buffer, buf: Buffer, off: number, len: number, pos: number, cb: (err: Error | undefined, bytes: number) => void): void;
-  close(handle: Buffer, cb: (err: Error | undefined) => void): void;
-  writeFile(path: string, data: string | Buffer, options: { mode: number }, cb: (err: Error | undefined) => void): void;
-}
-
 class DroppedError extends Error {}
-
-const expandHome = (p: string): string => (p === "~" ? homedir() : p.startsWith("~/") ? join(homedir(), p.slice(2)) : p);
 
 /** SSH transport; see the module comment. */
 export class SshTransport implements Transport {
@@ -80,14 +72,12 @@ export class SshTransport implements Transport {
   readonly #channels: PQueue;
   /** The permanent refusal, once there was one: every later call fails with it. */
   #refusal: GpuDagError | undefined;
-  /** While the connection is down: since when, and failed attempts so far. */
-  #outage: { since: number; attempts: number; firstConnect: boolean } | undefined;
-  #everConnected = false;
-  readonly #noticeListeners = new Set<BackendNoticeListener>();
+  readonly #notices: ConnectionNotices;
 
   constructor(options: SshTransportOptions) {
     this.#options = options;
     this.#channels = new PQueue({ concurrency: options.maxChannels ?? 6 });
+    this.#notices = new ConnectionNotices(this.#target);
   }
 
   get #target(): string {
@@ -101,18 +91,7 @@ export class SshTransport implements Transport {
 
   /** Listens for connection notices (lost, restored, refused); returns the unsubscriber. */
   onNotice(listener: BackendNoticeListener): () => void {
-    this.#noticeListeners.add(listener);
-    return () => this.#noticeListeners.delete(listener);
-  }
-
-  #notify(notice: BackendNotice): void {
-    for (const listener of [...this.#noticeListeners]) {
-      try {
-        listener(notice);
-      } catch {
-        // a listener's failure is its own
-      }
-    }
+    return this.#notices.onNotice(listener);
   }
 
   /** True while a connection is up. */
@@ -136,50 +115,24 @@ export class SshTransport implements Transport {
     for (let attempt = 0; ; attempt++) {
       try {
         const ssh = await this.#connectOnce();
-        const outage = this.#outage;
-        this.#outage = undefined;
-        this.#everConnected = true;
-        if (outage) this.#notify({ kind: "connection-restored", target: this.#target, downMs: Date.now() - outage.since, attempts: outage.attempts });
+        this.#notices.connected();
         return ssh;
       } catch (error) {
         if (this.#closed) throw error;
-        const refusal = this.#permanent(error);
+        const refusal = permanentRefusal(error, this.#target, this.#options.identityFile);
         if (refusal) {
           this.#refusal = refusal;
-          this.#notify({ kind: "connection-refused", target: this.#target, error: refusal });
+          this.#notices.refused(refusal);
           throw refusal;
         }
         if (Date.now() >= deadline) {
           throw new BackendError("slurm", `cannot connect to ${this.#target}: ${(error as Error).message}`, { cause: error });
         }
-        const delay = Math.min(Math.min(5000, base * 2 ** attempt) * (0.5 + Math.random()), Math.max(0, deadline - Date.now()));
-        this.#outage ??= { since: Date.now(), attempts: 0, firstConnect: !this.#everConnected };
-        this.#outage.attempts += 1;
-        this.#notify({
-          kind: "connection-lost",
-          target: this.#target,
-          attempt: this.#outage.attempts,
-          retryInMs: Math.round(delay),
-          firstConnect: this.#outage.firstConnect,
-          error: (error as Error).message,
-        });
+        const delay = backoffDelay(base, attempt, deadline);
+        this.#notices.attemptFailed(error, delay);
         await new Promise((r) => setTimeout(r, delay));
       }
     }
-  }
-
-  /** The permanent error `error` stands for (a refused host key or key), if it is one. */
-  #permanent(error: unknown): GpuDagError | undefined {
-    if (error instanceof HostKeyError || error instanceof SshAuthError) return error;
-    if (!isAuthError(error)) return undefined;
-    const identity = this.#options.identityFile ?? "the default keys (~/.ssh/id_ed25519, id_ecdsa, id_rsa)";
-    return new SshAuthError(
-      this.#target,
-      this.#options.identityFile,
-      `SSH to ${this.#target} refused: the server accepted none of the keys offered (${identity}): ${(error as Error).message}. ` +
-        "Check ssh.user and ssh.identityFile in the cluster config (try: ssh -i <key> -p <port> <user>@<host>).",
-      { cause: error },
-    );
   }
 
   async #connectOnce(): Promise<NodeSSH> {
@@ -188,11 +141,10 @@ export class SshTransport implements Transport {
     const knownHostsFile = expandHome(this.#options.knownHosts ?? "~/.ssh/known_hosts");
     this.connectAttempts++;
     const knownText = await readKnownHosts(knownHostsFile);
-    const privateKey = await this.#privateKey();
+    const privateKey = await readPrivateKey(this.#options.identityFile, this.#target);
     const { NodeSSH } = await import("node-ssh");
     const sock = await openSocket(host, port, (this.#options.readyTimeout ?? 20) * 1000);
-    let refusal: HostKeyError | undefined;
-    let newKey: Buffer | undefined;
+    const hostKey = hostKeyVerifier({ knownText, knownHostsFile, host, port, policy: this.#options.hostKeyPolicy, target: this.#target });
     const ssh = new NodeSSH();
     try {
       await ssh.connect({
@@ -204,38 +156,13 @@ export class SshTransport implements Transport {
         readyTimeout: (this.#options.readyTimeout ?? 20) * 1000,
         keepaliveInterval: 10_000,
         keepaliveCountMax: 3,
-        hostVerifier: (key: Buffer) => {
-          const check = checkHostKey(knownText, host, port, key);
-          const fp = fingerprint(key);
-          const name = knownHostsName(host, port);
-          if (check.verdict === "match") return true;
-          if (check.verdict === "unknown" && this.#options.hostKeyPolicy === "accept-new") {
-            newKey = key;
-            return true;
-          }
-          refusal =
-            check.verdict === "unknown"
-              ? new HostKeyError(
-                  name,
-                  fp,
-                  `SSH to ${this.#target} refused: host ${name} is not in ${knownHostsFile} (it presented ${fp}); add it (ssh-keyscan, or connect once with ssh) or set ssh.hostKeyPolicy: accept-new`,
-                )
-              : new HostKeyError(
-                  name,
-                  fp,
-                  `REFUSING to connect to ${this.#target}: the host presented ${fp}, which ${check.revoked ? "is revoked in" : "does not match"} ${knownHostsFile}` +
-                    `${check.expected.length > 0 ? ` (known_hosts has ${check.expected.join(", ")} for ${name})` : ""}. ` +
-                    "The host may have been reinstalled, or someone may be intercepting the connection; check with the cluster's admins before updating known_hosts. gpu-dag will not retry.",
-                  check.expected,
-                );
-          return false;
-        },
+        hostVerifier: hostKey.verify,
       } as Parameters<NodeSSH["connect"]>[0]);
     } catch (error) {
       sock.destroy();
-      if (refusal) throw refusal;
-      throw error;
+      throw hostKey.refusal() ?? error;
     }
+    const newKey = hostKey.newKey();
     if (newKey) await addKnownHost(knownHostsFile, host, port, newKey);
     const client = ssh.connection;
     client?.on("error", () => {
@@ -251,22 +178,6 @@ export class SshTransport implements Transport {
     this.#sftp = undefined;
     this.connects++;
     return ssh;
-  }
-
-  async #privateKey(): Promise<string> {
-    const candidates = this.#options.identityFile
-      ? [this.#options.identityFile]
-      : ["~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa"];
-    for (const file of candidates) {
-      try {
-        return await readFile(expandHome(file), "utf8");
-      } catch (error) {
-        if (this.#options.identityFile) {
-          throw new SshAuthError(this.#target, file, `SSH to ${this.#target}: cannot read identity file ${file}: ${(error as Error).message}`, { cause: error });
-        }
-      }
-    }
-    throw new SshAuthError(this.#target, undefined, `SSH to ${this.#target}: no identity file found (tried ${candidates.join(", ")}); set ssh.identityFile`);
   }
 
   /** Runs an operation on the connection; on a drop, reconnects and re-runs it when it is idempotent. */
@@ -336,41 +247,14 @@ export class SshTransport implements Transport {
   /** Reads a file (or its tail) over SFTP. */
   readFile(path: string, options: ReadFileOptions = {}): Promise<RemoteFile | undefined> {
     return this.#withRetry(`read ${path}`, true, async (ssh) => {
-      const sftp = await this.#sftpOf(ssh);
-      const handle = await new Promise<Buffer | undefined>((resolve, reject) =>
-        sftp.open(path, "r", (err, h) => (err ? (err.code === 2 ? resolve(undefined) : reject(err)) : resolve(h))),
-      );
-      if (!handle) return undefined;
-      try {
-        const stats = await new Promise<{ size: number }>((resolve, reject) =>
-          sftp.fstat(handle, (err, s) => (err ? reject(err) : resolve(s))),
-        );
-        const size = stats.size;
-        const length = options.tailBytes === undefined ? size : Math.min(size, options.tailBytes);
-        const data = Buffer.alloc(length);
-        let read = 0;
-        while (read < length) {
-          const chunk = Math.min(length - read, 32 * 1024);
-          const n = await new Promise<number>((resolve, reject) =>
-            sftp.read(handle, data, read, chunk, size - length + read, (err, bytes) => (err ? reject(err) : resolve(bytes))),
-          );
-          if (n === 0) break;
-          read += n;
-        }
-        return { data: data.subarray(0, read), size };
-      } finally {
-        await new Promise<void>((resolve) => sftp.close(handle, () => resolve()));
-      }
+      return sftpRead(await this.#sftpOf(ssh), path, options);
     });
   }
 
   /** Writes a file over SFTP with the given mode. */
   writeFile(path: string, data: string | Buffer, options: { mode?: number } = {}): Promise<void> {
     return this.#withRetry(`write ${path}`, true, async (ssh) => {
-      const sftp = await this.#sftpOf(ssh);
-      await new Promise<void>((resolve, reject) =>
-        sftp.writeFile(path, data, { mode: options.mode ?? 0o644 }, (err) => (err ? reject(err) : resolve())),
-      );
+      await sftpWrite(await this.#sftpOf(ssh), path, data, options.mode ?? 0o644);
     });
   }
 
@@ -382,39 +266,4 @@ export class SshTransport implements Transport {
     this.#sftp = undefined;
     ssh?.dispose();
   }
-}
-
-function openSocket(host: string, port: number, timeoutMs: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const sock = netConnect({ host, port });
-    const timer = setTimeout(() => {
-      sock.destroy();
-      reject(new Error(`timed out connecting to ${host}:${port}`));
-    }, timeoutMs);
-    sock.once("connect", () => {
-      clearTimeout(timer);
-      sock.setNoDelay(true);
-      sock.setKeepAlive(true, 10_000);
-      resolve(sock);
-    });
-    sock.once("error", (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-  });
-}
-
-function isAuthError(error: unknown): boolean {
-  return error instanceof Error && /authentication methods failed|privateKey|Cannot parse privateKey/i.test(error.message);
-}
-
-// A refused channel ("Channel open failure") is sshd's session limit, not a dropped connection:
-// it is retried by exec() without tearing down the connection the other commands share.
-function isConnectionError(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const code = (error as NodeJS.ErrnoException).code;
-  return (
-    ["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "ENOTCONN"].includes(code ?? "") ||
-    /Not connected|No response from server|connection lost|socket|ECONNRESET|closed/i.test(error.message)
-  );
 }

@@ -1,0 +1,47 @@
+"""The JSONL files: reading the input, and counting (and keeping) the complete rows of an output to resume after."""
+from __future__ import annotations
+
+import json
+import os
+
+from .._common import RunnerError
+
+
+def read_jsonl(path: str) -> list[dict]:
+    """The rows of the input file (blank lines skipped); a line that is not a JSON object is an error."""
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except ValueError as error:
+                raise RunnerError(f"input file {path} line {n} is not JSON: {error}")
+            if not isinstance(row, dict):
+                raise RunnerError(f"input file {path} line {n} is not a JSON object")
+            rows.append(row)
+    return rows
+
+
+def count_filled(path: str, key: str) -> int:
+    """Number of leading complete rows (valid JSON objects with ``key``) in ``path``; truncates the rest."""
+    if not os.path.exists(path):
+        return 0
+    keep: list[str] = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if not line.endswith("\n"):
+                break
+            try:
+                row = json.loads(line)
+            except ValueError:
+                break
+            if not isinstance(row, dict) or key not in row:
+                break
+            keep.append(line)
+    with open(path, "w", encoding="utf-8") as f:
+        f.writelines(keep)
+        f.flush()
+        os.fsync(f.fileno())
+    return len(keep)
