@@ -26,7 +26,7 @@
  */
 import { join } from "node:path";
 import { type BackendNotice, describeNotice, isTerminal, jobNameFor, type JobSpec, type JobState, OUTPUTS_FILE, type SubmittedJob } from "../backends/queue-backend.js";
-import { stepResources, type ResolvedQueue } from "../config/resolve-queue.js";
+import type { ResolvedQueue } from "../config/resolve-queue.js";
 import { BackendError, GpuDagError, type JobRefusal, permanentErrorOf } from "../errors.js";
 import { checkManifestPaths } from "../manifest/manifest-paths.js";
 import { readOutputsManifest } from "../manifest/outputs-manifest.js";
@@ -38,7 +38,8 @@ import { cacheKey } from "./cache-key.js";
 import type { ExecutionEnvironment } from "./environment.js";
 import { recordOutputs } from "./record-outputs.js";
 import { replayJournal, type ReplayedAttempt } from "./replay.js";
-import { resolveStep, type ResolutionScope } from "./resolve-step.js";
+import type { ResolutionScope } from "./resolve-step.js";
+import { attemptSpec, renderAttempt, secretNamesOf } from "./attempt-spec.js";
 import type { RunEvent, RunEventListener, RunResult, RunStatus, StepResult, StepStatus } from "./run-types.js";
 import type { StepHooks } from "./step-hooks.js";
 
@@ -246,17 +247,9 @@ export class RunController {
     this.#onJobUpdate(id, job);
   }
 
-  /** The step with placeholders resolved from its parents' outputs, and its command rendered. */
-  #resolveStep(state: StepState) {
-    return resolveStep(state.planned, this.#scope(), this.#o.store, state.queue, {
-      runtime: this.#o.runtime,
-      python: this.#o.environment.python(state.queue),
-    });
-  }
-
-  /** A job's environment: the cluster's, the task's, and the simulate marker. */
-  #jobEnv(command: { env: Record<string, string>; simulated: boolean }): Record<string, string> {
-    return { ...this.#o.environment.env, ...command.env, ...(command.simulated ? { GPU_DAG_SIMULATED: "1" } : {}) };
+  /** The step with placeholders resolved from its parents' outputs, its command rendered, its job env. */
+  #render(state: StepState) {
+    return renderAttempt({ planned: state.planned, queue: state.queue, scope: this.#scope(), store: this.#o.store, environment: this.#o.environment, runtime: this.#o.runtime });
   }
 
   /**
@@ -266,22 +259,20 @@ export class RunController {
    */
   async #specFor(state: StepState, attempt: ReplayedAttempt): Promise<JobSpec> {
     const name = state.planned.spec.name;
-    const rendered = await this.#resolveStep(state).then((r) => r.command, () => undefined);
+    const rendered = await this.#render(state).then((r) => r.env, () => undefined);
     const attemptDir = await this.#o.store.attemptDir(this.#o.runId, name, attempt.attempt);
     state.result.attemptDir = attemptDir;
-    const spec: JobSpec = {
-      jobName: attempt.jobName,
+    const spec = attemptSpec({
       runId: this.#o.runId,
-      step: name,
+      planned: state.planned,
+      queue: state.queue,
       attempt: attempt.attempt,
-      queue: attempt.queue,
-      resources: this.#resources(state),
       argv: attempt.argv,
-      env: rendered ? this.#jobEnv(rendered) : this.#o.environment.env,
-      secretEnv: this.#o.environment.secrets((attempt.parameters["secretEnv"] as string[] | undefined) ?? []),
+      env: rendered ?? this.#o.environment.env,
+      secretEnv: this.#o.environment.secrets(secretNamesOf(attempt.parameters)),
       attemptDir,
-      priority: state.planned.priority,
-    };
+      journaled: { jobName: attempt.jobName, queue: attempt.queue },
+    });
     this.#learnSecrets(spec);
     return spec;
   }
@@ -392,9 +383,8 @@ export class RunController {
     state.attempt += 1;
     state.result.attempts = state.attempt;
     try {
-      const resolved = await this.#resolveStep(state);
+      const { resolved, env } = await this.#render(state);
       state.resolvedOptions = { ...resolved.task.options };
-      const env = this.#jobEnv(resolved.command);
       if (state.planned.spec.cacheExecutedStep) {
         const { modelId: _storeId, ...options } = state.resolvedOptions;
         state.cacheKey = cacheKey({
@@ -435,20 +425,9 @@ export class RunController {
       // before submission and neither needs the other (a mkdir less on the dispatch path).
       const attemptDirReady = this.#o.store.attemptDir(this.#o.runId, name, state.attempt);
       attemptDirReady.catch(() => undefined); // awaited below; this only keeps an early throw from leaving it unhandled
-      const secretNames = (resolved.task.options as { secretEnv?: string[] }).secretEnv ?? [];
-      const spec: Omit<JobSpec, "attemptDir"> = {
-        jobName: jobNameFor(this.#o.runId, name, state.attempt),
-        runId: this.#o.runId,
-        step: name,
-        attempt: state.attempt,
-        queue: state.queue.name,
-        resources: this.#resources(state),
-        argv: resolved.command.argv,
-        env,
-        secretEnv: this.#o.environment.secrets(secretNames),
-        priority: state.planned.priority,
-      };
-      this.#learnSecrets(spec);
+      const secretEnv = this.#o.environment.secrets(secretNamesOf(resolved.task.options as Record<string, unknown>));
+      this.#learnSecrets({ env, secretEnv });
+      const jobName = jobNameFor(this.#o.runId, name, state.attempt);
       const [attemptDir] = await Promise.all([
         attemptDirReady,
         this.#journal({
@@ -456,15 +435,15 @@ export class RunController {
           at: Date.now(),
           step: name,
           attempt: state.attempt,
-          jobName: spec.jobName,
-          argv: [...spec.argv],
+          jobName,
+          argv: [...resolved.command.argv],
           // Task `env` values under secret-looking names are recorded as "***" (the job gets them).
           parameters: redactOptions(state.resolvedOptions),
           queue: state.queue.name,
           ...(state.cacheKey ? { cacheKey: state.cacheKey } : {}),
         }),
       ]);
-      state.spec = { ...spec, attemptDir };
+      state.spec = attemptSpec({ runId: this.#o.runId, planned: state.planned, queue: state.queue, attempt: state.attempt, argv: resolved.command.argv, env, secretEnv, attemptDir });
       state.result.attemptDir = attemptDir;
       return state;
     } catch (error) {
@@ -475,10 +454,6 @@ export class RunController {
       this.#stepFailed(state, null, reason, false);
       return undefined;
     }
-  }
-
-  #resources(state: StepState): JobSpec["resources"] {
-    return stepResources(state.queue, state.planned.spec.timeLimit);
   }
 
   #onJobUpdate(id: string, job: JobState): void {
