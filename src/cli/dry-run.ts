@@ -157,6 +157,7 @@ export function formatDryRun(plan: DryRunPlan): string {
     const resources = [`${r.gpus} GPU${r.gpus === 1 ? "" : "s"}`, `${r.nodes} node${r.nodes === 1 ? "" : "s"}`, r.cpus !== undefined ? `${r.cpus} CPUs` : "", r.mem ? `mem ${r.mem}` : "", r.timeLimitSeconds !== undefined ? `time ${formatDuration(r.timeLimitSeconds * 1000)}` : ""].filter(Boolean).join(", ");
     lines.push("", `${i + 1}. ${s.name}  [${s.taskType}, base ${s.baseTaskId}]`);
     lines.push(`   queue:    ${s.queue}${s.partition ? ` → partition ${s.partition}` : ""} (${resources})`);
+    lines.push(`   job:      ${s.jobName}`);
     lines.push(`   parents:  ${s.parents.join(", ") || "-"}`);
     lines.push(`   command:  ${s.commandLine}`);
     const env = Object.entries(s.env);

@@ -22,12 +22,16 @@
  * still run), so a resume adopts them once the cause is fixed. Backend notices (connection lost /
  * restored) are journaled as `backend-notice` and emitted as `run:notice`.
  *
+ * Every step moves through the state machine of `step-state.ts` (one guarded transition); the
+ * run is done when every step is final. The parts, one concern each: `scheduling` (readiness,
+ * skips), `prepare-attempt` (render, cache, hooks, `attempt-planned`), `attempt-spec` (the job),
+ * `submit-batch`, `job-updates` (waiting, start, end, outputs), `attempt-failures` and
+ * `retry-policy`, `restore-run` (resume, adoption), `run-journal`, `run-result`.
+ *
  * @module
  */
-import type { BackendNotice, JobState } from "../backends/queue-backend.js";
-import { describeNotice } from "../backends/queue-backend.js";
+import { type BackendNotice, describeNotice } from "../backends/queue-backend.js";
 import { GpuDagError, permanentErrorOf } from "../errors.js";
-import type { JournalEntry } from "../store/records.js";
 import { refusal } from "./backend-failures.js";
 import { notifyStatusChange } from "./hook-runner.js";
 import { onJobUpdate } from "./job-updates.js";
@@ -37,6 +41,7 @@ import { restoreRun } from "./restore-run.js";
 import type { RunContext, RunControllerOptions, StepState } from "./run-context.js";
 import { RunJournal } from "./run-journal.js";
 import { runResultOf, runStatusOf } from "./run-result.js";
+import { finishStep, releaseChildrenOf, skipStep } from "./scheduling.js";
 import type { RunEvent, RunResult } from "./run-types.js";
 import { isTerminalPhase, type StepPhase, STATUS_OF_PHASE, transition } from "./step-state.js";
 import { type PreparedStep, submitBatch } from "./submit-batch.js";
@@ -108,9 +113,9 @@ export class RunController {
       scope: () => this.#scope(),
       emit: (event) => this.#emit(event),
       setPhase: (state, phase, quiet) => this.#setPhase(state, phase, quiet),
-      finishStep: (state, status, reason, release) => this.#finishStep(state, status, reason, release),
+      finishStep: (state, status, reason, release) => finishStep(this.#ctx, state, status, reason, release),
       markReady: (state) => this.#markReady(state),
-      skip: (state, reason, fromPreparing) => this.#skip(state, reason, fromPreparing),
+      skip: (state, reason, fromPreparing) => skipStep(this.#ctx, state, reason, fromPreparing),
       abort: (reason) => this.#abort(reason),
       checkDone: () => this.#checkDone(),
       onJobUpdate: (id, job) => onJobUpdate(this.#ctx, id, job),
@@ -122,7 +127,7 @@ export class RunController {
   /** Starts (or resumes) the run. */
   async start(): Promise<void> {
     const { signal } = this.#o;
-    this.#unsubscribe = this.#o.environment.backend.onUpdate((id, state) => this.#onJobUpdate(id, state));
+    this.#unsubscribe = this.#o.environment.backend.onUpdate((id, state) => onJobUpdate(this.#ctx, id, state));
     await this.#journal.append({ type: "run-started", at: Date.now(), controller: `pid ${process.pid}` });
     this.#unsubscribeNotices = this.#o.environment.backend.onNotice?.((notice) => this.#onNotice(notice));
     if (signal?.aborted) {
@@ -134,20 +139,12 @@ export class RunController {
       this.#runTimer = setTimeout(() => this.#abort(`run time limit of ${this.#o.runTimeLimitSeconds}s exceeded`), this.#o.runTimeLimitSeconds * 1000);
       this.#runTimer.unref();
     }
-    const adopted = this.#o.resume ? this.#restore(this.#o.resume.entries) : [];
+    const adopted = this.#o.resume ? restoreRun(this.#ctx, this.#o.resume.entries, (state) => releaseChildrenOf(this.#ctx, state, false)) : [];
     for (const state of this.#steps.values()) {
       if (state.phase === "pending" && state.waitingParents === 0) this.#markReady(state);
     }
     await Promise.all(adopted.map((fn) => fn()));
     this.#checkDone();
-  }
-
-  #restore(entries: readonly JournalEntry[]): Array<() => Promise<void>> {
-    return restoreRun(this.#ctx, entries, (state) => this.#releaseChildren(state, false));
-  }
-
-  #onJobUpdate(id: string, job: JobState): void {
-    onJobUpdate(this.#ctx, id, job);
   }
 
   #markReady(state: StepState): void {
@@ -165,7 +162,7 @@ export class RunController {
     const batch = this.#ready;
     this.#ready = [];
     if (this.#aborted) {
-      for (const state of batch) this.#finishStep(state, "cancelled", this.#cancelReason);
+      for (const state of batch) this.#ctx.finishStep(state, "cancelled", this.#cancelReason);
       return;
     }
     for (const state of batch) this.#setPhase(state, "preparing");
@@ -173,38 +170,10 @@ export class RunController {
     const specs = prepared.filter((s): s is PreparedStep => s !== undefined);
     if (specs.length === 0) return;
     if (this.#aborted) {
-      for (const state of specs) this.#finishStep(state, "cancelled", this.#cancelReason);
+      for (const state of specs) this.#ctx.finishStep(state, "cancelled", this.#cancelReason);
       return;
     }
     await submitBatch(this.#ctx, specs);
-  }
-
-  /** Ends a step; `releaseChildren` lets its children run (success, or continueOnFail). */
-  #finishStep(state: StepState, status: StepPhase, reason?: string, releaseChildren = false): void {
-    this.#setPhase(state, status);
-    if (reason !== undefined && status !== "succeeded") state.result.reason = reason;
-    if (releaseChildren) this.#releaseChildren(state, !this.#aborted);
-    else for (const child of state.planned.children) this.#skip(this.#steps.get(child)!, `parent "${state.name}" ${state.result.status}`);
-    this.#checkDone();
-  }
-
-  #releaseChildren(state: StepState, schedule: boolean): void {
-    for (const child of state.planned.children) {
-      const childState = this.#steps.get(child)!;
-      childState.waitingParents -= 1;
-      if (schedule && childState.waitingParents === 0 && childState.phase === "pending") this.#markReady(childState);
-    }
-  }
-
-  /** Skips a pending step (or, `fromPreparing`, one its preExecute hook declined) and its descendants. */
-  #skip(state: StepState, reason: string, fromPreparing = false): void {
-    if (state.phase !== "pending" && !(fromPreparing && state.phase === "preparing")) return;
-    this.#setPhase(state, "skipped");
-    state.result.reason = reason;
-    const name = state.name;
-    void this.#journal.appendTracked({ type: "step-skipped", at: Date.now(), step: name, reason });
-    this.#emit({ type: "step:skipped", runId: this.#o.runId, step: name, reason, at: Date.now() });
-    for (const child of state.planned.children) this.#skip(this.#steps.get(child)!, `ancestor "${name}" did not succeed`);
   }
 
   #abort(reason: string): void {
@@ -243,14 +212,11 @@ export class RunController {
       .catch((e: unknown) => this.#reject(e));
   }
 
+  /** What placeholders see: the run's parameters and its finished steps' outputs. */
   #scope(): ResolutionScope {
-    return {
-      runId: this.#o.runId,
-      spec: this.#o.plan.spec,
-      parameters: this.#o.parameters ?? {},
-      outputs: (step) => this.#steps.get(step)?.result.outputs,
-      resolvedOptions: (step) => this.#steps.get(step)?.resolvedOptions,
-    };
+    const steps = this.#steps;
+    const { runId, plan, parameters } = this.#o;
+    return { runId, spec: plan.spec, parameters: parameters ?? {}, outputs: (s) => steps.get(s)?.result.outputs, resolvedOptions: (s) => steps.get(s)?.resolvedOptions };
   }
 
   /** The one place a step changes state: guarded by the table of step-state.ts. */
@@ -324,7 +290,7 @@ export class RunController {
     for (const [id, state] of [...this.#byJob]) {
       this.#byJob.delete(id);
       if (!isTerminalPhase(state.phase)) {
-        this.#finishStep(state, "failed", `no longer watched: ${refusal(error)}; job ${id} may still run (\`gpu-dag resume\` adopts it once this is fixed)`);
+        this.#ctx.finishStep(state, "failed", `no longer watched: ${refusal(error)}; job ${id} may still run (\`gpu-dag resume\` adopts it once this is fixed)`);
       }
     }
     this.#abort(`the run failed: ${refusal(error)}`);
