@@ -1,12 +1,13 @@
 /**
  * Calling a run's step hooks (`"*"` first, then the step's own). `onStatusChange` is told of
  * every change of a step's public status; its errors are swallowed (a callback's bug must not
- * break the run). `preExecute` and `postExecute` are awaited, and their errors are the step's.
+ * break the run), as are those of the run's event listener. `preExecute` and `postExecute` are
+ * awaited, and their errors are the step's.
  *
  * @module
  */
 import type { StepOutputs } from "../store/records.js";
-import type { StepStatus } from "./run-types.js";
+import type { RunEvent, RunEventListener, StepStatus } from "./run-types.js";
 import type { StepHookContext, StepHooks } from "./step-hooks.js";
 
 type HookTable = Readonly<Record<string, StepHooks>> | undefined;
@@ -38,4 +39,13 @@ export async function preExecuteAllows(hooks: HookTable, context: StepHookContex
 /** Runs the `postExecute` hooks of a step that succeeded. */
 export async function runPostExecute(hooks: HookTable, context: StepHookContext & { outputs: StepOutputs }): Promise<void> {
   for (const hook of hooksFor(hooks, context.step)) await hook.postExecute?.(context);
+}
+
+/** Hands `event` to the run's listener; never throws. */
+export function emitSafely(listener: RunEventListener | undefined, event: RunEvent): void {
+  try {
+    listener?.(event);
+  } catch {
+    // A listener's bug must not break the run.
+  }
 }

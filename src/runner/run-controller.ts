@@ -33,7 +33,7 @@
 import { type BackendNotice, describeNotice } from "../backends/queue-backend.js";
 import { GpuDagError, permanentErrorOf } from "../errors.js";
 import { refusal } from "./backend-failures.js";
-import { notifyStatusChange } from "./hook-runner.js";
+import { emitSafely, notifyStatusChange } from "./hook-runner.js";
 import { onJobUpdate } from "./job-updates.js";
 import { prepareAttempt } from "./prepare-attempt.js";
 import type { ResolutionScope } from "./resolve-step.js";
@@ -219,19 +219,26 @@ export class RunController {
     return { runId, spec: plan.spec, parameters: parameters ?? {}, outputs: (s) => steps.get(s)?.result.outputs, resolvedOptions: (s) => steps.get(s)?.resolvedOptions };
   }
 
-  /** The one place a step changes state: guarded by the table of step-state.ts. */
+  /**
+   * The one place a step changes state: guarded by the table of step-state.ts. An illegal
+   * transition is a controller bug: the run fails with it (so `done` rejects instead of hanging
+   * wherever the throw lands, e.g. in a backend's listener), and it is thrown to stop the caller.
+   */
   #setPhase(state: StepState, phase: StepPhase, quiet = false): void {
-    const { previous, status } = transition(state, phase);
+    let change: ReturnType<typeof transition>;
+    try {
+      change = transition(state, phase);
+    } catch (error) {
+      this.#fail(error);
+      throw error;
+    }
+    const { previous, status } = change;
     state.result.status = STATUS_OF_PHASE[state.phase];
     if (!quiet && previous !== status) notifyStatusChange(this.#o.hooks, state.name, status, previous);
   }
 
   #emit(event: RunEvent): void {
-    try {
-      this.#o.onEvent?.(event);
-    } catch {
-      // A listener's bug must not break the run.
-    }
+    emitSafely(this.#o.onEvent, event);
   }
 
   /**
