@@ -36,7 +36,16 @@ function recording(inner: QueueBackend): { backend: QueueBackend; submitted: Job
 describe("the dry run's jobs are the run's jobs", { timeout: 60_000 }, () => {
   it("same argv, env, resources, names and attempt dirs; parent-output placeholders differ only in their text", async () => {
     const store = await tempStore();
-    const config = { executor: "local" as const, gpus: 0, env: { CLUSTER_SETTING: "from-cluster" }, queues: { cpu: { gpus: 0, time: "1h" } } };
+    // A secret the cluster requires: the run's jobs get it apart from env; the dry run names it only.
+    const secret = "attempt-path-secret-4711";
+    process.env["GPU_DAG_TEST_ATTEMPT_TOKEN"] = secret;
+    const config = {
+      executor: "local" as const,
+      gpus: 0,
+      env: { CLUSTER_SETTING: "from-cluster" },
+      requiredEnv: ["GPU_DAG_TEST_ATTEMPT_TOKEN"],
+      queues: { cpu: { gpus: 0, time: "1h" } },
+    };
     const prepare = new Task({
       projectName: "unit",
       taskName: "prepare",
@@ -68,6 +77,7 @@ describe("the dry run's jobs are the run's jobs", { timeout: 60_000 }, () => {
       expect(result.status, JSON.stringify(result.steps)).toBe("succeeded");
     } finally {
       await inner.close();
+      delete process.env["GPU_DAG_TEST_ATTEMPT_TOKEN"];
     }
     const planned = (await store.readJournal(runId)).flatMap((e) => (e.type === "attempt-planned" ? [e] : []));
     expect(planned.map((e) => e.step)).toEqual(["prepare", "train"]);
@@ -88,6 +98,9 @@ describe("the dry run's jobs are the run's jobs", { timeout: 60_000 }, () => {
       expect(entry.queue, step.name).toBe(job.queue);
       expect(step.attemptDir, step.name).toBe(job.attemptDir);
       expect(job.attempt, step.name).toBe(1);
+      expect(job.secretEnv, step.name).toEqual({ GPU_DAG_TEST_ATTEMPT_TOKEN: secret });
+      expect(step.secretEnv, step.name).toEqual(["GPU_DAG_TEST_ATTEMPT_TOKEN"]);
+      expect(JSON.stringify(step), step.name).not.toContain(secret);
     }
     const [dryPrepare, dryTrain] = dry.steps;
     // Known before the run: identical, placeholder-free.
