@@ -27,6 +27,8 @@ export const ErrorCode = {
   RunLocked: "E_RUN_LOCKED",
   Aborted: "E_ABORTED",
   NotImplemented: "E_NOT_IMPLEMENTED",
+  /** The run controller tried a step transition its state machine does not have (a gpu-dag bug). */
+  StateTransition: "E_STATE_TRANSITION",
 } as const;
 
 /** One of {@link ErrorCode}'s values. */

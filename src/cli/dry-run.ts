@@ -3,8 +3,10 @@
  * config), then the plan — order, each step's queue and resources, its rendered argv and, on a
  * Slurm cluster, its batch script. Nothing is submitted and no run is recorded.
  *
- * Placeholders that only a run can resolve (a parent's models, metrics, artifacts, the run id)
- * stay in the rendered command as their `${…}` text; pipeline parameters are filled in.
+ * Each step is rendered on the run's own path (`runner/attempt-spec.ts`), so its argv, env,
+ * resources and job name are the ones the run's attempt 1 gets. Placeholders that only a run can
+ * resolve (a parent's models, metrics, artifacts, parameters, the run id) stay in the rendered
+ * command as their `${…}` text; pipeline parameters are filled in.
  *
  * @module
  */
@@ -12,15 +14,14 @@ import { join } from "node:path";
 import type { CreateRunOptions } from "../api/create-run.js";
 import { planRun } from "../api/plan-run.js";
 import { shellJoin } from "../args/shell-quote.js";
-import { jobNameFor, type JobResources, type JobSpec } from "../backends/queue-backend.js";
+import type { JobResources } from "../backends/queue-backend.js";
 import type { ClusterConfig } from "../config/cluster-config.js";
-import { stepResources, type ResolvedQueue } from "../config/resolve-queue.js";
+import type { ResolvedQueue } from "../config/resolve-queue.js";
 import type { PipelineDefinition } from "../pipeline/pipeline-definition.js";
-import { findPlaceholders, type Placeholder, substitute } from "../pipeline/placeholders.js";
-import type { PlannedStep } from "../pipeline/validate.js";
+import { attemptSpec, renderAttempt, secretNamesOf } from "../runner/attempt-spec.js";
+import type { AheadOfRun, ResolutionScope } from "../runner/resolve-step.js";
 import { FileStore } from "../store/file-store.js";
 import type { Store } from "../store/store.js";
-import type { TaskDraft } from "../tasks/task-draft.js";
 import { formatDuration } from "./format.js";
 import { redactEnv } from "../store/redact.js";
 import { sanitizeForTerminal } from "./sanitize.js";
@@ -34,6 +35,8 @@ export interface DryRunStep {
   /** Declared parents plus those implied by placeholders. */
   parents: string[];
   queue: string;
+  /** The job name attempt 1 gets (`jobNameFor`, with the dry run's run id). */
+  jobName: string;
   resources: JobResources;
   /** Slurm partition, when the cluster is Slurm. */
   partition?: string;
@@ -52,6 +55,8 @@ export interface DryRunStep {
   unresolved: string[];
   /** Why part of the command could not be rendered ahead of the run, if so. */
   notes: string[];
+  /** Attempt 1's directory (not created). */
+  attemptDir: string;
   /** The sbatch script (Slurm clusters). */
   batchScript?: string;
 }
@@ -69,57 +74,60 @@ export interface DryRunPlan {
   steps: DryRunStep[];
 }
 
-/** Builds the plan; throws what `run` would throw for an invalid pipeline or config. */
+/**
+ * Builds the plan; throws what `run` would throw for an invalid pipeline or config. Each step's
+ * job is built on the run's own path (`runner/attempt-spec.ts`: resolution, env, resources, job
+ * name), as attempt 1 of run `options.runId` (default {@link DRY_RUN_ID}); only what the run
+ * resolves from its parents' outputs stays as text.
+ */
 export async function planDryRun(pipeline: PipelineDefinition, options: CreateRunOptions): Promise<DryRunPlan> {
   const store: Store = options.store ?? new FileStore(options.home ? { home: options.home } : {});
   const { plan, cluster: loaded, environment } = await planRun(pipeline, { ...options, store });
   const spec = plan.spec;
   const runtime = options.runtime ?? "real";
+  const runId = options.runId ?? DRY_RUN_ID;
   const parameters: Record<string, string | number | boolean> = {};
   for (const [name, declared] of Object.entries(spec.parameters)) if (declared.default !== undefined) parameters[name] = declared.default;
   Object.assign(parameters, options.parameters ?? {});
+  // Nothing has run: no step has outputs or resolved options to point at.
+  const scope: ResolutionScope = { runId, spec, parameters, outputs: () => undefined, resolvedOptions: () => undefined };
 
   const steps: DryRunStep[] = [];
   for (const name of plan.order) {
     const planned = plan.steps.get(name)!;
     const queue = environment.resolveQueue(planned.spec.executionQueue) as ResolvedQueue;
-    const rendered = await renderStep(planned, queue, store, {
-      parameters,
-      runtime,
-      python: environment.python(queue),
+    const ahead: AheadOfRun = { unresolved: [], notes: [] };
+    const { resolved, env } = await renderAttempt({ planned, queue, scope, store, environment, runtime, ahead });
+    const job = attemptSpec({
+      runId,
+      planned,
+      queue,
+      attempt: 1,
+      argv: resolved.command.argv,
+      env,
+      secretEnv: {}, // values never shown; their names are listed below
+      attemptDir: join(store.runDir(runId), "steps", name, "attempt-1"),
     });
-    const env = { ...environment.env, ...rendered.env };
-    const secretEnv = [...new Set([...(loaded.config.requiredEnv ?? []), ...((rendered.task.options as { secretEnv?: string[] }).secretEnv ?? [])])];
+    const secretEnv = [...new Set([...(loaded.config.requiredEnv ?? []), ...secretNamesOf(resolved.task.options as Record<string, unknown>)])];
     const step: DryRunStep = {
       name,
       parents: planned.parents,
-      queue: queue.name,
-      resources: stepResources(queue, planned.spec.timeLimit),
+      queue: job.queue,
+      jobName: job.jobName,
+      resources: job.resources,
       taskType: planned.task.type,
       baseTaskId: planned.spec.baseTaskId,
-      argv: rendered.argv,
-      commandLine: shellJoin(rendered.argv),
-      env: redactEnv(env),
+      argv: [...job.argv],
+      commandLine: shellJoin(job.argv),
+      env: redactEnv(job.env),
       secretEnv,
-      unresolved: rendered.unresolved,
-      notes: rendered.notes,
+      unresolved: ahead.unresolved,
+      notes: ahead.notes,
+      attemptDir: job.attemptDir,
     };
     if (loaded.config.executor === "slurm") {
       const { resolveBatchJob } = await import("../backends/slurm/resolve-job.js");
       const { renderBatchScript } = await import("../backends/slurm/batch-script.js");
-      const job: JobSpec = {
-        jobName: jobNameFor(DRY_RUN_ID, name, 1),
-        runId: DRY_RUN_ID,
-        step: name,
-        attempt: 1,
-        queue: queue.name,
-        resources: stepResources(queue, planned.spec.timeLimit),
-        argv: rendered.argv,
-        env,
-        secretEnv: {},
-        attemptDir: join(store.runDir(DRY_RUN_ID), "steps", name, "attempt-1"),
-        priority: planned.priority,
-      };
       const input = resolveBatchJob(loaded.config, job, loaded.config.jobDir);
       if (input.sbatch.partition !== undefined) step.partition = input.sbatch.partition;
       step.batchScript = renderBatchScript(input);
@@ -149,6 +157,7 @@ export function formatDryRun(plan: DryRunPlan): string {
     const resources = [`${r.gpus} GPU${r.gpus === 1 ? "" : "s"}`, `${r.nodes} node${r.nodes === 1 ? "" : "s"}`, r.cpus !== undefined ? `${r.cpus} CPUs` : "", r.mem ? `mem ${r.mem}` : "", r.timeLimitSeconds !== undefined ? `time ${formatDuration(r.timeLimitSeconds * 1000)}` : ""].filter(Boolean).join(", ");
     lines.push("", `${i + 1}. ${s.name}  [${s.taskType}, base ${s.baseTaskId}]`);
     lines.push(`   queue:    ${s.queue}${s.partition ? ` → partition ${s.partition}` : ""} (${resources})`);
+    lines.push(`   job:      ${s.jobName}`);
     lines.push(`   parents:  ${s.parents.join(", ") || "-"}`);
     lines.push(`   command:  ${s.commandLine}`);
     const env = Object.entries(s.env);
@@ -160,63 +169,3 @@ export function formatDryRun(plan: DryRunPlan): string {
   });
   return sanitizeForTerminal(lines.join("\n")) + "\n";
 }
-
-interface RenderedStep {
-  task: TaskDraft;
-  argv: string[];
-  env: Record<string, string>;
-  unresolved: string[];
-  notes: string[];
-}
-
-async function renderStep(
-  planned: PlannedStep,
-  queue: ResolvedQueue,
-  store: Store,
-  context: { parameters: Record<string, string | number | boolean>; runtime: "real" | "simulate"; python: string },
-): Promise<RenderedStep> {
-  const unresolved: string[] = [];
-  const notes: string[] = [];
-  const resolve = (p: Placeholder): string | number | boolean => {
-    if (p.ref.kind === "pipeline") {
-      const value = context.parameters[p.ref.param];
-      if (value !== undefined) return value;
-    }
-    if (!unresolved.includes(p.raw)) unresolved.push(p.raw);
-    return p.raw;
-  };
-  const overrides: Record<string, unknown> = {};
-  const literal: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(planned.spec.parameterOverride)) {
-    overrides[key] = substitute(value, resolve);
-    if (findPlaceholders(value).every((p) => p.ref.kind === "pipeline" && context.parameters[p.ref.param] !== undefined)) literal[key] = overrides[key];
-  }
-  let task: TaskDraft;
-  try {
-    task = planned.task.clone(overrides);
-  } catch (error) {
-    // An option that must be a number cannot hold placeholder text: render without those overrides.
-    notes.push(`overrides holding placeholders are shown unapplied (${(error as Error).message})`);
-    task = planned.task.clone(literal);
-  }
-  const options = task.options as Record<string, unknown>;
-  let modelPath: string | undefined;
-  if (options["modelFromStore"] === true) {
-    const id = String(options["modelId"]);
-    const model = id.includes("${") || id.includes("$<") ? undefined : await store.getModel(id).catch(() => undefined);
-    modelPath = model?.path ?? `<path of store model ${id}>`;
-    if (!model) notes.push(`modelId ${id} is resolved to the model's path when the step launches`);
-  }
-  const runtime = (options["runtime"] as "real" | "simulate" | undefined) ?? context.runtime;
-  const python = (options["python"] as string | undefined) ?? context.python;
-  const command = task.render({ runtime, python, gpus: queue.resources.gpus, ...(modelPath ? { modelPath } : {}) });
-  return {
-    task,
-    argv: command.argv,
-    env: { ...command.env, ...(command.simulated ? { GPU_DAG_SIMULATED: "1" } : {}) },
-    unresolved,
-    notes,
-  };
-}
-
-

@@ -8,7 +8,7 @@
 import { GpuDagError, PlaceholderError } from "../errors.js";
 import type { ResolvedQueue } from "../config/resolve-queue.js";
 import type { PipelineSpec } from "../pipeline/pipeline-spec.js";
-import { type Placeholder, substitute } from "../pipeline/placeholders.js";
+import { findPlaceholders, type Placeholder, substitute } from "../pipeline/placeholders.js";
 import type { PlannedStep } from "../pipeline/validate.js";
 import type { StepOutputs } from "../store/records.js";
 import type { Store } from "../store/store.js";
@@ -36,8 +36,18 @@ export interface ResolvedStep {
 }
 
 /**
+ * Ahead of a run (the dry run): what only the run can know stays as text. Placeholders other than
+ * pipeline parameters (parents' outputs and parameters, the run id) are left as their `${…}` text
+ * and listed in `unresolved`; what could not be rendered is said in `notes`.
+ */
+export interface AheadOfRun {
+  unresolved: string[];
+  notes: string[];
+}
+
+/**
  * Resolves `step`. Errors (a placeholder whose target has no such model, metric, artifact) name
- * the step, the parameter and the placeholder text.
+ * the step, the parameter and the placeholder text. With `ahead` (the dry run), see {@link AheadOfRun}.
  */
 export async function resolveStep(
   step: PlannedStep,
@@ -45,11 +55,13 @@ export async function resolveStep(
   store: Store,
   queue: ResolvedQueue,
   render: { runtime: "real" | "simulate" | undefined; python: string },
+  ahead?: AheadOfRun,
 ): Promise<ResolvedStep> {
+  const resolve = ahead ? (p: Placeholder) => resolveAhead(p, scope, ahead) : (p: Placeholder) => resolvePlaceholder(p, scope);
   const overrides: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(step.spec.parameterOverride)) {
     try {
-      overrides[key] = substitute(value, (p) => resolvePlaceholder(p, scope));
+      overrides[key] = substitute(value, resolve);
     } catch (error) {
       if (error instanceof PlaceholderError) {
         throw new PlaceholderError(error.text, `step "${step.spec.name}", parameterOverride.${key}: ${error.message}`);
@@ -57,21 +69,53 @@ export async function resolveStep(
       throw error;
     }
   }
-  const task = step.task.clone(overrides);
+  const task = ahead ? cloneAhead(step, overrides, ahead) : step.task.clone(overrides);
   const options = task.options as Record<string, unknown>;
   let modelPath: string | undefined;
   if (options["modelFromStore"] === true) {
     const id = String(options["modelId"]);
-    const model = await store.getModel(id);
-    if (!model) {
+    const model = ahead && (id.includes("${") || id.includes("$<")) ? undefined : await store.getModel(id).catch((e: unknown) => (ahead ? undefined : Promise.reject(e)));
+    if (model) modelPath = model.path;
+    else if (ahead) {
+      modelPath = `<path of store model ${id}>`;
+      ahead.notes.push(`modelId ${id} is resolved to the model's path when the step launches`);
+    } else {
       throw new GpuDagError("E_PLACEHOLDER", `step "${step.spec.name}": modelId "${id}" is not a model in the store (modelFromStore is set)`);
     }
-    modelPath = model.path;
   }
   const runtime = (options["runtime"] as "real" | "simulate" | undefined) ?? render.runtime ?? "real";
   const python = (options["python"] as string | undefined) ?? render.python;
   const command = task.render({ runtime, python, gpus: queue.resources.gpus, ...(modelPath ? { modelPath } : {}) });
   return { task, overrides, command, ...(modelPath ? { modelPath } : {}) };
+}
+
+/** Ahead of a run: a pipeline parameter's value, anything else (or a parameter without one) as text. */
+function resolveAhead(placeholder: Placeholder, scope: ResolutionScope, ahead: AheadOfRun): string | number | boolean {
+  if (placeholder.ref.kind === "pipeline") {
+    try {
+      return resolvePlaceholder(placeholder, scope);
+    } catch (error) {
+      if (!(error instanceof PlaceholderError)) throw error;
+    }
+  }
+  if (!ahead.unresolved.includes(placeholder.raw)) ahead.unresolved.push(placeholder.raw);
+  return placeholder.raw;
+}
+
+/**
+ * Ahead of a run: an option that must be a number cannot hold placeholder text, so when the
+ * overrides do not clone, the step is shown with only the overrides that hold no unresolved text.
+ */
+function cloneAhead(step: PlannedStep, overrides: Record<string, unknown>, ahead: AheadOfRun): TaskDraft {
+  try {
+    return step.task.clone(overrides);
+  } catch (error) {
+    ahead.notes.push(`overrides holding placeholders are shown unapplied (${(error as Error).message})`);
+    const literal = Object.fromEntries(
+      Object.entries(overrides).filter(([key]) => findPlaceholders(step.spec.parameterOverride[key]).every((p) => !ahead.unresolved.includes(p.raw))),
+    );
+    return step.task.clone(literal);
+  }
 }
 
 /** The value of one placeholder in `scope`. */

@@ -6,14 +6,18 @@
 import type { StepOutputs } from "../store/records.js";
 
 /**
- * Where a step is. State machine:
+ * Where a step is, as results, events and hooks show it. The controller's phases behind these
+ * and its full transition table are in `step-state.ts`; in short:
  *
  * ```
- * pending ─▶ queued ─▶ running ─▶ succeeded
- *    │         ▲          ├─────▶ failed ──(retry)──▶ queued
- *    │         └──────────┘       cancelled
- *    ├─▶ cached      (identical earlier step reused)
- *    └─▶ skipped     (a parent failed, or preExecute said so)
+ * pending ─▶ queued ─▶ running ─▶ succeeded | failed | cancelled
+ *    │         │  ▲       │
+ *    │         │  └───────┘ (a failed attempt retried, after its backoff)
+ *    │         ├─▶ cached    (identical earlier step reused)
+ *    │         ├─▶ skipped   (preExecute returned false)
+ *    │         └─▶ succeeded | failed | cancelled (a job that ended before it started; a launch error)
+ *    ├─▶ skipped     (a parent did not succeed)
+ *    └─▶ cancelled   (the run was cancelled first)
  * ```
  */
 export type StepStatus = "pending" | "queued" | "running" | "succeeded" | "failed" | "skipped" | "cancelled" | "cached";

@@ -1,0 +1,97 @@
+/**
+ * The one path from a planned step to a job: a step's rendered command, its queue and an attempt
+ * number become the {@link JobSpec} a backend gets. The controller (fresh attempts), resume
+ * (rebuilding a journaled attempt) and the dry run all build their specs here, so argv, env,
+ * resources, job name and attempt directory cannot drift apart between them.
+ *
+ * @module
+ */
+import { jobNameFor, type JobSpec } from "../backends/queue-backend.js";
+import { stepResources, type ResolvedQueue } from "../config/resolve-queue.js";
+import type { PlannedStep } from "../pipeline/validate.js";
+import type { Store } from "../store/store.js";
+import type { ExecutionEnvironment } from "./environment.js";
+import { type AheadOfRun, resolveStep, type ResolutionScope, type ResolvedStep } from "./resolve-step.js";
+
+/** What a rendered command contributes to a job's environment. */
+export interface CommandEnv {
+  env: Readonly<Record<string, string>>;
+  simulated: boolean;
+}
+
+/** A job's environment: the cluster's, then the task's, then the simulate marker (secrets apart). */
+export function jobEnv(clusterEnv: Readonly<Record<string, string>>, command: CommandEnv): Record<string, string> {
+  return { ...clusterEnv, ...command.env, ...(command.simulated ? { GPU_DAG_SIMULATED: "1" } : {}) };
+}
+
+/** Names of the secret variables a step's task asks for (`secretEnv` option). */
+export function secretNamesOf(options: Readonly<Record<string, unknown>>): string[] {
+  return (options["secretEnv"] as string[] | undefined) ?? [];
+}
+
+/** What rendering a step needs. */
+export interface RenderInput {
+  planned: PlannedStep;
+  queue: ResolvedQueue;
+  scope: ResolutionScope;
+  store: Store;
+  environment: Pick<ExecutionEnvironment, "env" | "python">;
+  runtime: "real" | "simulate" | undefined;
+  /** The dry run: what only the run can resolve stays as text (see `AheadOfRun`). */
+  ahead?: AheadOfRun;
+}
+
+/** A step rendered for an attempt: resolved (placeholders, draft, command) and its job env. */
+export interface RenderedAttempt {
+  resolved: ResolvedStep;
+  env: Record<string, string>;
+}
+
+/** Resolves the step and builds its job environment (what the cache key and the spec share). */
+export async function renderAttempt(input: RenderInput): Promise<RenderedAttempt> {
+  const resolved = await resolveStep(
+    input.planned,
+    input.scope,
+    input.store,
+    input.queue,
+    { runtime: input.runtime, python: input.environment.python(input.queue) },
+    input.ahead,
+  );
+  return { resolved, env: jobEnv(input.environment.env, resolved.command) };
+}
+
+/** Everything an attempt's job spec is made of. */
+export interface AttemptSpecInput {
+  runId: string;
+  planned: PlannedStep;
+  queue: ResolvedQueue;
+  attempt: number;
+  /** The rendered command (or, resuming, the journaled one). */
+  argv: readonly string[];
+  /** From {@link jobEnv}. */
+  env: Readonly<Record<string, string>>;
+  /** Secret values (never journaled); the dry run passes none. */
+  secretEnv: Readonly<Record<string, string>>;
+  attemptDir: string;
+  /** A journaled attempt's job name and queue name, kept as journaled (resume). */
+  journaled?: { jobName: string; queue: string };
+}
+
+/** The job spec of one attempt; see the module comment. */
+export function attemptSpec(input: AttemptSpecInput): JobSpec {
+  const name = input.planned.spec.name;
+  return {
+    jobName: input.journaled?.jobName ?? jobNameFor(input.runId, name, input.attempt),
+    runId: input.runId,
+    step: name,
+    attempt: input.attempt,
+    queue: input.journaled?.queue ?? input.queue.name,
+    // The smaller of the step's and the queue's time limit: decided here once, final for backends.
+    resources: stepResources(input.queue, input.planned.spec.timeLimit),
+    argv: input.argv,
+    env: input.env,
+    secretEnv: input.secretEnv,
+    attemptDir: input.attemptDir,
+    priority: input.planned.priority,
+  };
+}
