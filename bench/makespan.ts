@@ -13,7 +13,7 @@
  * @module
  */
 import { hasCommand, machine, markdownTable, median, numArg, round, stampCommand, strArg, writeResults } from "./lib/common.js";
-import { type ContenderRun, lowerBound, POLICIES, type Policy, randomDag, runGpuDag, runMake, runSnakemake, simulate, type DagStep } from "./lib/dag.js";
+import { type ContenderRun, lowerBound, POLICIES, randomDag, runGpuDag, runMake, runSnakemake, simulate, type DagStep } from "./lib/dag.js";
 
 const sizes = strArg("sizes", "200,1000").split(",").map(Number);
 const repeats = numArg("repeats", 3);
