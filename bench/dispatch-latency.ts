@@ -9,7 +9,7 @@
  * @module
  */
 import { flag, hasCommand, machine, markdownTable, median, numArg, quantile, round, stampCommand, writeResults } from "./lib/common.js";
-import { chainDag, type ContenderRun, edgeLatencies, runGpuDag, runMake, runShellSerial, runSnakemake } from "./lib/dag.js";
+import { type ContenderRun, chainDag, edgeLatencies, runGpuDag, runMake, runShellSerial, runSnakemake } from "./lib/dag.js";
 
 const steps = numArg("steps", 200);
 const repeats = numArg("repeats", 5);
@@ -21,11 +21,14 @@ type Name = "shell loop (floor)" | "make -j8" | "gpu-dag" | "snakemake";
 const contenders: Array<[Name, () => Promise<ContenderRun>]> = [
   ["shell loop (floor)", () => runShellSerial(dag, stamp.argv)],
   ["make -j8", () => runMake(dag, stamp.argv, 8)],
-  ["gpu-dag", async () => {
-    const run = await runGpuDag(dag, stamp.argv, { gpus: 8 });
-    breakdown(run);
-    return run;
-  }],
+  [
+    "gpu-dag",
+    async () => {
+      const run = await runGpuDag(dag, stamp.argv, { gpus: 8 });
+      breakdown(run);
+      return run;
+    },
+  ],
 ];
 if (withSnakemake) contenders.push(["snakemake", () => runSnakemake(dag, stamp.argv, 8, 8)]);
 
@@ -38,7 +41,12 @@ interface Sample {
 }
 const samples = new Map<Name, Sample[]>(contenders.map(([n]) => [n, []]));
 /** gpu-dag's parent-exit → child-start path split at its journal timestamps (ms resolution), per edge. */
-const phases = { "exit seen (parent end → attempt-finished)": [] as number[], "prepare (→ child attempt-planned)": [] as number[], "fsync + submit (→ job-submitted)": [] as number[], "spawn + exec (→ child start)": [] as number[] };
+const phases = {
+  "exit seen (parent end → attempt-finished)": [] as number[],
+  "prepare (→ child attempt-planned)": [] as number[],
+  "fsync + submit (→ job-submitted)": [] as number[],
+  "spawn + exec (→ child start)": [] as number[],
+};
 function breakdown(run: Awaited<ReturnType<typeof runGpuDag>>): void {
   const at = (type: string, step: string) => run.journal.find((e) => e.type === type && e.step === step)?.at ?? NaN;
   for (const s of dag) {
@@ -103,6 +111,10 @@ const file = writeResults("dispatch-latency", {
 console.log(`\n## Dispatch latency: chain of ${steps} steps, medians of ${repeats} interleaved repeats (${machine().nproc} cores)\n`);
 console.log(markdownTable(rows));
 console.log("\n" + markdownTable(phaseRows));
-console.log(`\ngpu-dag targets: ${Object.entries(targets).map(([k, v]) => `${k}: ${v ? "met" : "MISSED"}`).join("; ")}`);
+console.log(
+  `\ngpu-dag targets: ${Object.entries(targets)
+    .map(([k, v]) => `${k}: ${v ? "met" : "MISSED"}`)
+    .join("; ")}`,
+);
 console.log(`start-up: gpu-dag from new Pipeline() (in-process, ${steps} addStep calls included) to the first step's start; others from spawn.`);
 console.log(`results: ${file}`);

@@ -13,7 +13,7 @@
  * @module
  */
 import { hasCommand, machine, markdownTable, median, numArg, round, stampCommand, strArg, writeResults } from "./lib/common.js";
-import { type ContenderRun, lowerBound, POLICIES, randomDag, runGpuDag, runMake, runSnakemake, simulate, type DagStep } from "./lib/dag.js";
+import { type ContenderRun, type DagStep, lowerBound, POLICIES, randomDag, runGpuDag, runMake, runSnakemake, simulate } from "./lib/dag.js";
 
 const sizes = strArg("sizes", "200,1000").split(",").map(Number);
 const repeats = numArg("repeats", 3);
@@ -91,5 +91,9 @@ console.log(`\n## Makespan: seeded random DAGs (seed ${seed}), ${GPUS} fake GPUs
 console.log(markdownTable(allRows));
 console.log(`\n### Zero-overhead simulation of each priority policy\n`);
 console.log(markdownTable(simRows));
-console.log(`\ntargets: ${Object.entries(targets).map(([k, v]) => `${k}: ${v ? "met" : "MISSED"}`).join("; ")}`);
+console.log(
+  `\ntargets: ${Object.entries(targets)
+    .map(([k, v]) => `${k}: ${v ? "met" : "MISSED"}`)
+    .join("; ")}`,
+);
 console.log(`results: ${file}`);

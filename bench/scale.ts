@@ -60,7 +60,14 @@ try {
     const cpu = process.cpuUsage(cpu0);
     await store.close();
     if (result.status !== "succeeded") throw new Error(`run ${result.status}`);
-    const report = { wallMs, userMs: cpu.user / 1000, systemMs: cpu.system / 1000, peakRssMb: process.resourceUsage().maxRSS / 1024, rssBeforeMb, heapUsedAfterMb: process.memoryUsage().heapUsed / 2 ** 20 };
+    const report = {
+      wallMs,
+      userMs: cpu.user / 1000,
+      systemMs: cpu.system / 1000,
+      peakRssMb: process.resourceUsage().maxRSS / 1024,
+      rssBeforeMb,
+      heapUsedAfterMb: process.memoryUsage().heapUsed / 2 ** 20,
+    };
     console.log(`RUN-REPORT ${JSON.stringify(report)}`);
     process.exit(0);
   }
@@ -83,7 +90,10 @@ try {
   const targets: Record<string, boolean> = { "build + validate + plan ≤ 500 ms": median(buildMs) + median(planMs) <= 500 };
   let run: Record<string, number> | undefined;
   if (!flag("no-run")) {
-    const child = spawnSync(process.execPath, ["--import", "tsx", import.meta.filename, "--run-child", "--steps", String(steps), "--seed", String(numArg("seed", 1))], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawnSync(process.execPath, ["--import", "tsx", import.meta.filename, "--run-child", "--steps", String(steps), "--seed", String(numArg("seed", 1))], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     const line = child.stdout.split("\n").find((l) => l.startsWith("RUN-REPORT "));
     if (child.status !== 0 || !line) throw new Error(`run child failed (exit ${child.status}): ${child.stdout.slice(-2000)}`);
     run = JSON.parse(line.slice("RUN-REPORT ".length)) as Record<string, number>;
@@ -92,7 +102,11 @@ try {
     rows.push(
       { measure: "full run wall", value: `${round(run["wallMs"]! / 1000, 1)} s (${round(run["wallMs"]! / steps, 2)} ms/step)`, target: "" },
       { measure: "controller CPU / step (user + sys)", value: `${round(cpuMsPerStep, 3)} ms (user ${round(run["userMs"]! / steps, 3)}, sys ${round(run["systemMs"]! / steps, 3)})`, target: "≤ 2 ms" },
-      { measure: "controller peak RSS", value: `${round(run["peakRssMb"]!, 1)} MB (${round(run["rssBeforeMb"]!, 1)} MB before building; heap in use after the run ${round(run["heapUsedAfterMb"]!, 1)} MB)`, target: "≤ 200 MB" },
+      {
+        measure: "controller peak RSS",
+        value: `${round(run["peakRssMb"]!, 1)} MB (${round(run["rssBeforeMb"]!, 1)} MB before building; heap in use after the run ${round(run["heapUsedAfterMb"]!, 1)} MB)`,
+        target: "≤ 200 MB",
+      },
     );
     targets["CPU ≤ 2 ms/step"] = cpuMsPerStep <= 2;
     targets["peak RSS ≤ 200 MB"] = run["peakRssMb"]! <= 200;
@@ -100,7 +114,11 @@ try {
   const file = writeResults("scale", { params: { steps, planRepeats, stamp: stamp.kind }, rows, targets, buildMs, planMs, run });
   console.log(`\n## Scale: ${steps}-step pipeline (${machine().nproc} cores)\n`);
   console.log(markdownTable(rows));
-  console.log(`\ntargets: ${Object.entries(targets).map(([k, v]) => `${k}: ${v ? "met" : "MISSED"}`).join("; ")}`);
+  console.log(
+    `\ntargets: ${Object.entries(targets)
+      .map(([k, v]) => `${k}: ${v ? "met" : "MISSED"}`)
+      .join("; ")}`,
+  );
   console.log(`results: ${file}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -57,7 +57,10 @@ for (let r = 0; r < repeats; r++) {
     });
     const runWallMs = Date.now() - t0;
     await store.close();
-    if (result.status !== "succeeded") throw new Error(`run ${result.status} (${await import("node:fs/promises").then((fs) => fs.readFile(join(result.steps["a"]!.attemptDir ?? "", "outputs.json"), "utf8")).catch(() => "")}): ${JSON.stringify(Object.values(result.steps).map((s) => [s.name, s.status, s.reason]))}`);
+    if (result.status !== "succeeded")
+      throw new Error(
+        `run ${result.status} (${await import("node:fs/promises").then((fs) => fs.readFile(join(result.steps["a"]!.attemptDir ?? "", "outputs.json"), "utf8")).catch(() => "")}): ${JSON.stringify(Object.values(result.steps).map((s) => [s.name, s.status, s.reason]))}`,
+      );
     const a = result.metrics["a"]!;
     const b = result.metrics["b"]!;
     samples.push({ endToSubmitMs: queuedB - a["end_ms"]!, endToStartMs: b["start_ms"]! - a["end_ms"]!, runWallMs });

@@ -11,7 +11,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isTerminal, jobNameFor, type JobSpec } from "../src/backends/queue-backend.js";
+import { isTerminal, type JobSpec, jobNameFor } from "../src/backends/queue-backend.js";
 import type { SlurmBackend } from "../src/backends/slurm/slurm-backend.js";
 import { cancelRun, slurmTestEnv, testBackend } from "../test/slurm/slurm-test-env.js";
 import { markdownTable, writeResults } from "./lib/common.js";

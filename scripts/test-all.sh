@@ -12,7 +12,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
 
 npx tsc --noEmit -p tsconfig.json
-# The layer rule (.dependency-cruiser.cjs) and the API docs (typedoc, warnings are errors).
+# Lint and format (biome.json), the layer rule (.dependency-cruiser.cjs) and the API docs
+# (typedoc, warnings are errors).
+npm run --silent lint
 npm run --silent lint:layers
 npm run --silent lint:docs
 

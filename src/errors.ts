@@ -123,10 +123,7 @@ export class PipelineValidationError extends GpuDagError {
 
   constructor(pipelineName: string, problems: readonly PipelineProblem[]) {
     const lines = groupProblems(problems).map((p) => `  - ${formatProblem(p)}`);
-    super(
-      ErrorCode.PipelineInvalid,
-      `pipeline "${pipelineName}" is invalid (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${lines.join("\n")}`,
-    );
+    super(ErrorCode.PipelineInvalid, `pipeline "${pipelineName}" is invalid (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${lines.join("\n")}`);
     this.pipelineName = pipelineName;
     this.problems = problems;
   }
@@ -165,7 +162,10 @@ function groupProblems(problems: readonly PipelineProblem[]): PrintedProblem[] {
 export function formatProblem(p: PipelineProblem & { steps?: readonly string[] }): string {
   let step: string | undefined;
   if (p.steps && p.steps.length > 1) {
-    const named = p.steps.slice(0, NAMED_STEPS).map((s) => `"${s}"`).join(", ");
+    const named = p.steps
+      .slice(0, NAMED_STEPS)
+      .map((s) => `"${s}"`)
+      .join(", ");
     const more = p.steps.length - NAMED_STEPS;
     step = `steps ${named}${more > 0 ? ` and ${more.toLocaleString("en-US")} more` : ""} (${p.steps.length.toLocaleString("en-US")} steps)`;
   } else if (p.step !== undefined) step = `step "${p.step}"`;

@@ -81,11 +81,7 @@ export function stampCommand(): { argv: string[]; kind: "c" | "sh" } {
         execFileSync("cc", ["-O2", "-o", binary, source], { stdio: "ignore" });
       } catch {
         const script = join(BUILD_DIR, "stamp.sh");
-        writeFileSync(
-          script,
-          '#!/bin/sh\ns=$(date +%s%N)\n[ -n "$2" ] && [ "$2" -gt 0 ] && sleep "$(echo "$2" | awk \'{print $1/1000}\')"\necho "$s $(date +%s%N)" > "$1"\n',
-          { mode: 0o755 },
-        );
+        writeFileSync(script, '#!/bin/sh\ns=$(date +%s%N)\n[ -n "$2" ] && [ "$2" -gt 0 ] && sleep "$(echo "$2" | awk \'{print $1/1000}\')"\necho "$s $(date +%s%N)" > "$1"\n', { mode: 0o755 });
         return { argv: [script], kind: "sh" };
       }
     }
@@ -95,7 +91,10 @@ export function stampCommand(): { argv: string[]; kind: "c" | "sh" } {
 
 /** Reads a stamp file: start and end, in ms (fractional) since the epoch. */
 export function readStamp(file: string): { start: number; end: number } {
-  const [start, end] = readFileSync(file, "utf8").trim().split(" ").map((s) => Number(BigInt(s) / 1000n) / 1000);
+  const [start, end] = readFileSync(file, "utf8")
+    .trim()
+    .split(" ")
+    .map((s) => Number(BigInt(s) / 1000n) / 1000);
   return { start: start!, end: end! };
 }
 
@@ -104,11 +103,7 @@ export function markdownTable(rows: ReadonlyArray<Record<string, unknown>>): str
   if (rows.length === 0) return "(no rows)";
   const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const cell = (v: unknown) => (v === undefined ? "" : typeof v === "number" ? String(v) : String(v).replace(/\|/g, "\\|"));
-  return [
-    `| ${columns.join(" | ")} |`,
-    `| ${columns.map(() => "---").join(" | ")} |`,
-    ...rows.map((r) => `| ${columns.map((c) => cell(r[c])).join(" | ")} |`),
-  ].join("\n");
+  return [`| ${columns.join(" | ")} |`, `| ${columns.map(() => "---").join(" | ")} |`, ...rows.map((r) => `| ${columns.map((c) => cell(r[c])).join(" | ")} |`)].join("\n");
 }
 
 /** Writes `bench/results/<name>-<YYYY-MM-DD>[suffix].json` and returns its path. */
@@ -118,7 +113,16 @@ export function writeResults(name: string, data: Record<string, unknown>): strin
   const date = new Date().toISOString().slice(0, 10);
   // `npm run bench -- --quick` sets the suffix, so smoke runs never overwrite recorded results.
   const file = join(dir, `${name}-${date}${process.env["GPU_DAG_BENCH_SUFFIX"] ?? ""}.json`);
-  const payload = { benchmark: name, date: new Date().toISOString(), machine: machine(), command: `npx tsx ${process.argv.slice(1).map((a) => a.replace(REPO + "/", "")).join(" ")}`, ...data };
+  const payload = {
+    benchmark: name,
+    date: new Date().toISOString(),
+    machine: machine(),
+    command: `npx tsx ${process.argv
+      .slice(1)
+      .map((a) => a.replace(REPO + "/", ""))
+      .join(" ")}`,
+    ...data,
+  };
   writeFileSync(file, JSON.stringify(payload, null, 2) + "\n");
   return file;
 }

@@ -10,10 +10,10 @@ import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { JobSpec, QueueBackend } from "../../src/backends/queue-backend.js";
-import { LocalBackend } from "../../src/backends/local/local-backend.js";
-import { FileStore } from "../../src/store/file-store.js";
 import { Pipeline } from "../../src/api/pipeline.js";
+import { LocalBackend } from "../../src/backends/local/local-backend.js";
+import type { JobSpec, QueueBackend } from "../../src/backends/queue-backend.js";
+import { FileStore } from "../../src/store/file-store.js";
 import { Task } from "../../src/tasks/custom-task.js";
 import { readStamp } from "./common.js";
 
@@ -125,9 +125,10 @@ export function simulate(dag: readonly DagStep[], poolGpus: number, policy: Poli
   for (const s of dag) if (s.parents.length === 0) arrive(s.name);
   let now = 0;
   let done = 0;
-  const before = policy === "fifo"
-    ? (a: (typeof waiting)[number], b: (typeof waiting)[number]) => a.seq - b.seq
-    : (a: (typeof waiting)[number], b: (typeof waiting)[number]) => b.prio - a.prio || b.gpus - a.gpus || a.seq - b.seq;
+  const before =
+    policy === "fifo"
+      ? (a: (typeof waiting)[number], b: (typeof waiting)[number]) => a.seq - b.seq
+      : (a: (typeof waiting)[number], b: (typeof waiting)[number]) => b.prio - a.prio || b.gpus - a.gpus || a.seq - b.seq;
   while (done < dag.length) {
     waiting.sort(before);
     for (let i = 0; i < waiting.length; ) {
@@ -318,7 +319,10 @@ export async function runGpuDag(
       const bad = Object.values(result.steps).find((s) => s.status !== "succeeded");
       throw new Error(`gpu-dag run ${result.status}: ${bad?.name} ${bad?.status} ${bad?.reason ?? ""}`);
     }
-    const journal = readFileSync(join(home, "runs", result.runId, "journal.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { type: string; step?: string; at: number });
+    const journal = readFileSync(join(home, "runs", result.runId, "journal.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string; step?: string; at: number });
     return { ...collect(dag, out, t0, t1), status: result.status, journal };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -8,13 +8,13 @@
 import type { QueueBackend } from "../backends/queue-backend.js";
 import type { PipelineDefinition } from "../pipeline/pipeline-definition.js";
 import type { PipelinePlan } from "../pipeline/validate.js";
+import { assertServicesQueue } from "../remote/services-queue.js";
 import { defaultStore } from "../store/default-store.js";
 import { FileStore } from "../store/file-store.js";
 import { newRunId } from "../store/ids.js";
 import type { RunRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import { type ClusterConfigInput, planRun } from "./plan-run.js";
-import { assertServicesQueue } from "../remote/services-queue.js";
 import { forgetRunSecrets, redactRunRecord } from "./run-secrets.js";
 
 export type { ClusterConfigInput } from "./plan-run.js";

@@ -16,6 +16,7 @@ import { type ClusterConfig, ClusterConfigSchema } from "../config/cluster-confi
 import { validateWith } from "../config/yaml-schema.js";
 import { PipelineDefinition } from "../pipeline/pipeline-definition.js";
 import type { PipelinePlan } from "../pipeline/validate.js";
+import { takeOverFromControllerJob } from "../remote/controller-guard.js";
 import { RunController } from "../runner/run-controller.js";
 import type { RunEventListener, RunResult } from "../runner/run-types.js";
 import type { StepHooks } from "../runner/step-hooks.js";
@@ -24,7 +25,6 @@ import type { Store } from "../store/store.js";
 import { taskFromRecord } from "../tasks/registry.js";
 import { buildEnvironment } from "./build-environment.js";
 import { restoreRunSecrets } from "./run-secrets.js";
-import { takeOverFromControllerJob } from "../remote/controller-guard.js";
 
 /** Options of {@link driveRun}. */
 export interface DriveRunOptions {

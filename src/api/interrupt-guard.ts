@@ -90,7 +90,15 @@ function onSignal(signal: NodeJS.Signals): void {
     return;
   }
   const left = [...runs].filter((r) => r.jobs().length > 0);
-  const mayRun = left.map((r) => `run ${r.runId}: ${r.jobs().map((j) => `job ${j}`).join(", ")}`).join("; ");
+  const mayRun = left
+    .map(
+      (r) =>
+        `run ${r.runId}: ${r
+          .jobs()
+          .map((j) => `job ${j}`)
+          .join(", ")}`,
+    )
+    .join("; ");
   const hint = left.map((r) => `\`gpu-dag cancel ${r.runId}\` or \`gpu-dag resume ${r.runId}\``).join("; ");
   process.stderr.write(`gpu-dag: ${WORD[name]} again — leaving now${mayRun ? `; may still run: ${mayRun} (${hint})` : ""}\n`);
   process.exit(EXIT_CODE[name]);

@@ -11,11 +11,11 @@ import type { RunEventListener, RunResult } from "../runner/run-types.js";
 import type { StepHooks } from "../runner/step-hooks.js";
 import { defaultStoreHome, FileStore } from "../store/file-store.js";
 import type { Store } from "../store/store.js";
-import { createRun, type CreateRunOptions, storeFor } from "./create-run.js";
-import { startRunController } from "./start-controller.js";
+import { type CreateRunOptions, createRun, storeFor } from "./create-run.js";
 import { driveRun } from "./drive-run.js";
 import { guardRun } from "./interrupt-guard.js";
 import { RunHandle } from "./run-handle.js";
+import { startRunController } from "./start-controller.js";
 
 /** Options of {@link Pipeline.executeLocally}. */
 export interface ExecuteOptions extends CreateRunOptions {

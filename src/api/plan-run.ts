@@ -7,8 +7,9 @@
  *
  * @module
  */
-import type { QueueBackend } from "../backends/queue-backend.js";
+
 import type { z } from "zod";
+import type { QueueBackend } from "../backends/queue-backend.js";
 import { type ClusterConfig, ClusterConfigSchema } from "../config/cluster-config.js";
 import { loadClusterConfig } from "../config/load-cluster-config.js";
 import { validateWith } from "../config/yaml-schema.js";

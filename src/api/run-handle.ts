@@ -4,13 +4,14 @@
  *
  * @module
  */
-import { readLock } from "../store/run-lock.js";
-import type { Store } from "../store/store.js";
+
 import { join } from "node:path";
-import { readRun, resultOf } from "./run-status.js";
 import { shellQuote } from "../args/shell-quote.js";
 import { readRemoteRunInfo } from "../remote/slurm-controller.js";
 import { syncRemoteRun } from "../remote/sync-remote-run.js";
+import { readLock } from "../store/run-lock.js";
+import type { Store } from "../store/store.js";
+import { readRun, resultOf } from "./run-status.js";
 
 /** See the module comment. */
 export class RunHandle {

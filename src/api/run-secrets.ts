@@ -7,8 +7,8 @@
  * @module
  */
 import { ConfigError } from "../errors.js";
-import { redactEnv, restoreRedactedEnv } from "../store/redact.js";
 import type { RunRecord, TaskRecord } from "../store/records.js";
+import { redactEnv, restoreRedactedEnv } from "../store/redact.js";
 
 interface HeldValues {
   /** Task id → its `env` option as given. */
@@ -80,8 +80,6 @@ export function restoreRunSecrets(record: RunRecord, processEnv: NodeJS.ProcessE
   return {
     ...record,
     tasks,
-    ...(clusterEnv
-      ? { clusterConfig: { ...(record.clusterConfig as object), env: restoreRedactedEnv(clusterEnv, { original: values?.clusterEnv, processEnv }, missing("cluster config")) } }
-      : {}),
+    ...(clusterEnv ? { clusterConfig: { ...(record.clusterConfig as object), env: restoreRedactedEnv(clusterEnv, { original: values?.clusterEnv, processEnv }, missing("cluster config")) } } : {}),
   };
 }

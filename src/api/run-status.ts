@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { replayJournal, type ReplayedRun } from "../runner/replay.js";
+import { type ReplayedRun, replayJournal } from "../runner/replay.js";
 import type { RunResult, StepResult } from "../runner/run-types.js";
 import type { RunRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";

@@ -29,9 +29,7 @@ export interface StartControllerOptions {
 }
 
 /** Where the controller went. */
-export type StartedController =
-  | { kind: "cluster"; jobId: string; cluster: string }
-  | { kind: "process"; pid: number; log: string };
+export type StartedController = { kind: "cluster"; jobId: string; cluster: string } | { kind: "process"; pid: number; log: string };
 
 /** Heartbeat age after which a local lock counts as stale (as the lock itself decides). */
 const STALE_MS = 15_000;

@@ -10,13 +10,13 @@ export { didYouMean, levenshtein, normalizeName } from "./did-you-mean.js";
 export { shellJoin, shellQuote } from "./shell-quote.js";
 export { splitShellWords } from "./split-words.js";
 export {
+  type ArgumentEntry,
+  type ArgumentsLike,
   checkKnownKeys,
   OverridePrefix,
   parseEntry,
   toWrappedArguments,
-  wrapArguments,
-  WrappedArguments,
-  type ArgumentEntry,
-  type ArgumentsLike,
   type UnknownKeyProblem,
+  WrappedArguments,
+  wrapArguments,
 } from "./wrap-arguments.js";

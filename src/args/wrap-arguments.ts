@@ -207,11 +207,7 @@ export function toWrappedArguments(value: ArgumentsLike): WrappedArguments {
   if (value instanceof WrappedArguments) return value;
   if (Array.isArray(value)) return WrappedArguments.fromArgv(value);
   if (typeof value === "string") return wrapArguments(value);
-  throw new ArgumentsError(
-    "",
-    0,
-    `toWrappedArguments: expected a string, an argv array or WrappedArguments, got ${describeType(value)}`,
-  );
+  throw new ArgumentsError("", 0, `toWrappedArguments: expected a string, an argv array or WrappedArguments, got ${describeType(value)}`);
 }
 
 /** An override whose key is not among the known keys (see {@link checkKnownKeys}). */
@@ -249,12 +245,7 @@ export function checkKnownKeys(args: ArgumentsLike, knownKeys: Iterable<string>,
     if ((entry.prefix !== "++" && entry.prefix !== "+") || entry.key === undefined || isKnown(entry.key)) return;
     const key = entry.key;
     const suggestion = suggestKey(key, known);
-    const hint =
-      suggestion !== undefined
-        ? `; did you mean "${suggestion}"?`
-        : known.length > 0 && known.length <= 12
-          ? ` (known keys: ${known.join(", ")})`
-          : "";
+    const hint = suggestion !== undefined ? `; did you mean "${suggestion}"?` : known.length > 0 && known.length <= 12 ? ` (known keys: ${known.join(", ")})` : "";
     problems.push(
       Object.freeze({
         index,

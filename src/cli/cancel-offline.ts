@@ -12,9 +12,9 @@ import { join } from "node:path";
 import { JOB_FILE } from "../backends/local/local-backend.js";
 import { isSameProcess } from "../backends/local/process-info.js";
 import { ClusterConfigSchema } from "../config/cluster-config.js";
+import { takeOverFromControllerJob } from "../remote/controller-guard.js";
 import { replayJournal } from "../runner/replay.js";
 import type { Store } from "../store/store.js";
-import { takeOverFromControllerJob } from "../remote/controller-guard.js";
 
 /** One in-flight attempt that was cancelled. */
 export interface CancelledAttempt {
@@ -57,7 +57,9 @@ export async function cancelOffline(store: Store, runId: string, options: Cancel
       const entry: CancelledAttempt = { step, attempt: attempt.attempt, outcome: "not running", ...(attempt.backendJobId ? { backendJobId: attempt.backendJobId } : {}) };
       if (local) {
         const dir = join(store.runDir(runId), "steps", step, `attempt-${attempt.attempt}`);
-        const job = await readFile(join(dir, JOB_FILE), "utf8").then((t) => JSON.parse(t) as { pid: number; startTime?: string }).catch(() => undefined);
+        const job = await readFile(join(dir, JOB_FILE), "utf8")
+          .then((t) => JSON.parse(t) as { pid: number; startTime?: string })
+          .catch(() => undefined);
         if (job?.startTime && isSameProcess(job.pid, job.startTime)) {
           signalGroup(job.pid, "SIGTERM");
           groups.push(job.pid);

@@ -21,9 +21,9 @@ import type { PipelineDefinition } from "../pipeline/pipeline-definition.js";
 import { attemptSpec, renderAttempt, secretNamesOf } from "../runner/attempt-spec.js";
 import type { AheadOfRun, ResolutionScope } from "../runner/resolve-step.js";
 import { FileStore } from "../store/file-store.js";
+import { redactEnv } from "../store/redact.js";
 import type { Store } from "../store/store.js";
 import { formatDuration } from "./format.js";
-import { redactEnv } from "../store/redact.js";
 import { sanitizeForTerminal } from "./sanitize.js";
 
 /** The run id shown in dry-run job names and paths. */
@@ -154,7 +154,15 @@ export function formatDryRun(plan: DryRunPlan): string {
   ];
   plan.steps.forEach((s, i) => {
     const r = s.resources;
-    const resources = [`${r.gpus} GPU${r.gpus === 1 ? "" : "s"}`, `${r.nodes} node${r.nodes === 1 ? "" : "s"}`, r.cpus !== undefined ? `${r.cpus} CPUs` : "", r.mem ? `mem ${r.mem}` : "", r.timeLimitSeconds !== undefined ? `time ${formatDuration(r.timeLimitSeconds * 1000)}` : ""].filter(Boolean).join(", ");
+    const resources = [
+      `${r.gpus} GPU${r.gpus === 1 ? "" : "s"}`,
+      `${r.nodes} node${r.nodes === 1 ? "" : "s"}`,
+      r.cpus !== undefined ? `${r.cpus} CPUs` : "",
+      r.mem ? `mem ${r.mem}` : "",
+      r.timeLimitSeconds !== undefined ? `time ${formatDuration(r.timeLimitSeconds * 1000)}` : "",
+    ]
+      .filter(Boolean)
+      .join(", ");
     lines.push("", `${i + 1}. ${s.name}  [${s.taskType}, base ${s.baseTaskId}]`);
     lines.push(`   queue:    ${s.queue}${s.partition ? ` → partition ${s.partition}` : ""} (${resources})`);
     lines.push(`   job:      ${s.jobName}`);
@@ -165,7 +173,14 @@ export function formatDryRun(plan: DryRunPlan): string {
     if (s.secretEnv.length > 0) lines.push(`   secrets:  ${s.secretEnv.join(", ")} (values not shown)`);
     if (s.unresolved.length > 0) lines.push(`   resolved at launch: ${s.unresolved.join(", ")}`);
     for (const n of s.notes) lines.push(`   note:     ${n}`);
-    if (s.batchScript) lines.push("   batch script:", ...s.batchScript.trimEnd().split("\n").map((l) => `     ${l}`));
+    if (s.batchScript)
+      lines.push(
+        "   batch script:",
+        ...s.batchScript
+          .trimEnd()
+          .split("\n")
+          .map((l) => `     ${l}`),
+      );
   });
   return sanitizeForTerminal(lines.join("\n")) + "\n";
 }

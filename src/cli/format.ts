@@ -31,11 +31,7 @@ export function formatTime(at: number | undefined): string {
  * are sanitized (they may hold text that came from jobs) and kept on one line. `paint[i]`
  * colours the cells of column `i` (not the header) after they are aligned.
  */
-export function formatTable(
-  header: readonly string[],
-  rows: ReadonlyArray<readonly string[]>,
-  options: { paint?: ReadonlyArray<((cell: string) => string) | undefined> } = {},
-): string {
+export function formatTable(header: readonly string[], rows: ReadonlyArray<readonly string[]>, options: { paint?: ReadonlyArray<((cell: string) => string) | undefined> } = {}): string {
   const clean = (cell: string) => sanitizeForTerminal(cell).replace(/[\n\t]+/g, " ");
   const all = [header.map(clean), ...rows.map((r) => r.map(clean))];
   const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));

@@ -6,7 +6,7 @@
  */
 import { Command, Option } from "commander";
 import { packageVersion } from "../package-root.js";
-import { cliContext, type CliContext, type GlobalOptions } from "./context.js";
+import { type CliContext, cliContext, type GlobalOptions } from "./context.js";
 
 /** What an action returns: the process exit code. */
 type Action<A extends unknown[]> = (context: CliContext, ...args: A) => Promise<number>;

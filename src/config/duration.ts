@@ -36,16 +36,14 @@ export function formatSlurmTime(seconds: number): string {
 }
 
 /** Zod schema accepting any duration spelling and giving seconds. */
-export const DurationSchema = z
-  .union([z.number(), z.string()])
-  .transform((value, ctx) => {
-    const seconds = parseDuration(value);
-    if (seconds === undefined) {
-      ctx.addIssue({
-        code: "custom",
-        message: `invalid duration ${JSON.stringify(value)}: expected seconds, "HH:MM:SS", "D-HH:MM:SS" or e.g. "90m", "2h", "1h30m"`,
-      });
-      return z.NEVER;
-    }
-    return seconds;
-  });
+export const DurationSchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const seconds = parseDuration(value);
+  if (seconds === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      message: `invalid duration ${JSON.stringify(value)}: expected seconds, "HH:MM:SS", "D-HH:MM:SS" or e.g. "90m", "2h", "1h30m"`,
+    });
+    return z.NEVER;
+  }
+  return seconds;
+});

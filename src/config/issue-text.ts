@@ -90,7 +90,10 @@ function either(items: readonly string[]): string {
 /** ` (did you mean "x"?)` for a string that is close to one of the allowed values. */
 function valueHint(value: unknown, allowed: readonly unknown[]): string {
   if (typeof value !== "string") return "";
-  const hint = didYouMean(value, allowed.filter((v): v is string => typeof v === "string"));
+  const hint = didYouMean(
+    value,
+    allowed.filter((v): v is string => typeof v === "string"),
+  );
   return hint === undefined ? "" : ` (did you mean ${JSON.stringify(hint)}?)`;
 }
 
@@ -178,7 +181,8 @@ export function issueText(schema: z.ZodType, data: unknown, issue: z.core.$ZodIs
     case "invalid_key": {
       const key = issue.path[issue.path.length - 1];
       const why = issue.issues[0];
-      const reason = why && isCustom(why.message) ? why.message : why?.code === "invalid_format" ? `must match ${(why as { pattern?: string }).pattern ?? "the pattern"}` : (why?.message ?? issue.message);
+      const reason =
+        why && isCustom(why.message) ? why.message : why?.code === "invalid_format" ? `must match ${(why as { pattern?: string }).pattern ?? "the pattern"}` : (why?.message ?? issue.message);
       return `invalid key ${JSON.stringify(String(key))}: ${reason}`;
     }
     case "custom":

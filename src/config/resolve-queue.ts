@@ -51,11 +51,7 @@ export function stepResources(queue: Pick<ResolvedQueue, "resources">, stepTimeL
 
 function resourcesOf(config: ClusterConfig, queue: QueueConfig): JobResources {
   const gpus = queue.gpus ?? gpusFromGres(queue.gres) ?? 0;
-  const time =
-    queue.time ??
-    (config.executor === "slurm"
-      ? (config.timeouts[queue.partition ?? config.partition ?? ""] ?? config.timeouts["default"])
-      : undefined);
+  const time = queue.time ?? (config.executor === "slurm" ? (config.timeouts[queue.partition ?? config.partition ?? ""] ?? config.timeouts["default"]) : undefined);
   return {
     gpus,
     nodes: queue.nodes,

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { isMap, isSeq, LineCounter, parseDocument, type Node } from "yaml";
+import { isMap, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import type { z } from "zod";
 import { ConfigError } from "../errors.js";
 import { ALIAS_PROBLEM, DEPTH_PROBLEM, DocumentLimits, firstYamlAlias, sizeProblem, tooDeepYamlNode } from "./document-limits.js";
@@ -50,12 +50,7 @@ export function parseYamlWith<S extends z.ZodType>(schema: S, text: string, file
  * `file[:line]: field.path: <what is wrong, naming the value>` (see `issueText`). `lineOf` maps an
  * issue path to a line when the caller knows it.
  */
-export function validateWith<S extends z.ZodType>(
-  schema: S,
-  data: unknown,
-  file: string,
-  lineOf: (path: readonly PropertyKey[]) => number | undefined = () => undefined,
-): z.output<S> {
+export function validateWith<S extends z.ZodType>(schema: S, data: unknown, file: string, lineOf: (path: readonly PropertyKey[]) => number | undefined = () => undefined): z.output<S> {
   const parsed = schema.safeParse(data, { reportInput: true });
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.map((issue) => {

@@ -54,10 +54,7 @@ export async function checkManifestPaths(manifest: OutputsManifest, file: string
   const dir = normalize(jobDir);
   const visible = existsSync(dir);
   const realDir = visible ? await realpath(dir) : dir;
-  const entries = [
-    ...manifest.models.map((m, i) => ({ field: `models.${i}.path`, path: m.path })),
-    ...manifest.artifacts.map((a, i) => ({ field: `artifacts.${i}.path`, path: a.path })),
-  ];
+  const entries = [...manifest.models.map((m, i) => ({ field: `models.${i}.path`, path: m.path })), ...manifest.artifacts.map((a, i) => ({ field: `artifacts.${i}.path`, path: a.path }))];
   const problems: string[] = [];
   for (const { field, path } of entries) {
     const problem = await pathProblem(path, dir, visible, realDir);

@@ -74,9 +74,7 @@ export function parseOutputsManifest(text: string, file: string): OutputsManifes
   if (isTooDeep(raw)) throw new ManifestError(file, `outputs manifest ${file} is invalid: ${DEPTH_PROBLEM}`);
   const parsed = OutputsManifestSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
-    const details = parsed.error.issues
-      .map((i) => `${i.path.length ? i.path.join(".") : "(root)"}: ${issueText(OutputsManifestSchema, raw, i)}`)
-      .join("; ");
+    const details = parsed.error.issues.map((i) => `${i.path.length ? i.path.join(".") : "(root)"}: ${issueText(OutputsManifestSchema, raw, i)}`).join("; ");
     throw new ManifestError(file, `outputs manifest ${file} is invalid: ${details}`, { cause: parsed.error });
   }
   return parsed.data;

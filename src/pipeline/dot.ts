@@ -4,8 +4,9 @@
  *
  * @module
  */
-import type { PipelineSpec } from "./pipeline-spec.js";
+
 import { drawnParents } from "./drawn-parents.js";
+import type { PipelineSpec } from "./pipeline-spec.js";
 
 /** Options of {@link toDot}. */
 export interface DotOptions {
@@ -26,11 +27,7 @@ const STATE_COLOURS: Readonly<Record<string, { fill: string; stroke: string }>> 
 
 /** `digraph` with one box per step (name, queue, state) and an edge per parent (declared or implied by a placeholder). */
 export function toDot(spec: PipelineSpec, options: DotOptions = {}): string {
-  const lines = [
-    `digraph ${quote(spec.pipelineName)} {`,
-    "  rankdir=TB;",
-    '  node [shape=box, style="rounded,filled", fillcolor="#ffffff", fontname="Helvetica"];',
-  ];
+  const lines = [`digraph ${quote(spec.pipelineName)} {`, "  rankdir=TB;", '  node [shape=box, style="rounded,filled", fillcolor="#ffffff", fontname="Helvetica"];'];
   for (const step of spec.steps) {
     const state = options.states?.[step.name];
     const colours = state ? STATE_COLOURS[state] : undefined;

@@ -3,8 +3,9 @@
  *
  * @module
  */
-import type { PipelineSpec } from "./pipeline-spec.js";
+
 import { drawnParents } from "./drawn-parents.js";
+import type { PipelineSpec } from "./pipeline-spec.js";
 
 /** Options of {@link toMermaid}. */
 export interface MermaidOptions {
@@ -30,7 +31,7 @@ export function toMermaid(spec: PipelineSpec, options: MermaidOptions = {}): str
   const lines = ["graph TD;"];
   for (const step of spec.steps) {
     const label = options.labels?.[step.name] ?? `${step.executionQueue}`;
-    lines.push(`    ${id(step.name)}["${escape(step.name)}<br>${escape(label)}"];`);
+    lines.push(`    ${id(step.name)}["${escapeLabel(step.name)}<br>${escapeLabel(label)}"];`);
   }
   for (const step of spec.steps) {
     for (const parent of drawnParents(step)) lines.push(`    ${id(parent)} --> ${id(step.name)};`);
@@ -50,6 +51,6 @@ function id(name: string): string {
   return name.replace(/-/g, "_2d_");
 }
 
-function escape(text: string): string {
+function escapeLabel(text: string): string {
   return text.replace(/"/g, "#quot;").replace(/</g, "#lt;").replace(/>/g, "#gt;");
 }

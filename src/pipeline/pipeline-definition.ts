@@ -8,16 +8,9 @@ import { stringify as stringifyYaml } from "yaml";
 import type { z } from "zod";
 import { parseYamlWith, validateWith } from "../config/yaml-schema.js";
 import { ConfigError } from "../errors.js";
-import { toMermaid, type MermaidOptions } from "./mermaid.js";
-import {
-  PipelineSpecSchema,
-  StepPolicySchema,
-  type PipelineSpec,
-  type StepInput,
-  StepSpecSchema,
-  PipelineFileSchema,
-} from "./pipeline-spec.js";
-import { validatePipeline, type PipelinePlan, type ValidationContext } from "./validate.js";
+import { type MermaidOptions, toMermaid } from "./mermaid.js";
+import { PipelineFileSchema, type PipelineSpec, PipelineSpecSchema, type StepInput, StepPolicySchema, StepSpecSchema } from "./pipeline-spec.js";
+import { type PipelinePlan, type ValidationContext, validatePipeline } from "./validate.js";
 
 /** Pipeline-wide step defaults as written (durations as `"2h"` or seconds). */
 export type StepDefaultsInput = Partial<NonNullable<z.input<typeof PipelineSpecSchema>["defaults"]>>;

@@ -44,19 +44,12 @@ const PATTERNS: ReadonlyArray<readonly [RegExp, (m: RegExpExecArray) => Placehol
   [/^pipeline\.(.+)$/, (m) => ({ kind: "pipeline", param: m[1]! })],
   [new RegExp(`^(${STEP})\\.id$`), (m) => ({ kind: "id", step: m[1]! })],
   [new RegExp(`^(${STEP})\\.parameters\\.(.+)$`), (m) => ({ kind: "parameter", step: m[1]!, name: m[2]! })],
-  [
-    new RegExp(`^(${STEP})\\.artifacts\\.(.+)\\.(url|id)$`),
-    (m) => ({ kind: "artifact", step: m[1]!, name: m[2]!, field: m[3] as "url" | "id" }),
-  ],
-  [
-    new RegExp(`^(${STEP})\\.models\\.output\\.(-?\\d+)\\.(id|url|name)$`),
-    (m) => ({ kind: "model", step: m[1]!, index: Number(m[2]), field: m[3] as "id" | "url" | "name" }),
-  ],
+  [new RegExp(`^(${STEP})\\.artifacts\\.(.+)\\.(url|id)$`), (m) => ({ kind: "artifact", step: m[1]!, name: m[2]!, field: m[3] as "url" | "id" })],
+  [new RegExp(`^(${STEP})\\.models\\.output\\.(-?\\d+)\\.(id|url|name)$`), (m) => ({ kind: "model", step: m[1]!, index: Number(m[2]), field: m[3] as "id" | "url" | "name" })],
   [new RegExp(`^(${STEP})\\.metrics\\.(.+)$`), (m) => ({ kind: "metric", step: m[1]!, name: m[2]! })],
 ];
 
-const HELP =
-  "expected ${pipeline.<param>}, ${<step>.id}, ${<step>.parameters.<name>}, ${<step>.artifacts.<name>.url}, ${<step>.models.output.<index>.id|url|name} or ${<step>.metrics.<name>}";
+const HELP = "expected ${pipeline.<param>}, ${<step>.id}, ${<step>.parameters.<name>}, ${<step>.artifacts.<name>.url}, ${<step>.models.output.<index>.id|url|name} or ${<step>.metrics.<name>}";
 
 /** Parses the inside of a placeholder (`step1.models.output.-1.id`). */
 export function parsePlaceholderBody(body: string, raw: string): PlaceholderRef {

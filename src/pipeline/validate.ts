@@ -5,7 +5,7 @@
  * @module
  */
 import { didYouMean } from "../args/did-you-mean.js";
-import { GpuDagError, PipelineValidationError, TaskNotFoundError, type PipelineProblem } from "../errors.js";
+import { GpuDagError, type PipelineProblem, PipelineValidationError, TaskNotFoundError } from "../errors.js";
 import type { TaskDraft } from "../tasks/task-draft.js";
 import { buildGraph, findCyclePaths, longestRemainingPath, topologicalOrder } from "./graph.js";
 import type { PipelineSpec, StepSpec } from "./pipeline-spec.js";
@@ -153,7 +153,11 @@ export async function validatePipeline(spec: PipelineSpec, context: ValidationCo
     }
     if (task && overridesValid && context.hasModel) {
       const known = { ...literalOverrides, ...parameterOverrides };
-      const model = literalStoreModel(task, known, Object.keys(step.parameterOverride).filter((k) => !(k in known)));
+      const model = literalStoreModel(
+        task,
+        known,
+        Object.keys(step.parameterOverride).filter((k) => !(k in known)),
+      );
       if (model) storeModels.push({ step: step.name, ...model });
     }
     if (task && !planned.has(step.name)) {
@@ -222,11 +226,7 @@ function literalStoreModel(task: TaskDraft, literal: Record<string, unknown>, pl
 }
 
 /** The values of `${pipeline.x}` placeholders for this run (given, else declared defaults), or `undefined` if one has none. */
-function knownParameterValues(
-  found: readonly Placeholder[],
-  spec: PipelineSpec,
-  given: Readonly<Record<string, unknown>> | undefined,
-): Map<string, string | number | boolean> | undefined {
+function knownParameterValues(found: readonly Placeholder[], spec: PipelineSpec, given: Readonly<Record<string, unknown>> | undefined): Map<string, string | number | boolean> | undefined {
   const values = new Map<string, string | number | boolean>();
   for (const f of found) {
     if (f.ref.kind !== "pipeline") return undefined;
@@ -248,13 +248,7 @@ function cloneProblem(task: TaskDraft, overrides: Record<string, unknown>): stri
   }
 }
 
-function checkPlaceholder(
-  placeholder: Placeholder,
-  stepName: string,
-  spec: PipelineSpec,
-  names: ReadonlySet<string>,
-  tasks: ReadonlyMap<string, TaskDraft>,
-): string | undefined {
+function checkPlaceholder(placeholder: Placeholder, stepName: string, spec: PipelineSpec, names: ReadonlySet<string>, tasks: ReadonlyMap<string, TaskDraft>): string | undefined {
   const { ref, raw } = placeholder;
   if (ref.kind === "pipeline") {
     if (ref.param in spec.parameters) return undefined;

@@ -15,25 +15,14 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { GpuDagError, ErrorCode } from "../errors.js";
+import { ErrorCode, GpuDagError } from "../errors.js";
 import { pythonRuntimeDir } from "../package-root.js";
 
 /** The torch pin installed before everything else. */
 export const TORCH_PIN = "torch==2.13.0";
 
 /** Modules that must import in a finished venv. */
-export const REQUIRED_MODULES = [
-  "torch",
-  "transformers",
-  "llmcompressor",
-  "compressed_tensors",
-  "lm_eval",
-  "datasets",
-  "accelerate",
-  "yaml",
-  "fastapi",
-  "uvicorn",
-] as const;
+export const REQUIRED_MODULES = ["torch", "transformers", "llmcompressor", "compressed_tensors", "lm_eval", "datasets", "accelerate", "yaml", "fastapi", "uvicorn"] as const;
 
 /** Options of {@link setupPython}. */
 export interface SetupPythonOptions {
@@ -78,10 +67,7 @@ export function venvPython(venv: string): string {
   return process.platform === "win32" ? join(venv, "Scripts", "python.exe") : join(venv, "bin", "python");
 }
 
-function run(
-  argv: readonly string[],
-  options: { onLog: ((line: string) => void) | undefined; signal: AbortSignal | undefined; env?: NodeJS.ProcessEnv },
-): Promise<{ code: number; tail: string[] }> {
+function run(argv: readonly string[], options: { onLog: ((line: string) => void) | undefined; signal: AbortSignal | undefined; env?: NodeJS.ProcessEnv }): Promise<{ code: number; tail: string[] }> {
   return new Promise((resolvePromise, reject) => {
     const [cmd, ...args] = argv;
     if (cmd === undefined) throw new Error("empty argv");
@@ -125,11 +111,7 @@ function setupError(message: string, cause?: unknown): GpuDagError {
   return new GpuDagError(ErrorCode.Config, `gpu-dag setup-python: ${message}`, { cause });
 }
 
-async function step(
-  what: string,
-  argv: readonly string[],
-  options: { onLog: ((line: string) => void) | undefined; signal: AbortSignal | undefined },
-): Promise<void> {
+async function step(what: string, argv: readonly string[], options: { onLog: ((line: string) => void) | undefined; signal: AbortSignal | undefined }): Promise<void> {
   options.onLog?.(`$ ${argv.join(" ")}`);
   let result: { code: number; tail: string[] };
   try {
@@ -183,11 +165,7 @@ export async function setupPython(options: SetupPythonOptions = {}): Promise<Set
     await step("creating the venv", [basePython, "-m", "venv", venv], io);
   }
   await step(`installing ${TORCH_PIN}`, [python, "-m", "pip", "install", TORCH_PIN], io);
-  await step(
-    `installing ${requirements}`,
-    [python, "-m", "pip", "install", "-r", requirements],
-    io,
-  );
+  await step(`installing ${requirements}`, [python, "-m", "pip", "install", "-r", requirements], io);
   const check = REQUIRED_MODULES.map((m) => `import ${m}`).join("; ");
   await step("checking the imports", [python, "-c", `${check}; import torch; print("torch", torch.__version__)`], io);
 

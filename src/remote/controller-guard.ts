@@ -17,7 +17,19 @@ import { mirrorRemoteJournal } from "./journal-mirror.js";
 import { describeCluster, readRemoteRunInfo, retireRemoteRunInfo } from "./remote-run-info.js";
 
 /** Controller job states in which it may still write the journal. */
-export const ALIVE_JOB_STATES: ReadonlySet<string> = new Set(["PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "SUSPENDED", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "RESIZING", "SIGNALING", "STAGE_OUT"]);
+export const ALIVE_JOB_STATES: ReadonlySet<string> = new Set([
+  "PENDING",
+  "CONFIGURING",
+  "RUNNING",
+  "COMPLETING",
+  "SUSPENDED",
+  "REQUEUED",
+  "REQUEUE_HOLD",
+  "REQUEUE_FED",
+  "RESIZING",
+  "SIGNALING",
+  "STAGE_OUT",
+]);
 
 /** The Slurm state of a controller job (`""` once Slurm has forgotten it: it ended long ago). */
 export async function controllerJobState(transport: Transport, jobId: string): Promise<string> {
@@ -51,9 +63,7 @@ export async function takeOverFromControllerJob(store: Store, runId: string): Pr
     }
     const mirrored = await mirrorRemoteJournal(store, runId, info, transport);
     if (mirrored.kind === "diverged") {
-      throw new Error(
-        `run ${runId}: the local journal and the cluster's (${info.storeDir}) diverged — ${mirrored.detail}; not taking the run over, as entries would be lost`,
-      );
+      throw new Error(`run ${runId}: the local journal and the cluster's (${info.storeDir}) diverged — ${mirrored.detail}; not taking the run over, as entries would be lost`);
     }
     await claimClusterRun(transport, info.storeDir, runId, localOwner(store.location));
     await retireRemoteRunInfo(store, runId, info);

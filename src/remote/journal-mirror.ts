@@ -7,20 +7,17 @@
  *
  * @module
  */
+
+import { randomBytes } from "node:crypto";
 import { appendFile, open, readFile } from "node:fs/promises";
 import { join, posix } from "node:path";
-import { randomBytes } from "node:crypto";
 import { shellQuote } from "../args/shell-quote.js";
 import type { Transport } from "../backends/slurm/transport.js";
 import type { Store } from "../store/store.js";
 import type { RemoteRunInfo } from "./remote-run-info.js";
 
 /** How two copies of a journal relate, from the point of view of the one being updated. */
-export type JournalDelta =
-  | { kind: "same" }
-  | { kind: "appended"; suffix: Buffer; entries: number }
-  | { kind: "local-ahead" }
-  | { kind: "diverged"; detail: string };
+export type JournalDelta = { kind: "same" } | { kind: "appended"; suffix: Buffer; entries: number } | { kind: "local-ahead" } | { kind: "diverged"; detail: string };
 
 /** Outcome of a copy: the delta, without the bytes. */
 export type MirrorOutcome = { kind: "same" | "local-ahead" } | { kind: "appended"; entries: number } | { kind: "diverged"; detail: string };
@@ -83,9 +80,7 @@ export async function pushJournal(store: Store, runId: string, info: Pick<Remote
   const local = await readFile(join(store.runDir(runId), "journal.jsonl")).catch(() => Buffer.alloc(0));
   const delta = journalDelta(remote, local);
   if (delta.kind === "local-ahead" || delta.kind === "diverged") {
-    throw new Error(
-      `run ${runId}: the cluster's journal (${path}) has entries the local one lacks (${delta.kind === "diverged" ? delta.detail : "it is longer"}); not overwriting it`,
-    );
+    throw new Error(`run ${runId}: the cluster's journal (${path}) has entries the local one lacks (${delta.kind === "diverged" ? delta.detail : "it is longer"}); not overwriting it`);
   }
   if (delta.kind === "appended") {
     // Whole file to a temp name, then rename: a reader never sees a half-written journal.

@@ -20,4 +20,3 @@ export function assertServicesQueue(config: SlurmClusterConfig, where: string, f
     );
   }
 }
-

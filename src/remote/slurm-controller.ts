@@ -14,21 +14,21 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join, posix, relative } from "node:path";
 import { shellQuote } from "../args/shell-quote.js";
-import { jobNameFor, type JobSpec } from "../backends/queue-backend.js";
+import { type JobSpec, jobNameFor } from "../backends/queue-backend.js";
 import type { SlurmBackend } from "../backends/slurm/slurm-backend.js";
 import type { Transport } from "../backends/slurm/transport.js";
 import type { SlurmClusterConfig } from "../config/cluster-config.js";
-import { resolveQueue, type ResolvedQueue } from "../config/resolve-queue.js";
+import { type ResolvedQueue, resolveQueue } from "../config/resolve-queue.js";
 import { packageRoot } from "../package-root.js";
 import type { Store } from "../store/store.js";
 import { bundleController } from "./bundle-controller.js";
 import { claimClusterRun } from "./controller-owner.js";
-import { assertServicesQueue } from "./services-queue.js";
 import { pushJournal } from "./journal-mirror.js";
 import { controllerJobCount, type RemoteRunInfo, writeRemoteRunInfo } from "./remote-run-info.js";
+import { assertServicesQueue } from "./services-queue.js";
 
-export { type RemoteRunInfo, REMOTE_RUN_FILE, readRemoteRunInfo } from "./remote-run-info.js";
 export { mirrorRemoteJournal } from "./journal-mirror.js";
+export { REMOTE_RUN_FILE, type RemoteRunInfo, readRemoteRunInfo } from "./remote-run-info.js";
 
 /** Options of {@link startSlurmController}. */
 export interface StartSlurmControllerOptions {
@@ -43,7 +43,14 @@ export interface StartSlurmControllerOptions {
  * job, and submits it. The caller holds the local run lock and has made sure no controller drives
  * the run (see `takeOverFromControllerJob`).
  */
-export async function startSlurmController(store: Store, runId: string, config: SlurmClusterConfig, backend: SlurmBackend, transport: Transport, options: StartSlurmControllerOptions = {}): Promise<RemoteRunInfo> {
+export async function startSlurmController(
+  store: Store,
+  runId: string,
+  config: SlurmClusterConfig,
+  backend: SlurmBackend,
+  transport: Transport,
+  options: StartSlurmControllerOptions = {},
+): Promise<RemoteRunInfo> {
   const record = await store.getRun(runId);
   assertServicesQueue(config, `"${record.cluster.name}"`);
   const services = resolveQueue(config, config.servicesQueue) as ResolvedQueue;

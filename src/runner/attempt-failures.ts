@@ -16,7 +16,13 @@ export async function attemptFailed(ctx: RunContext, state: StepState, exitCode:
   else state.jobFailures += 1;
   const willRetry =
     !ctx.aborted() &&
-    shouldRetry({ infrastructure, infraFailures: state.infraFailures, jobFailures: state.jobFailures, infrastructureRetries: ctx.options.infrastructureRetries, retryOnFailure: state.planned.spec.retryOnFailure });
+    shouldRetry({
+      infrastructure,
+      infraFailures: state.infraFailures,
+      jobFailures: state.jobFailures,
+      infrastructureRetries: ctx.options.infrastructureRetries,
+      retryOnFailure: state.planned.spec.retryOnFailure,
+    });
   ctx.emit({ type: "step:failure", runId: ctx.options.runId, step: name, attempt: state.attempt, reason, exitCode, willRetry, at: Date.now() });
   if (!willRetry) {
     stepFailed(ctx, state, exitCode, reason, infrastructure);

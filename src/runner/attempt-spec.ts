@@ -6,12 +6,12 @@
  *
  * @module
  */
-import { jobNameFor, type JobSpec } from "../backends/queue-backend.js";
-import { stepResources, type ResolvedQueue } from "../config/resolve-queue.js";
+import { type JobSpec, jobNameFor } from "../backends/queue-backend.js";
+import { type ResolvedQueue, stepResources } from "../config/resolve-queue.js";
 import type { PlannedStep } from "../pipeline/validate.js";
 import type { Store } from "../store/store.js";
 import type { ExecutionEnvironment } from "./environment.js";
-import { type AheadOfRun, resolveStep, type ResolutionScope, type ResolvedStep } from "./resolve-step.js";
+import { type AheadOfRun, type ResolutionScope, type ResolvedStep, resolveStep } from "./resolve-step.js";
 
 /** What a rendered command contributes to a job's environment. */
 export interface CommandEnv {
@@ -49,14 +49,7 @@ export interface RenderedAttempt {
 
 /** Resolves the step and builds its job environment (what the cache key and the spec share). */
 export async function renderAttempt(input: RenderInput): Promise<RenderedAttempt> {
-  const resolved = await resolveStep(
-    input.planned,
-    input.scope,
-    input.store,
-    input.queue,
-    { runtime: input.runtime, python: input.environment.python(input.queue) },
-    input.ahead,
-  );
+  const resolved = await resolveStep(input.planned, input.scope, input.store, input.queue, { runtime: input.runtime, python: input.environment.python(input.queue) }, input.ahead);
   return { resolved, env: jobEnv(input.environment.env, resolved.command) };
 }
 

@@ -11,9 +11,8 @@ import type { StepOutputs } from "../store/records.js";
 import { attemptFailed } from "./attempt-failures.js";
 import { collectOutputs } from "./collect-outputs.js";
 import { runPostExecute } from "./hook-runner.js";
-import type { RunContext } from "./run-context.js";
+import type { RunContext, StepState } from "./run-context.js";
 import { isTerminalPhase } from "./step-state.js";
-import type { StepState } from "./run-context.js";
 
 /** Applies job `id`'s new state to its step (ignored for a job the run no longer watches). */
 export function onJobUpdate(ctx: RunContext, id: string, job: JobState): void {
@@ -67,7 +66,17 @@ async function onJobEnded(ctx: RunContext, state: StepState, job: JobState): Pro
     // child's `attempt-planned` (awaited before its submission) is durable only once this line
     // is too. Both usually share one fsync (group commit) instead of costing one each on the
     // parent-exit → child-start path. The run does not finish before it is durable (checkDone).
-    const finished = ctx.journal.appendTracked({ type: "attempt-finished", at: Date.now(), step: name, attempt: state.attempt, status: "succeeded", exitCode: 0, infrastructure: false, reason: "", outputs });
+    const finished = ctx.journal.appendTracked({
+      type: "attempt-finished",
+      at: Date.now(),
+      step: name,
+      attempt: state.attempt,
+      status: "succeeded",
+      exitCode: 0,
+      infrastructure: false,
+      reason: "",
+      outputs,
+    });
     if (state.cacheKey) {
       await finished; // a cache entry never points at a success its own run has not recorded
       await store.putCacheEntry({ key: state.cacheKey, runId, step: name, outputs, createdAt: new Date().toISOString() });

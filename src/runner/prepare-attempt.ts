@@ -7,9 +7,9 @@
  * @module
  */
 import { redactOptions } from "../store/redact.js";
+import { stepFailed } from "./attempt-failures.js";
 import { attemptSpec, renderAttempt, secretNamesOf } from "./attempt-spec.js";
 import { cachedOutputs, stepCacheKey } from "./cache-decision.js";
-import { stepFailed } from "./attempt-failures.js";
 import { preExecuteAllows } from "./hook-runner.js";
 import type { RunContext, StepState } from "./run-context.js";
 

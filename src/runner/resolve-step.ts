@@ -5,8 +5,9 @@
  *
  * @module
  */
-import { GpuDagError, PlaceholderError } from "../errors.js";
+
 import type { ResolvedQueue } from "../config/resolve-queue.js";
+import { GpuDagError, PlaceholderError } from "../errors.js";
 import type { PipelineSpec } from "../pipeline/pipeline-spec.js";
 import { findPlaceholders, type Placeholder, substitute } from "../pipeline/placeholders.js";
 import type { PlannedStep } from "../pipeline/validate.js";
@@ -111,9 +112,7 @@ function cloneAhead(step: PlannedStep, overrides: Record<string, unknown>, ahead
     return step.task.clone(overrides);
   } catch (error) {
     ahead.notes.push(`overrides holding placeholders are shown unapplied (${(error as Error).message})`);
-    const literal = Object.fromEntries(
-      Object.entries(overrides).filter(([key]) => findPlaceholders(step.spec.parameterOverride[key]).every((p) => !ahead.unresolved.includes(p.raw))),
-    );
+    const literal = Object.fromEntries(Object.entries(overrides).filter(([key]) => findPlaceholders(step.spec.parameterOverride[key]).every((p) => !ahead.unresolved.includes(p.raw))));
     return step.task.clone(literal);
   }
 }

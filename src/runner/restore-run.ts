@@ -11,7 +11,7 @@ import { permanentErrorOf } from "../errors.js";
 import type { JournalEntry } from "../store/records.js";
 import { attemptSpec, renderAttempt, secretNamesOf } from "./attempt-spec.js";
 import { refusal } from "./backend-failures.js";
-import { replayJournal, type ReplayedAttempt } from "./replay.js";
+import { type ReplayedAttempt, replayJournal } from "./replay.js";
 import type { RunContext, StepState } from "./run-context.js";
 import { isTerminalPhase } from "./step-state.js";
 

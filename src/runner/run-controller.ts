@@ -41,9 +41,9 @@ import { restoreRun } from "./restore-run.js";
 import type { RunContext, RunControllerOptions, StepState } from "./run-context.js";
 import { RunJournal } from "./run-journal.js";
 import { runResultOf, runStatusOf } from "./run-result.js";
-import { finishStep, releaseChildrenOf, skipStep } from "./scheduling.js";
 import type { RunEvent, RunResult } from "./run-types.js";
-import { isTerminalPhase, type StepPhase, STATUS_OF_PHASE, transition } from "./step-state.js";
+import { finishStep, releaseChildrenOf, skipStep } from "./scheduling.js";
+import { isTerminalPhase, STATUS_OF_PHASE, type StepPhase, transition } from "./step-state.js";
 import { type PreparedStep, submitBatch } from "./submit-batch.js";
 
 export type { RunControllerOptions } from "./run-context.js";
@@ -278,7 +278,10 @@ export class RunController {
 
   /** A backend notice: a refusal fails the run; an outage or its end is journaled and emitted. */
   #onNotice(notice: BackendNotice): void {
-    if (notice.kind === "connection-refused") return this.#fatal(notice.error);
+    if (notice.kind === "connection-refused") {
+      this.#fatal(notice.error);
+      return;
+    }
     if (this.#finished) return;
     const message = this.#journal.scrub(describeNotice(notice));
     const at = Date.now();

@@ -3,8 +3,9 @@
  *
  * @module
  */
-import type { Store } from "../store/store.js";
+
 import type { PipelinePlan } from "../pipeline/validate.js";
+import type { Store } from "../store/store.js";
 import type { StepState } from "./run-context.js";
 import type { RunResult, RunStatus, StepResult } from "./run-types.js";
 

@@ -19,6 +19,7 @@ export interface StepHookContext {
 /** Per-step callbacks. */
 export interface StepHooks {
   /** Before an attempt is submitted. Return `false` to skip the step and its descendants. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a hook that returns nothing must type-check; void is the honest type
   preExecute?: (context: StepHookContext) => boolean | void | Promise<boolean | void>;
   /** After the step succeeded, with its outputs. */
   postExecute?: (context: StepHookContext & { outputs: StepOutputs }) => void | Promise<void>;

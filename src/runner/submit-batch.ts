@@ -21,7 +21,10 @@ export async function submitBatch(ctx: RunContext, specs: readonly PreparedStep[
   try {
     submitted = await backend.submit(specs.map((s) => s.spec));
   } catch (error) {
-    const failure = classifySubmitError(error, specs.map((s) => s.spec.jobName));
+    const failure = classifySubmitError(
+      error,
+      specs.map((s) => s.spec.jobName),
+    );
     if (failure.kind === "refused") {
       const { refused } = failure;
       for (const state of specs.filter((s) => refused.has(s.spec.jobName))) {

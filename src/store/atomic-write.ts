@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, open, rename, rm } from "node:fs/promises";
-import { dirname, basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 
 /** Options of {@link atomicWrite}. */
 export interface AtomicWriteOptions {

@@ -26,7 +26,6 @@ import { RunNotFoundError, StoreError, TaskNotFoundError } from "../errors.js";
 import { atomicWrite } from "./atomic-write.js";
 import { assertSafeSegment } from "./ids.js";
 import { JournalWriter } from "./journal-writer.js";
-import { acquireRunLock, type RunLock } from "./run-lock.js";
 import {
   type ArtifactRecord,
   ArtifactRecordSchema,
@@ -41,6 +40,7 @@ import {
   type TaskRecord,
   TaskRecordSchema,
 } from "./records.js";
+import { acquireRunLock, type RunLock } from "./run-lock.js";
 import type { Store } from "./store.js";
 
 /** Resolves the store directory: explicit, then `GPU_DAG_HOME`, then `~/.gpu-dag`. */
@@ -125,9 +125,7 @@ export class FileStore implements Store {
   }
   async listRuns(): Promise<RunRecord[]> {
     const ids = await readdir(join(this.home, "runs")).catch(() => [] as string[]);
-    const runs = await Promise.all(
-      ids.sort().map((id) => this.#readJson(join(this.runDir(id), "run.json"), RunRecordSchema).catch(() => undefined)),
-    );
+    const runs = await Promise.all(ids.sort().map((id) => this.#readJson(join(this.runDir(id), "run.json"), RunRecordSchema).catch(() => undefined)));
     return runs.filter((r): r is RunRecord => r !== undefined);
   }
 
@@ -284,10 +282,13 @@ function storeWriteError(path: string, error: unknown): StoreError {
   if (error instanceof StoreError) return error;
   const code = (error as NodeJS.ErrnoException).code;
   const why =
-    code === "ENOENT" ? "its directory is gone (store removed while in use?)"
-    : code === "EEXIST" || code === "ENOTDIR" ? "a file stands where a directory should be"
-    : code === "EACCES" || code === "EPERM" || code === "EROFS" ? `the store is not writable (${code})`
-    : (error as Error).message;
+    code === "ENOENT"
+      ? "its directory is gone (store removed while in use?)"
+      : code === "EEXIST" || code === "ENOTDIR"
+        ? "a file stands where a directory should be"
+        : code === "EACCES" || code === "EPERM" || code === "EROFS"
+          ? `the store is not writable (${code})`
+          : (error as Error).message;
   return new StoreError(`cannot write ${path}: ${why}`, { path, cause: error });
 }
 

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { open, readFile, stat, truncate, type FileHandle } from "node:fs/promises";
+import { type FileHandle, open, readFile, stat, truncate } from "node:fs/promises";
 import { dirname } from "node:path";
 import { StoreError } from "../errors.js";
 import { fsyncDir } from "./atomic-write.js";
@@ -93,10 +93,9 @@ export class JournalWriter {
   async #checkStillThere(file: OpenFile): Promise<void> {
     const now = await stat(this.#file).catch(() => undefined);
     if (now && now.dev === file.dev && now.ino === file.ino) return;
-    throw new StoreError(
-      `journal ${this.#file} was ${now ? "replaced" : "removed"} while the run was writing it (store or run directory removed?); entries written since are lost`,
-      { path: this.#file },
-    );
+    throw new StoreError(`journal ${this.#file} was ${now ? "replaced" : "removed"} while the run was writing it (store or run directory removed?); entries written since are lost`, {
+      path: this.#file,
+    });
   }
 
   /** Waits for pending appends and closes the file. Safe to call more than once. */

@@ -137,4 +137,3 @@ async function createExclusive(file: string, content: LockFile): Promise<boolean
     await rm(temp, { force: true });
   }
 }
-

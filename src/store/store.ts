@@ -4,8 +4,9 @@
  *
  * @module
  */
-import type { RunLock } from "./run-lock.js";
+
 import type { ArtifactRecord, CacheEntry, JournalEntry, ModelRecord, RunRecord, TaskRecord } from "./records.js";
+import type { RunLock } from "./run-lock.js";
 
 /**
  * The contract. Writes are atomic; `appendJournal` resolves only once the entry is durable.

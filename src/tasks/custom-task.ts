@@ -4,9 +4,9 @@
  * @module
  */
 import { z } from "zod";
+import { didYouMean } from "../args/did-you-mean.js";
 import { TaskOptionError } from "../errors.js";
 import { TaskType } from "../store/records.js";
-import { didYouMean } from "../args/did-you-mean.js";
 import { baseOptionsShape, knownKeys } from "./option-schemas.js";
 import { type BaseTaskOptions, type RenderContext, type RenderedCommand, TaskDraft } from "./task-draft.js";
 

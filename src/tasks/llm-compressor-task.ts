@@ -85,11 +85,7 @@ export class LLMCompressorTask extends TaskDraft<z.output<typeof LLMCompressorTa
     return raw.replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (match, name: string) => {
       const value = args[name];
       if (value === undefined) {
-        throw new TaskOptionError(
-          "LLMCompressorTask",
-          "recipeArgs",
-          `LLMCompressorTask: recipe uses "${match}" but recipeArgs has no "${name}" (has: ${Object.keys(args).join(", ") || "none"})`,
-        );
+        throw new TaskOptionError("LLMCompressorTask", "recipeArgs", `LLMCompressorTask: recipe uses "${match}" but recipeArgs has no "${name}" (has: ${Object.keys(args).join(", ") || "none"})`);
       }
       return String(value);
     });

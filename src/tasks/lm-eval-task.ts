@@ -105,7 +105,14 @@ export class LMEvalTask extends TaskDraft<z.output<typeof LMEvalTaskOptionsSchem
         ["--limit", o.limit ?? config.limit],
         ["--apply-chat-template", o.applyChatTemplate ?? config.applyChatTemplate ?? false],
         ["--tensor-parallel-size", backend === "vllm" && context.gpus > 0 ? context.gpus : undefined],
-        ["--model-args", Object.keys(modelArgs).length ? Object.entries(modelArgs).map(([k, v]) => `${k}=${v}`).join(",") : undefined],
+        [
+          "--model-args",
+          Object.keys(modelArgs).length
+            ? Object.entries(modelArgs)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(",")
+            : undefined,
+        ],
         ["--device", o.device ?? (context.gpus > 0 ? "cuda" : "cpu")],
       ],
       context,

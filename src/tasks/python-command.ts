@@ -28,13 +28,7 @@ export function flagsToArgv(flags: Flags): string[] {
  * `gpu_dag_runtime.simulate <runner>`, which parses them like the real runner and writes outputs
  * of the same shape, marked simulated.
  */
-export function pythonRunnerCommand(
-  runner: Runner,
-  flags: Flags,
-  context: RenderContext,
-  env: Record<string, string>,
-  passthrough: readonly string[] = [],
-): RenderedCommand {
+export function pythonRunnerCommand(runner: Runner, flags: Flags, context: RenderContext, env: Record<string, string>, passthrough: readonly string[] = []): RenderedCommand {
   const args = [...flagsToArgv(flags), ...passthrough];
   const simulated = context.runtime === "simulate";
   const module = simulated ? ["-m", "gpu_dag_runtime.simulate", runner] : ["-m", `gpu_dag_runtime.${runner}`];

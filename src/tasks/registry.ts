@@ -4,9 +4,9 @@
  * @module
  */
 import { TaskOptionError } from "../errors.js";
+import { defaultStore } from "../store/default-store.js";
 import type { TaskRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
-import { defaultStore } from "../store/default-store.js";
 import { Task, type TaskOptions } from "./custom-task.js";
 import { GenerateTask, type GenerateTaskOptions } from "./generate-task.js";
 import { LLMCompressorTask, type LLMCompressorTaskOptions } from "./llm-compressor-task.js";

@@ -4,13 +4,13 @@
  *
  * @module
  */
-import { z } from "zod";
+import type { z } from "zod";
 import { didYouMean } from "../args/did-you-mean.js";
 import { TaskOptionError } from "../errors.js";
+import { defaultStore } from "../store/default-store.js";
 import { newId } from "../store/ids.js";
 import type { TaskRecord, TaskType } from "../store/records.js";
 import type { Store } from "../store/store.js";
-import { defaultStore } from "../store/default-store.js";
 import { knownKeys, parseTaskOptions } from "./option-schemas.js";
 
 /** What a task needs to know about where its job runs, to render its command. */
@@ -142,11 +142,7 @@ export abstract class TaskDraft<O extends Record<string, unknown> = Record<strin
     if (extra) return extra;
     // Suggested in the spelling the user chose: `args/model_id` → `Args/model_id`, `model-id` → `modelId`.
     const hint = didYouMean(key, [...known, ...known.map((k) => `Args/${snakeCase(k)}`)]) ?? didYouMean(camel, known);
-    throw new TaskOptionError(
-      this.className(),
-      key,
-      `${this.className()}: unknown parameter "${key}"${hint ? ` (did you mean "${hint}"?)` : ""}; parameters: ${known.join(", ")}`,
-    );
+    throw new TaskOptionError(this.className(), key, `${this.className()}: unknown parameter "${key}"${hint ? ` (did you mean "${hint}"?)` : ""}; parameters: ${known.join(", ")}`);
   }
 
   /** Subclasses may map otherwise unknown names (the custom Task maps them to its `parameters`). */

@@ -13,15 +13,8 @@ import { randomBytes } from "node:crypto";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isTerminal, type JobSpec, type JobState, OUTPUTS_FILE, type QueueBackend, STDOUT_FILE } from "../../src/backends/queue-backend.js";
 import { readOutputsManifest } from "../../src/manifest/outputs-manifest.js";
-import {
-  isTerminal,
-  OUTPUTS_FILE,
-  STDOUT_FILE,
-  type JobSpec,
-  type JobState,
-  type QueueBackend,
-} from "../../src/backends/queue-backend.js";
 
 /** What the suite asks of a spec; the harness fills in the rest (names, dirs, queue). */
 export interface ConformanceSpecOptions {
@@ -75,7 +68,12 @@ class Watcher {
   until(ids: readonly string[], predicate: (state: JobState) => boolean, what: string, ms = WAIT_MS): Promise<void> {
     return new Promise((resolve, reject) => {
       const check = (): void => {
-        if (ids.every((id) => { const s = this.states.get(id); return s !== undefined && predicate(s); })) {
+        if (
+          ids.every((id) => {
+            const s = this.states.get(id);
+            return s !== undefined && predicate(s);
+          })
+        ) {
           clearTimeout(timer);
           this.#waiters.delete(check);
           resolve();
@@ -93,13 +91,7 @@ class Watcher {
 }
 
 /** Polls until `predicate` holds for every id (for states that onUpdate need not report, e.g. queued). */
-async function pollUntil(
-  backend: QueueBackend,
-  ids: readonly string[],
-  predicate: (states: Map<string, JobState>) => boolean,
-  what: string,
-  ms = WAIT_MS,
-): Promise<Map<string, JobState>> {
+async function pollUntil(backend: QueueBackend, ids: readonly string[], predicate: (states: Map<string, JobState>) => boolean, what: string, ms = WAIT_MS): Promise<Map<string, JobState>> {
   const deadline = Date.now() + ms;
   for (;;) {
     const states = await backend.poll(ids);
@@ -143,7 +135,7 @@ export const NASTY_VALUES: readonly string[] = [
   "-n",
   "--flag=a b",
   "%s%n%d",
-  "it's \"mixed\" $x `y` \\z",
+  'it\'s "mixed" $x `y` \\z',
 ];
 
 /** Registers the conformance tests for one backend. */
@@ -164,11 +156,7 @@ export function runQueueBackendConformance(name: string, makeBackend: () => Prom
     it("submit → succeeded with exit 0; collect brings stdout.log and a valid outputs.json", async () => {
       const spec = h.makeSpec({
         step: "ok",
-        argv: [
-          "sh",
-          "-c",
-          `echo hello-stdout; echo hello-stderr >&2; printf '%s' '{"metrics":{"acc":0.5}}' > "$GPU_DAG_OUTPUT_DIR/${OUTPUTS_FILE}"`,
-        ],
+        argv: ["sh", "-c", `echo hello-stdout; echo hello-stderr >&2; printf '%s' '{"metrics":{"acc":0.5}}' > "$GPU_DAG_OUTPUT_DIR/${OUTPUTS_FILE}"`],
       });
       const [job] = await h.backend.submit([spec]);
       expect(job?.jobName).toBe(spec.jobName);
@@ -193,20 +181,15 @@ export function runQueueBackendConformance(name: string, makeBackend: () => Prom
     });
 
     it("cancel stops running and queued jobs", async () => {
-      const specs = Array.from({ length: h.maxConcurrent + 1 }, (_, i) =>
-        h.makeSpec({ step: `cancel${i}`, argv: ["sh", "-c", "echo started; sleep 300"] }),
-      );
+      const specs = Array.from({ length: h.maxConcurrent + 1 }, (_, i) => h.makeSpec({ step: `cancel${i}`, argv: ["sh", "-c", "echo started; sleep 300"] }));
       const ids = (await h.backend.submit(specs)).map((j) => j.backendJobId);
       const before = await pollUntil(
         h.backend,
         ids,
-        (s) => [...s.values()].filter((x) => x.status === "running").length === h.maxConcurrent &&
-          [...s.values()].some((x) => x.status === "queued"),
+        (s) => [...s.values()].filter((x) => x.status === "running").length === h.maxConcurrent && [...s.values()].some((x) => x.status === "queued"),
         `${h.maxConcurrent} running and 1 queued`,
       );
-      expect([...before.values()].map((s) => s.status).sort()).toEqual(
-        [...Array(h.maxConcurrent).fill("running"), "queued"].sort(),
-      );
+      expect([...before.values()].map((s) => s.status).sort()).toEqual([...Array(h.maxConcurrent).fill("running"), "queued"].sort());
       await h.backend.cancel(ids);
       await watcher.until(ids, isTerminal, "cancelled jobs to end");
       for (const id of ids) expect(watcher.states.get(id)?.status).toBe("cancelled");

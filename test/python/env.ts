@@ -9,7 +9,7 @@ import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseOutputsManifest, type OutputsManifest } from "../../src/manifest/outputs-manifest.js";
+import { type OutputsManifest, parseOutputsManifest } from "../../src/manifest/outputs-manifest.js";
 import { setupPython } from "../../src/python/setup-python.js";
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -70,11 +70,7 @@ export interface ProcessResult {
 }
 
 /** Runs `python argv…` to completion. */
-export function runPython(
-  python: string,
-  argv: readonly string[],
-  options: { env?: Record<string, string>; timeoutMs?: number; cwd?: string } = {},
-): Promise<ProcessResult> {
+export function runPython(python: string, argv: readonly string[], options: { env?: Record<string, string>; timeoutMs?: number; cwd?: string } = {}): Promise<ProcessResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(python, argv, { env: runnerEnv(options.env), cwd: options.cwd ?? repoRoot, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
@@ -92,12 +88,7 @@ export function runPython(
 }
 
 /** Runs `python -m gpu_dag_runtime.<runner> argv…` with `GPU_DAG_OUTPUT_DIR=outputDir`. */
-export function runRunner(
-  python: string,
-  runner: string,
-  argv: readonly string[],
-  options: { outputDir?: string; env?: Record<string, string>; timeoutMs?: number } = {},
-): Promise<ProcessResult> {
+export function runRunner(python: string, runner: string, argv: readonly string[], options: { outputDir?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<ProcessResult> {
   const env = { ...(options.outputDir ? { GPU_DAG_OUTPUT_DIR: options.outputDir } : {}), ...options.env };
   return runPython(python, ["-m", `gpu_dag_runtime.${runner}`, ...argv], { env, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
 }

@@ -3,9 +3,10 @@
  * lifecycle, chunks, seeds, resume), against a stdlib fake OpenAI-compatible server
  * (`fixtures/fake_openai_server.py`, started through `--server-type custom`).
  */
-import { createServer, type Server } from "node:net";
+
 import { existsSync, readFileSync } from "node:fs";
-import { mkdtemp, readFile, readdir, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -52,8 +53,23 @@ describe("python runtime: failure modes and generation machinery", () => {
     runRunner(
       python,
       "generate",
-      ["--server-type", "custom", "--server-command", custom(serverExtra), "--model", model, "--input-file", input,
-        "--output-file", join(out, "output.jsonl"), "--prompt-config", prompt, "--timeout-s", "30", ...more],
+      [
+        "--server-type",
+        "custom",
+        "--server-command",
+        custom(serverExtra),
+        "--model",
+        model,
+        "--input-file",
+        input,
+        "--output-file",
+        join(out, "output.jsonl"),
+        "--prompt-config",
+        prompt,
+        "--timeout-s",
+        "30",
+        ...more,
+      ],
       { outputDir: out, timeoutMs: 120_000 },
     );
 
@@ -72,7 +88,7 @@ describe("python runtime: failure modes and generation machinery", () => {
   });
 
   it("compress: recipe placeholder without a value → exit 2", async () => {
-    const r = await runRunner(python, "compress", ["--model", "/nonexistent", "--recipe-yaml", "stage:\n  scheme: $scheme\n", "--recipe-args", "{\"other\": 1}"], { outputDir: join(work, "c3") });
+    const r = await runRunner(python, "compress", ["--model", "/nonexistent", "--recipe-yaml", "stage:\n  scheme: $scheme\n", "--recipe-args", '{"other": 1}'], { outputDir: join(work, "c3") });
     expect(r.code).toBe(2);
     expect(r.lastLine).toMatch(/placeholder\(s\) \$scheme have no value in --recipe-args/);
   });
@@ -107,7 +123,12 @@ describe("python runtime: failure modes and generation machinery", () => {
     const out = join(work, "g-tpl");
     const bad = join(work, "bad-prompt.yaml");
     await writeFile(bad, "user: '{nope}'\n");
-    const r = await runRunner(python, "generate", ["--server-type", "custom", "--server-command", custom(), "--model", model, "--input-file", input, "--output-file", join(out, "o.jsonl"), "--prompt-config", bad], { outputDir: out });
+    const r = await runRunner(
+      python,
+      "generate",
+      ["--server-type", "custom", "--server-command", custom(), "--model", model, "--input-file", input, "--output-file", join(out, "o.jsonl"), "--prompt-config", bad],
+      { outputDir: out },
+    );
     expect(r.code).toBe(2);
     expect(r.lastLine).toMatch(/uses \{nope\} but input row 0 has no field 'nope'/);
     expect(existsSync(join(out, "server.log"))).toBe(false);
@@ -199,8 +220,21 @@ describe("python runtime: failure modes and generation machinery", () => {
     const r = await runRunner(
       python,
       "generate",
-      ["--server-type", "custom", "--server-command", custom("--term-exit 7"), "--model", model, "--input-file", input,
-        "--output-file", join(out, "output.jsonl"), "--script", script, "++anything.goes=1"],
+      [
+        "--server-type",
+        "custom",
+        "--server-command",
+        custom("--term-exit 7"),
+        "--model",
+        model,
+        "--input-file",
+        input,
+        "--output-file",
+        join(out, "output.jsonl"),
+        "--script",
+        script,
+        "++anything.goes=1",
+      ],
       { outputDir: out },
     );
     expect(r.code).toBe(5);
@@ -227,9 +261,7 @@ describe("python runtime: failure modes and generation machinery", () => {
 
   it("--num-chunks 3: chunks run concurrently, the last one merges in input order", async () => {
     const out = join(work, "g-chunks");
-    const results = await Promise.all(
-      [0, 1, 2].map((k) => generate(join(out, `job${k}`), "", ["--output-file", join(out, "output.jsonl"), "--num-chunks", "3", "--chunk-id", String(k)])),
-    );
+    const results = await Promise.all([0, 1, 2].map((k) => generate(join(out, `job${k}`), "", ["--output-file", join(out, "output.jsonl"), "--num-chunks", "3", "--chunk-id", String(k)])));
     for (const r of results) expect(r.code, r.stderr).toBe(0);
     const rows = await readJsonl(join(out, "output.jsonl"));
     expect(rows.map((r) => r["id"])).toEqual(Array.from({ length: 20 }, (_, i) => i));
@@ -274,15 +306,30 @@ describe("python runtime: failure modes and generation machinery", () => {
     const server = spawn(python, [fakeServer, "--port", String(port)], { stdio: "ignore" });
     try {
       for (let i = 0; i < 50; i++) {
-        const ok = await fetch(`http://127.0.0.1:${port}/v1/models`).then((r) => r.ok, () => false);
+        const ok = await fetch(`http://127.0.0.1:${port}/v1/models`).then(
+          (r) => r.ok,
+          () => false,
+        );
         if (ok) break;
         await new Promise((r) => setTimeout(r, 100));
       }
       const r = await runRunner(
         python,
         "generate",
-        ["--server-type", "openai", "--server-address", `http://127.0.0.1:${port}/v1`, "--model", "fake", "--input-file", input,
-          "--output-file", join(out, "output.jsonl"), "++use_completions_api=true", "++max_samples=4"],
+        [
+          "--server-type",
+          "openai",
+          "--server-address",
+          `http://127.0.0.1:${port}/v1`,
+          "--model",
+          "fake",
+          "--input-file",
+          input,
+          "--output-file",
+          join(out, "output.jsonl"),
+          "++use_completions_api=true",
+          "++max_samples=4",
+        ],
         { outputDir: out },
       );
       expect(r.code, r.stderr).toBe(0);

@@ -5,12 +5,12 @@
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
-import { stringify } from "yaml";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { Pipeline, type ClusterConfig } from "../../src/index.js";
+import { stringify } from "yaml";
+import { type ClusterConfig, Pipeline } from "../../src/index.js";
 import { pipelineClusterConfig, slurmTestEnv } from "./slurm-test-env.js";
 
 const env = slurmTestEnv();

@@ -45,7 +45,10 @@ describe("fault injection: SIGKILLed controller, real Slurm over SSH", () => {
     const { pipeline, parents } = faultPipeline(rng, task.id!, STEPS, "slurm-fault-injection");
     const { runId } = await createRun(pipeline, { store, cluster: clusterConfig(), runId: `sfault-${SEED}-${randomBytes(2).toString("hex")}` });
     const journal = join(store.runDir(runId), "journal.jsonl");
-    const lines = () => readFileSync(journal, "utf8").split("\n").filter((l) => l !== "");
+    const lines = () =>
+      readFileSync(journal, "utf8")
+        .split("\n")
+        .filter((l) => l !== "");
     const safeLines = () => {
       try {
         return lines();
@@ -91,12 +94,18 @@ describe("fault injection: SIGKILLed controller, real Slurm over SSH", () => {
       .filter((n) => n.startsWith(`gd-${runId}-`));
     const counts = new Map<string, number>();
     for (const name of names) counts.set(name, (counts.get(name) ?? 0) + 1);
-    expect([...counts.values()].every((c) => c === 1), JSON.stringify([...counts])).toBe(true);
+    expect(
+      [...counts.values()].every((c) => c === 1),
+      JSON.stringify([...counts]),
+    ).toBe(true);
     expect(new Set(names.map((n) => n.replace(/-a\d+$/, ""))).size).toBe(STEPS);
 
     const finished = entriesOf(entries, "attempt-finished");
     for (const step of parents.keys()) {
-      expect(finished.filter((e) => e.step === step && e.status === "succeeded"), step).toHaveLength(1);
+      expect(
+        finished.filter((e) => e.step === step && e.status === "succeeded"),
+        step,
+      ).toHaveLength(1);
       const artifact = replay.steps.get(step)!.outputs!.artifacts[0]!;
       expect(readFileSync(artifact.path, "utf8").trim()).toBe(step);
     }

@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { FileStore, Pipeline, Task, type ClusterConfig } from "../../src/index.js";
+import { type ClusterConfig, FileStore, Pipeline, Task } from "../../src/index.js";
 import { pipelineClusterConfig, slurmTestEnv } from "./slurm-test-env.js";
 
 const env = slurmTestEnv();

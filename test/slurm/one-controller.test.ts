@@ -17,8 +17,8 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { stringify } from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
 import { driveRun } from "../../src/api/drive-run.js";
 import { Pipeline } from "../../src/api/pipeline.js";
 import type { RunHandle } from "../../src/api/run-handle.js";
@@ -117,12 +117,18 @@ async function expectEachJobOnce(runId: string, markers: string, store: FileStor
   expect(names.length, JSON.stringify([...files])).toBe(new Set(names).size);
   const replay = replayJournal(await store.readJournal(runId), [...STEPS]);
   for (const step of STEPS) {
-    expect(replay.steps.get(step)!.attempts.filter((a) => a.status === "succeeded"), step).toHaveLength(1);
+    expect(
+      replay.steps.get(step)!.attempts.filter((a) => a.status === "succeeded"),
+      step,
+    ).toHaveLength(1);
   }
   const submitted = submittedNames(runId);
   const counts = new Map<string, number>();
   for (const name of submitted) counts.set(name, (counts.get(name) ?? 0) + 1);
-  expect([...counts].filter(([, c]) => c > 1), JSON.stringify([...counts])).toEqual([]);
+  expect(
+    [...counts].filter(([, c]) => c > 1),
+    JSON.stringify([...counts]),
+  ).toEqual([]);
   // Every job that left a marker was submitted under its own name.
   for (const name of names) expect(submitted).toContain(name);
 }

@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FileStore, LLMCompressorTask, LMEvalTask, Pipeline, type ClusterConfig, type RunEvent, type RunResult } from "../../src/index.js";
+import { type ClusterConfig, FileStore, LLMCompressorTask, LMEvalTask, Pipeline, type RunEvent, type RunResult } from "../../src/index.js";
 import { pipelineClusterConfig, slurmTestEnv } from "./slurm-test-env.js";
 
 const env = slurmTestEnv();
@@ -27,7 +27,10 @@ async function seedPipeline(home: string): Promise<Pipeline> {
   await step3.createTask({ store });
   const pipeline = new Pipeline({ projectName: "alexandre_debug", pipelineName: "my_pipeline" });
   pipeline.addStep({ name: "step1", baseTaskId: step1.id!, executionQueue: "oneshot-a100x1" });
-  for (const [name, task] of [["step2", step2], ["step3", step3]] as const) {
+  for (const [name, task] of [
+    ["step2", step2],
+    ["step3", step3],
+  ] as const) {
     pipeline.addStep({ name, baseTaskId: task.id!, parents: ["step1"], executionQueue: "oneshot-a100x1", parameterOverride: { "Args/model_id": "${step1.models.output.-1.id}" } });
   }
   return pipeline;
@@ -65,7 +68,10 @@ describe("seed pipeline on the real Slurm over SSH", () => {
   it("submits the evals only after the compression ended", async () => {
     // Slurm reports start times in whole seconds, so order is checked on the journal: each eval's
     // attempt is planned (and submitted) after step1's attempt finished.
-    const journal = (await readFile(join(home, "runs", slurm.runId, "journal.jsonl"), "utf8")).split("\n").filter(Boolean).map((l) => JSON.parse(l) as { type: string; step?: string; status?: string });
+    const journal = (await readFile(join(home, "runs", slurm.runId, "journal.jsonl"), "utf8"))
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { type: string; step?: string; status?: string });
     const step1Done = journal.findIndex((e) => e.type === "attempt-finished" && e.step === "step1" && e.status === "succeeded");
     expect(step1Done).toBeGreaterThan(0);
     for (const step of ["step2", "step3"]) {
@@ -77,7 +83,10 @@ describe("seed pipeline on the real Slurm over SSH", () => {
   });
 
   it("resolves the store model id to the model's path on the cluster for the evals", async () => {
-    const journal = (await readFile(join(home, "runs", slurm.runId, "journal.jsonl"), "utf8")).split("\n").filter(Boolean).map((l) => JSON.parse(l) as { type: string; step?: string; argv?: string[] });
+    const journal = (await readFile(join(home, "runs", slurm.runId, "journal.jsonl"), "utf8"))
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { type: string; step?: string; argv?: string[] });
     const evalArgv = journal.find((e) => e.type === "attempt-planned" && e.step === "step2")!.argv!;
     expect(evalArgv[evalArgv.indexOf("--model") + 1]).toBe(slurm.models[0]!.path);
   });
@@ -92,7 +101,17 @@ describe("seed pipeline on the real Slurm over SSH", () => {
   it("has the same result shape as the local run", () => {
     const shape = (r: RunResult) => ({
       status: r.status,
-      steps: Object.fromEntries(Object.entries(r.steps).map(([k, s]) => [k, { status: s.status, attempts: s.attempts, queue: s.queue, outputs: s.outputs ? { models: s.outputs.models.length, artifacts: s.outputs.artifacts.map((a) => a.name), metrics: Object.keys(s.outputs.metrics) } : undefined }])),
+      steps: Object.fromEntries(
+        Object.entries(r.steps).map(([k, s]) => [
+          k,
+          {
+            status: s.status,
+            attempts: s.attempts,
+            queue: s.queue,
+            outputs: s.outputs ? { models: s.outputs.models.length, artifacts: s.outputs.artifacts.map((a) => a.name), metrics: Object.keys(s.outputs.metrics) } : undefined,
+          },
+        ]),
+      ),
       models: r.models.map((m) => m.name),
       metrics: Object.fromEntries(Object.entries(r.metrics).map(([k, m]) => [k, Object.keys(m)])),
     });

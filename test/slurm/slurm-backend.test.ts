@@ -9,13 +9,13 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isTerminal, STDOUT_FILE, type JobState, type QueueBackend } from "../../src/backends/queue-backend.js";
-import { SECRET_ENV_FILE, SCRIPT_FILE } from "../../src/backends/slurm/batch-script.js";
+import { isTerminal, type JobState, type QueueBackend, STDOUT_FILE } from "../../src/backends/queue-backend.js";
+import { SCRIPT_FILE, SECRET_ENV_FILE } from "../../src/backends/slurm/batch-script.js";
 import type { SlurmBackend } from "../../src/backends/slurm/slurm-backend.js";
 import { SshTransport } from "../../src/backends/slurm/ssh-transport.js";
 import { HostKeyError } from "../../src/errors.js";
 import { NASTY_VALUES } from "../conformance/queue-backend-conformance.js";
-import { activeJobsOfRun, cancelRun, slurmTestEnv, specFactory, testBackend, testClusterConfig, type SlurmTestEnv } from "./slurm-test-env.js";
+import { activeJobsOfRun, cancelRun, type SlurmTestEnv, slurmTestEnv, specFactory, testBackend, testClusterConfig } from "./slurm-test-env.js";
 
 function waitFor(backend: QueueBackend, ids: readonly string[], ms = 90_000): Promise<Map<string, JobState>> {
   const states = new Map<string, JobState>();
@@ -26,7 +26,12 @@ function waitFor(backend: QueueBackend, ids: readonly string[], ms = 90_000): Pr
     }, ms);
     const off = backend.onUpdate((id, state) => {
       states.set(id, state);
-      if (ids.every((i) => { const s = states.get(i); return s && isTerminal(s); })) {
+      if (
+        ids.every((i) => {
+          const s = states.get(i);
+          return s && isTerminal(s);
+        })
+      ) {
         clearTimeout(timer);
         off();
         resolve(states);
@@ -57,7 +62,7 @@ describe("SlurmBackend on a real Slurm over SSH", () => {
   });
 
   it("a child submitted after its parent ends starts after it (dependency order)", async () => {
-    const stamp = ["sh", "-c", 'date +%s%N; sleep 1; date +%s%N'];
+    const stamp = ["sh", "-c", "date +%s%N; sleep 1; date +%s%N"];
     const parent = specs.makeSpec({ step: "parent", argv: stamp, queue: "oneshot-a100x1", gpus: 1 });
     const [p] = await backend.submit([parent]);
     const done = await waitFor(backend, [p!.backendJobId]);
@@ -88,9 +93,7 @@ describe("SlurmBackend on a real Slurm over SSH", () => {
   it("cancel stops running and pending jobs: none left in squeue, secret files of never-started jobs removed", async () => {
     const secret = `never-started-${randomBytes(8).toString("hex")}`;
     // 8 CPUs, 4 per job: 2 run, 2 pend.
-    const batch = Array.from({ length: 4 }, (_, i) =>
-      specs.makeSpec({ step: `c${i}`, argv: ["sleep", "300"], secretEnv: { TOKEN: secret } }),
-    );
+    const batch = Array.from({ length: 4 }, (_, i) => specs.makeSpec({ step: `c${i}`, argv: ["sleep", "300"], secretEnv: { TOKEN: secret } }));
     const ids = (await backend.submit(batch)).map((j) => j.backendJobId);
     const deadline = Date.now() + 30_000;
     let statuses: string[] = [];
@@ -113,9 +116,7 @@ describe("SlurmBackend on a real Slurm over SSH", () => {
   });
 
   it("every job sees its own CUDA_VISIBLE_DEVICES", async () => {
-    const batch = Array.from({ length: 4 }, (_, i) =>
-      specs.makeSpec({ step: `gpu${i}`, queue: "oneshot-a100x1", gpus: 1, argv: ["sh", "-c", 'echo "$CUDA_VISIBLE_DEVICES"; sleep 5'] }),
-    );
+    const batch = Array.from({ length: 4 }, (_, i) => specs.makeSpec({ step: `gpu${i}`, queue: "oneshot-a100x1", gpus: 1, argv: ["sh", "-c", 'echo "$CUDA_VISIBLE_DEVICES"; sleep 5'] }));
     const ids = (await backend.submit(batch)).map((j) => j.backendJobId);
     const states = await waitFor(backend, ids);
     for (const id of ids) expect(states.get(id)?.status).toBe("succeeded");
@@ -273,7 +274,10 @@ describe("SSH connection", () => {
     await writeFile(wrong, `[${env.host}]:${env.port} ${impostor}\n`);
     for (const hostKeyPolicy of ["strict", "accept-new"] as const) {
       const t = new SshTransport({ host: env.host, port: env.port, user: env.user, identityFile: env.identityFile, knownHosts: wrong, hostKeyPolicy });
-      const error = await t.connect().then(() => undefined, (e: unknown) => e);
+      const error = await t.connect().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       await t.close();
       expect(error).toBeInstanceOf(HostKeyError);
       expect((error as HostKeyError).code).toBe("E_HOST_KEY");

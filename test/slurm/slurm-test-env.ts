@@ -11,11 +11,11 @@ import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { jobNameFor, type JobSpec } from "../../src/backends/queue-backend.js";
-import { SlurmBackend, type SlurmBackendOptions } from "../../src/backends/slurm/slurm-backend.js";
-import { stepResources } from "../../src/config/resolve-queue.js";
+import { type JobSpec, jobNameFor } from "../../src/backends/queue-backend.js";
 import { LocalTransport } from "../../src/backends/slurm/local-transport.js";
 import type { SlurmJobConfig } from "../../src/backends/slurm/resolve-job.js";
+import { SlurmBackend, type SlurmBackendOptions } from "../../src/backends/slurm/slurm-backend.js";
+import { stepResources } from "../../src/config/resolve-queue.js";
 import type { ConformanceHarness, ConformanceSpecOptions } from "../conformance/queue-backend-conformance.js";
 
 /** What slurm-up.sh wrote. */
@@ -40,10 +40,7 @@ const SETTINGS = join(REPO, ".test-env/slurm.json");
 /** Reads `.test-env/slurm.json`; throws (never skips) when the environment is not up. */
 export function slurmTestEnv(): SlurmTestEnv {
   if (!existsSync(SETTINGS)) {
-    throw new Error(
-      `${SETTINGS} is missing: the slurm tier needs a real Slurm and sshd. Start them with ` +
-        "`sudo bash scripts/test-env/slurm-up.sh` (the README's test command does this).",
-    );
+    throw new Error(`${SETTINGS} is missing: the slurm tier needs a real Slurm and sshd. Start them with ` + "`sudo bash scripts/test-env/slurm-up.sh` (the README's test command does this).");
   }
   return JSON.parse(readFileSync(SETTINGS, "utf8")) as SlurmTestEnv;
 }

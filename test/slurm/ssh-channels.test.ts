@@ -4,8 +4,8 @@
  * what a resumed controller adopting dozens of jobs at once needs.
  */
 import { describe, expect, it } from "vitest";
-import { transportFor } from "../../src/backends/slurm/transport-for.js";
 import type { SshTransport } from "../../src/backends/slurm/ssh-transport.js";
+import { transportFor } from "../../src/backends/slurm/transport-for.js";
 import { pipelineClusterConfig, slurmTestEnv } from "./slurm-test-env.js";
 
 describe("ssh transport channel bound (real sshd)", () => {

@@ -12,9 +12,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SshTransport } from "../../src/backends/slurm/ssh-transport.js";
 import { HostKeyError, isPermanentError, SshAuthError } from "../../src/errors.js";
-import { driveRun, FileStore, Pipeline, Task, type RunEvent } from "../../src/index.js";
+import { driveRun, FileStore, Pipeline, type RunEvent, Task } from "../../src/index.js";
 import { gd } from "../unit/cli/cli-helpers.js";
-import { pipelineClusterConfig, slurmTestEnv, type SlurmTestEnv } from "./slurm-test-env.js";
+import { pipelineClusterConfig, type SlurmTestEnv, slurmTestEnv } from "./slurm-test-env.js";
 
 const count = (text: string, needle: string): number => text.split(needle).length - 1;
 
@@ -50,7 +50,16 @@ describe("SSH refusals are permanent", () => {
     const children = Array.from({ length: 8 }, (_, i) => `  - { name: c${i}, baseTaskId: t, parents: [s${i}] }`);
     await writeFile(
       pipeline,
-      ["projectName: p", "pipelineName: refused", "defaults: { executionQueue: cpu }", "tasks:", "  t: { type: custom, options: { command: [sh, -c, 'echo never'] } }", "steps:", ...steps, ...children].join("\n"),
+      [
+        "projectName: p",
+        "pipelineName: refused",
+        "defaults: { executionQueue: cpu }",
+        "tasks:",
+        "  t: { type: custom, options: { command: [sh, -c, 'echo never'] } }",
+        "steps:",
+        ...steps,
+        ...children,
+      ].join("\n"),
     );
     const result = await gd(home, ["run", pipeline, "--cluster", cluster], { timeoutMs: 120_000 });
     const output = result.stdout + result.stderr;
@@ -66,7 +75,10 @@ describe("SSH refusals are permanent", () => {
     const runId = /^run (\S+):/m.exec(result.stdout)![1]!;
     const journal = await readFile(join(home, "runs", runId, "journal.jsonl"), "utf8");
     expect(count(journal, "REFUSING")).toBe(1);
-    const entries = journal.trim().split("\n").map((l) => JSON.parse(l) as { type: string; step?: string; attempt?: number; status?: string });
+    const entries = journal
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string; step?: string; attempt?: number; status?: string });
     expect(entries.filter((e) => e.type === "attempt-planned").every((e) => e.attempt === 1)).toBe(true);
     expect(entries.at(-1)).toMatchObject({ type: "run-finished", status: "failed" });
 
@@ -79,7 +91,13 @@ describe("SSH refusals are permanent", () => {
     const t = new SshTransport({ host: env.host, port: env.port, user: env.user, identityFile: env.identityFile, knownHosts: wrongKnownHosts });
     try {
       const errors = [];
-      for (let i = 0; i < 3; i++) errors.push(await t.exec("true", { idempotent: true }).then(() => undefined, (e: unknown) => e));
+      for (let i = 0; i < 3; i++)
+        errors.push(
+          await t.exec("true", { idempotent: true }).then(
+            () => undefined,
+            (e: unknown) => e,
+          ),
+        );
       expect(errors[0]).toBeInstanceOf(HostKeyError);
       expect(isPermanentError(errors[0])).toBe(true);
       expect(errors[1]).toBe(errors[0]);
@@ -96,14 +114,22 @@ describe("SSH refusals are permanent", () => {
     const t = new SshTransport({ host: env.host, port: env.port, user: env.user, identityFile: stranger, knownHosts: env.knownHosts, reconnectTimeoutMs: 60_000 });
     const started = Date.now();
     try {
-      const error = await t.exec("true", { idempotent: true }).then(() => undefined, (e: unknown) => e);
+      const error = await t.exec("true", { idempotent: true }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(SshAuthError);
       expect((error as SshAuthError).code).toBe("E_SSH_AUTH");
       expect(isPermanentError(error)).toBe(true);
       expect((error as Error).message).toContain(`${env.user}@${env.host}:${env.port}`);
       expect((error as Error).message).toContain(stranger);
       expect(Date.now() - started).toBeLessThan(20_000);
-      expect(await t.exec("true").then(() => undefined, (e: unknown) => e)).toBe(error);
+      expect(
+        await t.exec("true").then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
+      ).toBe(error);
       expect(t.connectAttempts).toBe(1);
     } finally {
       await t.close();
@@ -215,7 +241,10 @@ describe("an SSH outage is shown", () => {
     expect(lost.map((m) => Number(/attempt (\d+)/.exec(m)![1]))).toEqual(lost.map((_, i) => i + 1));
     expect(notices.at(-1)).toMatch(new RegExp(`^connection to ${env.user}@${env.host.replace(/\./g, "\\.")}:${env.port} restored after \\d+(\\.\\d)? s`));
 
-    const journal = (await readFile(join(home, "runs", result.runId, "journal.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l) as { type: string; message?: string });
+    const journal = (await readFile(join(home, "runs", result.runId, "journal.jsonl"), "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string; message?: string });
     expect(journal.filter((e) => e.type === "backend-notice").map((e) => e.message)).toEqual(notices);
 
     const status = await gd(home, ["status", result.runId]);

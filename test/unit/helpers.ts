@@ -3,13 +3,14 @@
  * custom tasks running tiny node / sh fixture scripts, and readers for what jobs recorded.
  * Nothing here replaces our own code: tests run the real runner, store and local backend.
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+
 import { readFileSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach } from "vitest";
 import type { ExecuteOptions, Pipeline } from "../../src/api/pipeline.js";
-import { ClusterConfigSchema, type ClusterConfig } from "../../src/config/cluster-config.js";
+import { type ClusterConfig, ClusterConfigSchema } from "../../src/config/cluster-config.js";
 import type { RunResult } from "../../src/runner/run-types.js";
 import { FileStore } from "../../src/store/file-store.js";
 import { Task } from "../../src/tasks/custom-task.js";

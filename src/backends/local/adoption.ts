@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { timeLimitReason, type JobState } from "../queue-backend.js";
+import { type JobState, timeLimitReason } from "../queue-backend.js";
 import { liveProcess, type ProcessRecord, readExitCode, readJobFile, writeJobFile } from "./attempt-files.js";
 import { exitState, holderFor, type LocalJob, type LocalJobHost } from "./local-job.js";
 import { isSameProcess } from "./process-info.js";

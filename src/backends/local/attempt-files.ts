@@ -67,7 +67,13 @@ export function claimedBy(dir: string, pid: number | undefined): boolean {
  * file's mtime), else when it was forked (job.json's), else now.
  */
 export async function claimedAt(dir: string): Promise<number> {
-  return (await stat(join(dir, CLAIM_FILE)).catch(() => stat(join(dir, JOB_FILE))).catch(() => undefined))?.mtimeMs ?? Date.now();
+  return (
+    (
+      await stat(join(dir, CLAIM_FILE))
+        .catch(() => stat(join(dir, JOB_FILE)))
+        .catch(() => undefined)
+    )?.mtimeMs ?? Date.now()
+  );
 }
 
 /**

@@ -114,7 +114,10 @@ export class GpuLeases {
       const created = mkdirSync(this.dir, { recursive: true, mode: 0o1777 });
       if (created === this.dir) chmodSync(this.dir, 0o1777); // the umask took bits off
       for (const device of missing) {
-        for (const [file, mode] of [[this.lockPath(device), 0o644], [this.holderPath(device), 0o666]] as const) {
+        for (const [file, mode] of [
+          [this.lockPath(device), 0o644],
+          [this.holderPath(device), 0o666],
+        ] as const) {
           let fd: number;
           try {
             fd = openSync(file, constants.O_CREAT | constants.O_EXCL | constants.O_RDONLY, mode);

@@ -145,8 +145,7 @@ export class GpuPool {
   }
 
   #insert(waiter: Waiter): void {
-    const before = (a: Waiter, b: Waiter) =>
-      a.priority !== b.priority ? a.priority > b.priority : a.gpus !== b.gpus ? a.gpus > b.gpus : a.seq < b.seq;
+    const before = (a: Waiter, b: Waiter) => (a.priority !== b.priority ? a.priority > b.priority : a.gpus !== b.gpus ? a.gpus > b.gpus : a.seq < b.seq);
     let i = this.#waiting.length;
     while (i > 0 && before(waiter, this.#waiting[i - 1]!)) i--;
     this.#waiting.splice(i, 0, waiter);
@@ -227,10 +226,17 @@ export class GpuPool {
  */
 export function detectGpus(env: NodeJS.ProcessEnv = process.env): string[] {
   const visible = env["CUDA_VISIBLE_DEVICES"];
-  if (visible !== undefined) return visible.split(",").map((s) => s.trim()).filter((s) => s !== "" && s !== "-1");
+  if (visible !== undefined)
+    return visible
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== "" && s !== "-1");
   try {
     const out = execFileSync("nvidia-smi", ["-L"], { encoding: "utf8", timeout: 5000, stdio: ["ignore", "pipe", "ignore"] });
-    return out.split("\n").filter((l) => l.startsWith("GPU ")).map((_, i) => String(i));
+    return out
+      .split("\n")
+      .filter((l) => l.startsWith("GPU "))
+      .map((_, i) => String(i));
   } catch {
     return [];
   }

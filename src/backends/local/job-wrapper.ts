@@ -7,7 +7,7 @@
  * @module
  */
 import { shellQuote } from "../../args/shell-quote.js";
-import { type LeaseHolder, leaseScript, type GpuLeases } from "./gpu-leases.js";
+import { type GpuLeases, type LeaseHolder, leaseScript } from "./gpu-leases.js";
 
 /** The file holding the exit code the wrapper wrote. */
 export const EXIT_CODE_FILE = "exit_code";

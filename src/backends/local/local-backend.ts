@@ -39,8 +39,8 @@ import {
   type LogOptions,
   type QueueBackend,
   STDERR_FILE,
-  type SubmitOptions,
   STDOUT_FILE,
+  type SubmitOptions,
   type SubmittedJob,
   timeLimitReason,
 } from "../queue-backend.js";

@@ -8,8 +8,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import { join } from "node:path";
-import { STDERR_FILE, STDOUT_FILE } from "../queue-backend.js";
 import { jobEnvironment } from "../job-environment.js";
+import { STDERR_FILE, STDOUT_FILE } from "../queue-backend.js";
 import { writeJobFile } from "./attempt-files.js";
 import { type GpuLeases, lockOrder } from "./gpu-leases.js";
 import { jobScript } from "./job-wrapper.js";
@@ -54,7 +54,7 @@ export function spawnJob(job: LocalJob, devices: string[], leases: GpuLeases | u
     ...jobEnvironment(spec, spec.attemptDir),
     ...(pythonPath ? { PYTHONPATH: pythonPath } : {}),
   };
-  let child;
+  let child: ChildProcess;
   try {
     child = spawn("/bin/sh", ["-c", script, "gpu-dag-job", ...spec.argv], {
       cwd: spec.attemptDir,

@@ -30,10 +30,13 @@ export async function limitAdopted(job: LocalJob, graceMs: number): Promise<void
   const seconds = job.spec.resources.timeLimitSeconds;
   if (seconds === undefined) return;
   const started = await claimedAt(job.spec.attemptDir);
-  job.limitTimer = setTimeout(() => {
-    if (job.state.status !== "running") return;
-    job.timedOut = true;
-    terminateGroup(job, graceMs);
-  }, Math.max(0, started + seconds * 1000 - Date.now()));
+  job.limitTimer = setTimeout(
+    () => {
+      if (job.state.status !== "running") return;
+      job.timedOut = true;
+      terminateGroup(job, graceMs);
+    },
+    Math.max(0, started + seconds * 1000 - Date.now()),
+  );
   job.limitTimer.unref();
 }

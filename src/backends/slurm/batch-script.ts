@@ -86,21 +86,14 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export function slurmTime(seconds: number): string {
   const s = Math.max(1, Math.ceil(seconds));
   const d = Math.floor(s / 86400);
-  const hms = [Math.floor((s % 86400) / 3600), Math.floor((s % 3600) / 60), s % 60]
-    .map((n) => String(n).padStart(2, "0"))
-    .join(":");
+  const hms = [Math.floor((s % 86400) / 3600), Math.floor((s % 3600) / 60), s % 60].map((n) => String(n).padStart(2, "0")).join(":");
   return d > 0 ? `${d}-${hms}` : hms;
 }
 
 /** The `#SBATCH` option list (without the prefix), in a fixed order. */
 export function sbatchDirectives(input: Pick<BatchScriptInput, "jobName" | "remoteAttemptDir" | "sbatch">): string[] {
   const o = input.sbatch;
-  const lines = [
-    `--job-name=${input.jobName}`,
-    `--output=${input.remoteAttemptDir}/${STDOUT_FILE}`,
-    `--error=${input.remoteAttemptDir}/${STDERR_FILE}`,
-    `--chdir=${input.remoteAttemptDir}`,
-  ];
+  const lines = [`--job-name=${input.jobName}`, `--output=${input.remoteAttemptDir}/${STDOUT_FILE}`, `--error=${input.remoteAttemptDir}/${STDERR_FILE}`, `--chdir=${input.remoteAttemptDir}`];
   if (o.partition !== undefined) lines.push(`--partition=${o.partition}`);
   lines.push(`--nodes=${o.nodes}`);
   if (o.gres !== undefined) lines.push(`--gres=${o.gres}`);

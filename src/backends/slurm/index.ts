@@ -3,24 +3,25 @@
  *
  * @module
  */
-export { SlurmBackend, type SlurmBackendOptions, type SlurmBackendStats, type PollIntervals } from "./slurm-backend.js";
+
 export {
+  type BatchScriptInput,
+  type ContainerSpec,
+  commandLine,
+  EXIT_CODE_FILE,
   renderBatchScript,
   renderSecretEnv,
-  sbatchDirectives,
-  commandLine,
-  slurmTime,
-  EXIT_CODE_FILE,
-  SECRET_ENV_FILE,
-  SCRIPT_FILE,
-  type BatchScriptInput,
   type SbatchOptions,
-  type ContainerSpec,
+  SCRIPT_FILE,
+  SECRET_ENV_FILE,
+  sbatchDirectives,
+  slurmTime,
 } from "./batch-script.js";
-export { resolveBatchJob, remoteAttemptDir, sbatchOptionsFor, containerFor, argvFor, type SlurmJobConfig } from "./resolve-job.js";
-export { parseSqueue, parseSacct, squeueCommand, sacctCommand, splitFields, FIELD_SEP } from "./slurm-output.js";
-export { toJobState, baseState, splitWaitStatus, parseExitSignal, type SlurmJobInfo } from "./slurm-state.js";
-export { SshTransport, type SshTransportOptions } from "./ssh-transport.js";
+export { checkHostKey, fingerprint, type HostKeyVerdict, knownHostsName } from "./known-hosts.js";
 export { LocalTransport } from "./local-transport.js";
-export { checkHostKey, fingerprint, knownHostsName, type HostKeyVerdict } from "./known-hosts.js";
-export { ConnectionDroppedError, type Transport, type ExecResult, type ExecOptions, type RemoteFile } from "./transport.js";
+export { argvFor, containerFor, remoteAttemptDir, resolveBatchJob, type SlurmJobConfig, sbatchOptionsFor } from "./resolve-job.js";
+export { type PollIntervals, SlurmBackend, type SlurmBackendOptions, type SlurmBackendStats } from "./slurm-backend.js";
+export { FIELD_SEP, parseSacct, parseSqueue, sacctCommand, splitFields, squeueCommand } from "./slurm-output.js";
+export { baseState, parseExitSignal, type SlurmJobInfo, splitWaitStatus, toJobState } from "./slurm-state.js";
+export { SshTransport, type SshTransportOptions } from "./ssh-transport.js";
+export { ConnectionDroppedError, type ExecOptions, type ExecResult, type RemoteFile, type Transport } from "./transport.js";

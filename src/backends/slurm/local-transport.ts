@@ -5,7 +5,7 @@
  * @module
  */
 import { spawn } from "node:child_process";
-import { mkdir, open, writeFile } from "node:fs/promises";
+import { type FileHandle, mkdir, open, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { BackendError } from "../../errors.js";
 import type { ExecOptions, ExecResult, ReadFileOptions, RemoteFile, Transport } from "./transport.js";
@@ -23,9 +23,7 @@ export class LocalTransport implements Transport {
       child.stdout.on("data", (b: Buffer) => out.push(b));
       child.stderr.on("data", (b: Buffer) => err.push(b));
       child.on("error", (error) => reject(new BackendError("slurm", `cannot run bash: ${error.message}`, { cause: error })));
-      child.on("close", (code) =>
-        resolve({ stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8"), code }),
-      );
+      child.on("close", (code) => resolve({ stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8"), code }));
       child.stdin.on("error", () => {}); // the command may exit without reading stdin
       child.stdin.end(options.stdin ?? "");
     });
@@ -33,7 +31,7 @@ export class LocalTransport implements Transport {
 
   /** Reads a local file (or its tail). */
   async readFile(path: string, options: ReadFileOptions = {}): Promise<RemoteFile | undefined> {
-    let handle;
+    let handle: FileHandle;
     try {
       handle = await open(path, "r");
     } catch (error) {

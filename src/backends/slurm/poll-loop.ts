@@ -94,8 +94,8 @@ export class PollLoop {
         const job = jobs.get(id);
         if (!job || !active.has(id)) continue;
         const previous = job.state;
-        if (state.status === "lost" && (job.lostCycles = (job.lostCycles ?? 0) + 1) < 3) continue; // may be transient
-        if (state.status !== "lost") job.lostCycles = 0;
+        job.lostCycles = state.status === "lost" ? (job.lostCycles ?? 0) + 1 : 0;
+        if (state.status === "lost" && job.lostCycles < 3) continue; // may be transient
         if (!previous || previous.status !== state.status) {
           changed = true;
           job.state = state;

@@ -4,7 +4,7 @@
  * @module
  */
 import type { JobState } from "../queue-backend.js";
-import { isDependencyNeverSatisfied, toJobState, type JobStateContext, type SlurmJobInfo } from "./slurm-state.js";
+import { isDependencyNeverSatisfied, type JobStateContext, type SlurmJobInfo, toJobState } from "./slurm-state.js";
 
 /** What one poll cycle learnt. */
 export interface PollAnswers {
@@ -21,13 +21,7 @@ export interface PollAnswers {
  * itself; a job whose dependency can never be satisfied is failed there and its id returned, to
  * be scancelled.
  */
-export function pollStates(
-  ids: readonly string[],
-  answers: PollAnswers,
-  overrides: Map<string, JobState>,
-  timeLimitOf: (id: string) => number | undefined,
-  states: Map<string, JobState>,
-): string[] {
+export function pollStates(ids: readonly string[], answers: PollAnswers, overrides: Map<string, JobState>, timeLimitOf: (id: string) => number | undefined, states: Map<string, JobState>): string[] {
   const neverSatisfied: string[] = [];
   for (const id of ids) {
     const override = overrides.get(id);

@@ -9,7 +9,7 @@
 import { posix } from "node:path";
 import { shellQuote } from "../../args/shell-quote.js";
 import { EXIT_CODE_FILE, SCRIPT_FILE, SECRET_ENV_FILE, TIME_LIMIT_MARK } from "./batch-script.js";
-import { DEFINE_SEP, FIELD_SEP, assertJobIds, squeueCommand } from "./slurm-output.js";
+import { assertJobIds, DEFINE_SEP, FIELD_SEP, squeueCommand } from "./slurm-output.js";
 
 /** Command that runs a program read from stdin. */
 export const RUN_STDIN = "bash -s";
@@ -36,10 +36,7 @@ export interface SubmitItem {
 export function submitProgram(items: readonly SubmitItem[], options: { reuseExisting?: boolean } = {}): string {
   const body: string[] = [];
   if (options.reuseExisting) {
-    body.push(
-      "declare -A __gd_known=()",
-      `while IFS="$d" read -r __id __name; do __gd_known["$__name"]=$__id; done < <(squeue -h -t all -u "$(id -un)" -o "%i$d%j" 2>/dev/null || true)`,
-    );
+    body.push("declare -A __gd_known=()", `while IFS="$d" read -r __id __name; do __gd_known["$__name"]=$__id; done < <(squeue -h -t all -u "$(id -un)" -o "%i$d%j" 2>/dev/null || true)`);
   }
   items.forEach((item, index) => {
     const dir = shellQuote(item.remoteAttemptDir);
@@ -54,11 +51,7 @@ export function submitProgram(items: readonly SubmitItem[], options: { reuseExis
       `if __out=$(sbatch --parsable ${script} 2>&1); then printf 'OK${FIELD_SEP}%s${FIELD_SEP}%s\\n' ${index} "\${__out%%;*}"; else printf 'ERR${FIELD_SEP}%s${FIELD_SEP}%s\\n' ${index} "\${__out//$'\\n'/ }"; return; fi`,
     ];
     if (options.reuseExisting) {
-      body.push(
-        `if [ -n "\${__gd_known[${name}]:-}" ]; then printf 'OK${FIELD_SEP}%s${FIELD_SEP}%s\\n' ${index} "\${__gd_known[${name}]}"; else`,
-        ...submit.map((l) => `  ${l}`),
-        "fi",
-      );
+      body.push(`if [ -n "\${__gd_known[${name}]:-}" ]; then printf 'OK${FIELD_SEP}%s${FIELD_SEP}%s\\n' ${index} "\${__gd_known[${name}]}"; else`, ...submit.map((l) => `  ${l}`), "fi");
     } else {
       body.push(...submit);
     }
@@ -129,8 +122,5 @@ export function parsePollOutput(text: string): { squeue: string; markers: Map<st
 export function cancelProgram(jobIds: readonly string[], dirs: readonly string[]): string {
   assertJobIds(jobIds);
   const secrets = dirs.map((dir) => shellQuote(posix.join(dir, SECRET_ENV_FILE)));
-  return wrap([
-    ...(jobIds.length > 0 ? [`scancel ${jobIds.join(" ")} 2>&1 || true`] : []),
-    ...(secrets.length > 0 ? [`rm -f -- ${secrets.join(" ")}`] : []),
-  ]);
+  return wrap([...(jobIds.length > 0 ? [`scancel ${jobIds.join(" ")} 2>&1 || true`] : []), ...(secrets.length > 0 ? [`rm -f -- ${secrets.join(" ")}`] : [])]);
 }

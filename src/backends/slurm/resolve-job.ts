@@ -13,10 +13,7 @@ import type { JobSpec } from "../queue-backend.js";
 import type { BatchScriptInput, ContainerSpec, SbatchOptions } from "./batch-script.js";
 
 /** The part of a Slurm cluster config the backend uses (so tests can build one by hand). */
-export type SlurmJobConfig = Pick<
-  SlurmClusterConfig,
-  "jobDir" | "account" | "partition" | "qos" | "queues" | "env" | "setup" | "python" | "containers" | "containerRuntime" | "mounts"
->;
+export type SlurmJobConfig = Pick<SlurmClusterConfig, "jobDir" | "account" | "partition" | "qos" | "queues" | "env" | "setup" | "python" | "containers" | "containerRuntime" | "mounts">;
 
 const SAFE_SEGMENT = /[^A-Za-z0-9_.-]/g;
 

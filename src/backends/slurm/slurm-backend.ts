@@ -22,27 +22,27 @@
 import type { SlurmClusterConfig } from "../../config/cluster-config.js";
 import { AbortedError, BackendError } from "../../errors.js";
 import {
+  type BackendNoticeListener,
   isTerminal,
-  STDERR_FILE,
-  STDOUT_FILE,
   type JobSpec,
   type JobState,
-  type BackendNoticeListener,
   type JobUpdateListener,
   type LogOptions,
   type QueueBackend,
+  STDERR_FILE,
+  STDOUT_FILE,
   type SubmittedJob,
 } from "../queue-backend.js";
 import { collectFiles } from "./collect-files.js";
-import { PollLoop, type PollIntervals, type TrackedJob } from "./poll-loop.js";
+import { type PollIntervals, PollLoop, type TrackedJob } from "./poll-loop.js";
 import { pollStates } from "./poll-states.js";
 import { cancelProgram, parsePollOutput, parseSubmitOutput, pollProgram, RUN_STDIN, submitProgram } from "./remote-scripts.js";
 import { remoteAttemptDir, type SlurmJobConfig } from "./resolve-job.js";
-import { DEFINE_SEP, isSlurmJobId, parseSacct, parseSqueue, sacctCommand } from "./slurm-output.js";
 import { ShippedRuntime } from "./ship-runtime.js";
+import { DEFINE_SEP, isSlurmJobId, parseSacct, parseSqueue, sacctCommand } from "./slurm-output.js";
 import { submitFailure, submitItems } from "./submit-batch.js";
+import { ConnectionDroppedError, type ExecResult, type Transport } from "./transport.js";
 import { transportFor } from "./transport-for.js";
-import { ConnectionDroppedError, type Transport } from "./transport.js";
 
 export type { PollIntervals } from "./poll-loop.js";
 
@@ -147,7 +147,7 @@ export class SlurmBackend implements QueueBackend {
     const jobDir = await this.#resolvedJobDir();
     const runtimeSetup = (await this.#runtime?.setupLines(jobDir)) ?? [];
     const items = submitItems(this.#config, jobs, jobDir, runtimeSetup);
-    let result;
+    let result: ExecResult;
     try {
       result = await this.#exec(RUN_STDIN, { stdin: submitProgram(items, { reuseExisting: options.reuseExisting ?? false }) });
     } catch (error) {

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { timeLimitReason, type JobState } from "../queue-backend.js";
+import { type JobState, timeLimitReason } from "../queue-backend.js";
 
 /** Slurm states that mean the infrastructure failed the job, not the job itself. */
 export const INFRASTRUCTURE_STATES = ["NODE_FAIL", "PREEMPTED", "BOOT_FAIL"] as const;
@@ -22,16 +22,7 @@ export const INFRASTRUCTURE_STATES = ["NODE_FAIL", "PREEMPTED", "BOOT_FAIL"] as 
 /** Slurm states where the job failed on its own. */
 export const JOB_FAILURE_STATES = ["FAILED", "OUT_OF_MEMORY", "TIMEOUT", "DEADLINE", "SPECIAL_EXIT"] as const;
 
-const QUEUED = new Set([
-  "PENDING",
-  "CONFIGURING",
-  "REQUEUED",
-  "REQUEUE_FED",
-  "REQUEUE_HOLD",
-  "RESV_DEL_HOLD",
-  "SUSPENDED",
-  "STOPPED",
-]);
+const QUEUED = new Set(["PENDING", "CONFIGURING", "REQUEUED", "REQUEUE_FED", "REQUEUE_HOLD", "RESV_DEL_HOLD", "SUSPENDED", "STOPPED"]);
 const RUNNING = new Set(["RUNNING", "COMPLETING", "SIGNALING", "STAGE_OUT", "RESIZING", "UPDATE_DB", "POWER_UP_NODE"]);
 const INFRA = new Set<string>(INFRASTRUCTURE_STATES);
 const CANCELLED = new Set(["CANCELLED", "REVOKED"]);

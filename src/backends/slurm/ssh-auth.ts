@@ -6,9 +6,10 @@
  *
  * @module
  */
+
+import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { readFile } from "node:fs/promises";
 import { type GpuDagError, HostKeyError, SshAuthError } from "../../errors.js";
 import { checkHostKey, fingerprint, knownHostsName } from "./known-hosts.js";
 

@@ -17,9 +17,7 @@ export interface Sftp {
 
 /** Reads `path` (or its last `tailBytes`); `undefined` when it does not exist. */
 export async function sftpRead(sftp: Sftp, path: string, options: ReadFileOptions): Promise<RemoteFile | undefined> {
-  const handle = await new Promise<Buffer | undefined>((resolve, reject) =>
-    sftp.open(path, "r", (err, h) => (err ? (err.code === 2 ? resolve(undefined) : reject(err)) : resolve(h))),
-  );
+  const handle = await new Promise<Buffer | undefined>((resolve, reject) => sftp.open(path, "r", (err, h) => (err ? (err.code === 2 ? resolve(undefined) : reject(err)) : resolve(h))));
   if (!handle) return undefined;
   try {
     const stats = await new Promise<{ size: number }>((resolve, reject) => sftp.fstat(handle, (err, s) => (err ? reject(err) : resolve(s))));
@@ -29,9 +27,7 @@ export async function sftpRead(sftp: Sftp, path: string, options: ReadFileOption
     let read = 0;
     while (read < length) {
       const chunk = Math.min(length - read, 32 * 1024);
-      const n = await new Promise<number>((resolve, reject) =>
-        sftp.read(handle, data, read, chunk, size - length + read, (err, bytes) => (err ? reject(err) : resolve(bytes))),
-      );
+      const n = await new Promise<number>((resolve, reject) => sftp.read(handle, data, read, chunk, size - length + read, (err, bytes) => (err ? reject(err) : resolve(bytes))));
       if (n === 0) break;
       read += n;
     }

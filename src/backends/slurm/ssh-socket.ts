@@ -36,8 +36,5 @@ export function openSocket(host: string, port: number, timeoutMs: number): Promi
 export function isConnectionError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as NodeJS.ErrnoException).code;
-  return (
-    ["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "ENOTCONN"].includes(code ?? "") ||
-    /Not connected|No response from server|connection lost|socket|ECONNRESET|closed/i.test(error.message)
-  );
+  return ["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "ENOTCONN"].includes(code ?? "") || /Not connected|No response from server|connection lost|socket|ECONNRESET|closed/i.test(error.message);
 }

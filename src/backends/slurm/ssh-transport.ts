@@ -6,7 +6,7 @@
  *   Nagle's algorithm (100 sequential sbatch: ~5 s → ~0.9 s).
  * - The host key is checked against known_hosts (`strict` by default; `accept-new` records unknown
  *   hosts). A changed key is refused with {@link HostKeyError}; a key the server does not accept
- *   (or cannot be read) with {@link SshAuthError}. Both are permanent: the transport never tries
+ *   (or cannot be read) with `SshAuthError`. Both are permanent: the transport never tries
  *   again, every later call fails with the same error, and one `connection-refused` notice says so.
  * - When the connection drops, the next call reconnects with exponential backoff and jitter, and
  *   says so: a `connection-lost` notice per failed attempt (attempt number, next delay), one
@@ -21,9 +21,10 @@
  *
  * @module
  */
-import PQueue from "p-queue";
+
 import type { NodeSSH } from "node-ssh";
-import { BackendError, type GpuDagError, HostKeyError, SshAuthError } from "../../errors.js";
+import PQueue from "p-queue";
+import { BackendError, type GpuDagError, HostKeyError } from "../../errors.js";
 import type { BackendNoticeListener } from "../queue-backend.js";
 import { addKnownHost, readKnownHosts } from "./known-hosts.js";
 import { expandHome, hostKeyVerifier, permanentRefusal, readPrivateKey } from "./ssh-auth.js";

@@ -9,7 +9,7 @@ import { BackendError, type JobRefusal } from "../../errors.js";
 import type { JobSpec } from "../queue-backend.js";
 import { renderBatchScript, renderSecretEnv } from "./batch-script.js";
 import type { SubmitItem, SubmitOutcome } from "./remote-scripts.js";
-import { resolveBatchJob, secretLookingEnv, type SlurmJobConfig } from "./resolve-job.js";
+import { resolveBatchJob, type SlurmJobConfig, secretLookingEnv } from "./resolve-job.js";
 import type { ExecResult } from "./transport.js";
 
 /**
@@ -57,9 +57,5 @@ export function submitFailure(jobs: readonly JobSpec[], outcome: SubmitOutcome, 
   }
   const firstError = [...refused.values()][0];
   const detail = firstError ? firstError.reason : `unexpected output: ${(result.stdout + result.stderr).trim().slice(0, 500) || `(none, exit ${result.code})`}`;
-  return new BackendError(
-    "slurm",
-    `sbatch failed for ${jobs.length - outcome.ok.size} of ${jobs.length} job(s); ${outcome.ok.size} submitted before it were cancelled. ${detail}`,
-    { refused },
-  );
+  return new BackendError("slurm", `sbatch failed for ${jobs.length - outcome.ok.size} of ${jobs.length} job(s); ${outcome.ok.size} submitted before it were cancelled. ${detail}`, { refused });
 }

@@ -8,8 +8,8 @@
  */
 import { hostname } from "node:os";
 import { RunHandle } from "../../api/run-handle.js";
-import { CliUsageError, ExitCode } from "../cli-error.js";
 import { cancelOffline } from "../cancel-offline.js";
+import { CliUsageError, ExitCode } from "../cli-error.js";
 import { type CliContext, note, openStore, out, printJson } from "../context.js";
 import { followRun } from "../follow-run.js";
 import { isFinished, loadRunView } from "../run-view.js";

@@ -55,11 +55,7 @@ function renderSvg(dot: string): Promise<string> {
     child.stdout.on("data", (b: Buffer) => stdout.push(b));
     child.stderr.on("data", (b: Buffer) => stderr.push(b));
     child.on("error", (error: NodeJS.ErrnoException) => {
-      reject(
-        error.code === "ENOENT"
-          ? new CliUsageError("--format svg needs Graphviz's `dot` on PATH (e.g. `apt-get install graphviz`); --format dot or mermaid work without it")
-          : error,
-      );
+      reject(error.code === "ENOENT" ? new CliUsageError("--format svg needs Graphviz's `dot` on PATH (e.g. `apt-get install graphviz`); --format dot or mermaid work without it") : error);
     });
     child.on("close", (code) => {
       if (code === 0) resolve(Buffer.concat(stdout).toString("utf8"));

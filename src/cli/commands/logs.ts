@@ -13,8 +13,8 @@ import { STDERR_FILE, STDOUT_FILE } from "../../backends/queue-backend.js";
 import type { Store } from "../../store/store.js";
 import { CliUsageError, ExitCode } from "../cli-error.js";
 import { type CliContext, openStore, out, printJson } from "../context.js";
-import { assertStep, loadRunView, type RunView } from "../run-view.js";
 import { CarriageReturnCollapser } from "../progress-lines.js";
+import { assertStep, loadRunView, type RunView } from "../run-view.js";
 import { sanitizeForTerminal } from "../sanitize.js";
 
 /** Options of `logs`. */

@@ -36,7 +36,15 @@ export async function queuesCommand(_context: CliContext, options: { cluster?: s
   const anyQueue = config.executor === "local" && config.anyQueue;
   const servicesQueue = config.executor === "slurm" ? config.servicesQueue : undefined;
   if (options.json) {
-    printJson({ cluster: name, source, executor: config.executor, anyQueue, ...(servicesQueue ? { servicesQueue } : {}), ...(config.executor === "local" && config.gpus !== undefined ? { gpus: config.gpus } : {}), queues });
+    printJson({
+      cluster: name,
+      source,
+      executor: config.executor,
+      anyQueue,
+      ...(servicesQueue ? { servicesQueue } : {}),
+      ...(config.executor === "local" && config.gpus !== undefined ? { gpus: config.gpus } : {}),
+      queues,
+    });
     return ExitCode.Ok;
   }
   out(`cluster "${name}" (${source}), executor ${config.executor}\n`);

@@ -7,14 +7,14 @@
  * @module
  */
 import { ExitCode } from "../cli-error.js";
-import { type CliContext, note, openStore, out, printJson } from "../context.js";
-import { checkStepNames } from "../pipeline-file.js";
 import { coloursFor } from "../colour.js";
+import { type CliContext, note, openStore, out, printJson } from "../context.js";
 import { failureHints } from "../failure-hints.js";
+import { checkStepNames } from "../pipeline-file.js";
 import { describeResult, progressPrinter } from "../progress.js";
+import { reportStarted } from "../report-started.js";
 import { loadRunView } from "../run-view.js";
 import { cancelOnSignals } from "../signals.js";
-import { reportStarted } from "../report-started.js";
 
 /** Options of `resume`. */
 export interface ResumeOptions {

@@ -6,13 +6,13 @@
  */
 import type { CreateRunOptions } from "../../api/create-run.js";
 import { ExitCode } from "../cli-error.js";
-import { type CliContext, note, out, printJson } from "../context.js";
-import { checkStepNames, parseParams, readPipelineFile } from "../pipeline-file.js";
 import { coloursFor } from "../colour.js";
+import { type CliContext, note, out, printJson } from "../context.js";
 import { failureHints } from "../failure-hints.js";
+import { checkStepNames, parseParams, readPipelineFile } from "../pipeline-file.js";
 import { describeResult, progressPrinter } from "../progress.js";
-import { cancelOnSignals } from "../signals.js";
 import { reportStarted } from "../report-started.js";
+import { cancelOnSignals } from "../signals.js";
 
 /** Options of `run`. */
 export interface RunCommandOptions {

@@ -4,8 +4,8 @@
  * @module
  */
 import { ExitCode } from "../cli-error.js";
-import { type CliContext, openStore, out, printJson } from "../context.js";
 import { coloursFor, paintState } from "../colour.js";
+import { type CliContext, openStore, out, printJson } from "../context.js";
 import { formatDuration, formatTable, formatTime } from "../format.js";
 import { loadRunView, type RunView } from "../run-view.js";
 

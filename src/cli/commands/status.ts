@@ -48,15 +48,7 @@ export function formatStatus(view: RunView, colours: Colours = NO_COLOURS): stri
     ["STEP", "STATE", "QUEUE", "JOB", "ATTEMPT", "DURATION", "EXIT"],
     steps.map((s) => {
       const running = s.status === "running" && s.startedAt !== undefined ? Date.now() - s.startedAt : undefined;
-      return [
-        s.name,
-        s.status,
-        s.queue,
-        s.jobId ?? "-",
-        String(s.attempts),
-        formatDuration(s.durationMs ?? running),
-        s.exitCode === undefined || s.exitCode === null ? "-" : String(s.exitCode),
-      ];
+      return [s.name, s.status, s.queue, s.jobId ?? "-", String(s.attempts), formatDuration(s.durationMs ?? running), s.exitCode === undefined || s.exitCode === null ? "-" : String(s.exitCode)];
     }),
     { paint: [undefined, (state) => paintState(colours, state)] },
   );

@@ -14,7 +14,13 @@ export async function tasksCommand(context: CliContext, options: { json?: boolea
   const tasks = await listTasks(store);
   if (options.json) printJson({ store: context.home, tasks });
   else if (tasks.length === 0) out(`no task drafts in ${context.home} (pipelines with inline tasks store none)\n`);
-  else out(formatTable(["ID", "TYPE", "PROJECT", "NAME", "CREATED"], tasks.map((t) => [t.id, t.type, t.projectName, t.taskName, formatTime(Date.parse(t.createdAt))])));
+  else
+    out(
+      formatTable(
+        ["ID", "TYPE", "PROJECT", "NAME", "CREATED"],
+        tasks.map((t) => [t.id, t.type, t.projectName, t.taskName, formatTime(Date.parse(t.createdAt))]),
+      ),
+    );
   return ExitCode.Ok;
 }
 

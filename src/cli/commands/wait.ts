@@ -5,10 +5,10 @@
  * @module
  */
 import { CliUsageError, ExitCode } from "../cli-error.js";
-import { type CliContext, note, openStore, out, printJson } from "../context.js";
-import { followRun } from "../follow-run.js";
 import { coloursFor, paintState } from "../colour.js";
+import { type CliContext, note, openStore, out, printJson } from "../context.js";
 import { viewHints } from "../failure-hints.js";
+import { followRun } from "../follow-run.js";
 import { formatDuration } from "../format.js";
 import { statusDocument } from "./status.js";
 

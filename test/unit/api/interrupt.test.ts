@@ -6,8 +6,8 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { FileStore } from "../../../src/store/file-store.js";
 import { isAlive, tempDir, waitFor } from "../helpers.js";
@@ -59,7 +59,10 @@ describe("Ctrl-C in a script that called executeLocally()", () => {
       script.child.kill("SIGINT");
       const { code } = await script.exit;
       expect(code, script.stderr()).toBe(130);
-      const lines = script.stderr().split("\n").filter((l) => l.startsWith("gpu-dag:"));
+      const lines = script
+        .stderr()
+        .split("\n")
+        .filter((l) => l.startsWith("gpu-dag:"));
       expect(lines).toEqual([expect.stringMatching(new RegExp(`^gpu-dag: interrupted — cancelling run ${script.runId} \\(1 job\\)…`))]);
       expect(isAlive(script.pid)).toBe(false);
       // The script never saw a result: it was interrupted.

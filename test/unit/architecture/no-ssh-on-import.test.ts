@@ -26,11 +26,11 @@ afterAll(async () => {
 
 /** Every module URL a fresh Node process loads when it imports `target`. */
 async function modulesLoadedBy(target: string, name: string): Promise<string[]> {
-  const { stdout } = await exec(
-    process.execPath,
-    ["--import", "tsx", "--import", join(FIXTURES, "record-loads.mjs"), join(FIXTURES, "import-and-list.mjs"), target],
-    { cwd: ROOT, env: { ...process.env, GPU_DAG_LOADS_FILE: join(work, `${name}.txt`) }, maxBuffer: 16 * 1024 * 1024 },
-  );
+  const { stdout } = await exec(process.execPath, ["--import", "tsx", "--import", join(FIXTURES, "record-loads.mjs"), join(FIXTURES, "import-and-list.mjs"), target], {
+    cwd: ROOT,
+    env: { ...process.env, GPU_DAG_LOADS_FILE: join(work, `${name}.txt`) },
+    maxBuffer: 16 * 1024 * 1024,
+  });
   return stdout.split("\n").filter(Boolean);
 }
 

@@ -69,10 +69,7 @@ describe("wrapArguments splits words like a POSIX shell", () => {
     // unicode
     ["héllo 世界 '😀 x'", ["héllo", "世界", "😀 x"]],
     // the NeMo-Skills example
-    [
-      `++prompt_config=generic/math ++inference.temperature=0.6 "++system='be brief'"`,
-      ["++prompt_config=generic/math", "++inference.temperature=0.6", "++system='be brief'"],
-    ],
+    [`++prompt_config=generic/math ++inference.temperature=0.6 "++system='be brief'"`, ["++prompt_config=generic/math", "++inference.temperature=0.6", "++system='be brief'"]],
     ["++x='a b' ~y +z=1 --flag pos", ["++x=a b", "~y", "+z=1", "--flag", "pos"]],
   ];
 
@@ -100,9 +97,7 @@ describe("malformed input", () => {
     expect(e.name).toBe("ArgumentsError");
     expect(e.offset).toBe(4);
     expect(e.input).toBe('++a="b c');
-    expect(e.message).toBe(
-      'wrapArguments: unclosed double quote at column 5 in: ++a="b c\n' + " ".repeat(57) + "^",
-    );
+    expect(e.message).toBe('wrapArguments: unclosed double quote at column 5 in: ++a="b c\n' + " ".repeat(57) + "^");
   });
 
   it("unclosed double quote after other words", () => {
@@ -138,9 +133,7 @@ describe("malformed input", () => {
   it("trailing lone backslash", () => {
     const e = errorOf(() => wrapArguments("++a=1 b\\"));
     expect(e.offset).toBe(7);
-    expect(e.message).toBe(
-      "wrapArguments: trailing backslash (nothing to escape) at column 8 in: ++a=1 b\\\n" + " ".repeat(77) + "^",
-    );
+    expect(e.message).toBe("wrapArguments: trailing backslash (nothing to escape) at column 8 in: ++a=1 b\\\n" + " ".repeat(77) + "^");
   });
 
   it("an escaped backslash at the end is fine", () => {
@@ -162,9 +155,7 @@ describe("malformed input", () => {
   it("NUL characters are rejected: no process argument can hold one", () => {
     const e = errorOf(() => wrapArguments("a b\0c"));
     expect(e.offset).toBe(3);
-    expect(e.message.split("\n")[0]).toBe(
-      "wrapArguments: NUL character (no process argument can hold one) at column 4 in: a b\u2400c",
-    );
+    expect(e.message.split("\n")[0]).toBe("wrapArguments: NUL character (no process argument can hold one) at column 4 in: a b\u2400c");
   });
 
   it.each([
@@ -180,9 +171,7 @@ describe("malformed input", () => {
   });
 
   it("an array gets a hint towards fromArgv", () => {
-    expect(errorOf(() => wrapArguments(["a"] as unknown as string)).message).toBe(
-      "wrapArguments: expected a string, got an array; use WrappedArguments.fromArgv() for an argv array",
-    );
+    expect(errorOf(() => wrapArguments(["a"] as unknown as string)).message).toBe("wrapArguments: expected a string, got an array; use WrappedArguments.fromArgv() for an argv array");
   });
 
   it("splitShellWords names itself in errors", () => {

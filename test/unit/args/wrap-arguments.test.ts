@@ -1,12 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  checkKnownKeys,
-  parseEntry,
-  shellJoin,
-  toWrappedArguments,
-  wrapArguments,
-  WrappedArguments,
-} from "../../../src/args/index.js";
+import { checkKnownKeys, parseEntry, shellJoin, toWrappedArguments, WrappedArguments, wrapArguments } from "../../../src/args/index.js";
 import { ArgumentsError } from "../../../src/errors.js";
 
 const EXAMPLE = `++prompt_config=generic/math ++inference.temperature=0.6 "++system='be brief'"`;
@@ -42,15 +35,9 @@ describe("WrappedArguments", () => {
   });
 
   it("fromArgv rejects non-strings and NUL with clear messages", () => {
-    expect(() => WrappedArguments.fromArgv(["a", 3 as unknown as string])).toThrow(
-      new ArgumentsError("", 0, "WrappedArguments.fromArgv: argv[1] must be a string, got number (3)"),
-    );
-    expect(() => WrappedArguments.fromArgv("a b" as unknown as string[])).toThrow(
-      "WrappedArguments.fromArgv: expected an array of strings, got string",
-    );
-    expect(() => WrappedArguments.fromArgv(["ok", "a\0b"])).toThrow(
-      /^WrappedArguments\.fromArgv: argv\[1\]: NUL character \(no process argument can hold one\) at column 2 in: a\u2400b/,
-    );
+    expect(() => WrappedArguments.fromArgv(["a", 3 as unknown as string])).toThrow(new ArgumentsError("", 0, "WrappedArguments.fromArgv: argv[1] must be a string, got number (3)"));
+    expect(() => WrappedArguments.fromArgv("a b" as unknown as string[])).toThrow("WrappedArguments.fromArgv: expected an array of strings, got string");
+    expect(() => WrappedArguments.fromArgv(["ok", "a\0b"])).toThrow(/^WrappedArguments\.fromArgv: argv\[1\]: NUL character \(no process argument can hold one\) at column 2 in: a\u2400b/);
   });
 
   it("toJSON is the shell string, which reads back into the same argv", () => {
@@ -142,9 +129,7 @@ describe("toWrappedArguments", () => {
     expect(toWrappedArguments(w)).toBe(w);
     expect(toWrappedArguments("a 'b c'").argv).toEqual(["a", "b c"]);
     expect(toWrappedArguments(["a b"]).argv).toEqual(["a b"]);
-    expect(() => toWrappedArguments(5 as unknown as string)).toThrow(
-      "toWrappedArguments: expected a string, an argv array or WrappedArguments, got number (5)",
-    );
+    expect(() => toWrappedArguments(5 as unknown as string)).toThrow("toWrappedArguments: expected a string, an argv array or WrappedArguments, got number (5)");
   });
 
   it("wrapArguments points a WrappedArguments back to where it came from", () => {
@@ -158,17 +143,11 @@ describe("checkKnownKeys", () => {
   const known = ["inference", "prompt_config", "server.host", "max_samples"];
 
   it("accepts known top-level keys, keys under them, and known dotted keys", () => {
-    expect(
-      checkKnownKeys("++inference.temperature=0.6 +prompt_config=x ++server.host=h ++server.host.ipv6=1 ++max_samples=3", known, "ctx"),
-    ).toEqual([]);
+    expect(checkKnownKeys("++inference.temperature=0.6 +prompt_config=x ++server.host=h ++server.host.ipv6=1 ++max_samples=3", known, "ctx")).toEqual([]);
   });
 
   it("reports unknown ++/+ keys with a did-you-mean suggestion", () => {
-    const problems = checkKnownKeys(
-      ["++inferenc.temperature=0.6", "--flag", "+prompt_confg=generic/math", "++server.hots=h"],
-      known,
-      'step "generate"',
-    );
+    const problems = checkKnownKeys(["++inferenc.temperature=0.6", "--flag", "+prompt_confg=generic/math", "++server.hots=h"], known, 'step "generate"');
     expect(problems).toEqual([
       {
         index: 0,

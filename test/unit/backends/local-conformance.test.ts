@@ -6,7 +6,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalBackend } from "../../../src/backends/local/local-backend.js";
-import { jobNameFor, type JobSpec } from "../../../src/backends/queue-backend.js";
+import { type JobSpec, jobNameFor } from "../../../src/backends/queue-backend.js";
 import { runQueueBackendConformance } from "../../conformance/queue-backend-conformance.js";
 
 /** The suite's queue runs at most this many jobs at once (the backend's `maxParallel`). */

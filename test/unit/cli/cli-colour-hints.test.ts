@@ -63,7 +63,11 @@ describe("colours and hints", { timeout: 120_000 }, () => {
     const resume = `gpu-dag resume ${runId}`;
     expect(first.stdout).toContain(logs);
     expect(first.stdout).toContain(resume);
-    for (const args of [["wait", runId], ["watch", runId], ["status", runId]]) {
+    for (const args of [
+      ["wait", runId],
+      ["watch", runId],
+      ["status", runId],
+    ]) {
       const result = await gd(home, args, { env: PLAIN });
       expect(result.stdout, args.join(" ")).toContain(logs);
       expect(result.stdout, args.join(" ")).toContain(resume);
@@ -72,7 +76,11 @@ describe("colours and hints", { timeout: 120_000 }, () => {
     const shown = await gd(home, ["logs", runId, "fails", "--stderr"], { env: PLAIN });
     expect(shown.stdout).toContain("tokenizer_config.json is missing");
     // Nothing to hint after a success.
-    for (const args of [["status", okRun], ["wait", okRun]]) expect((await gd(home, args, { env: PLAIN })).stdout).not.toContain("hint:");
+    for (const args of [
+      ["status", okRun],
+      ["wait", okRun],
+    ])
+      expect((await gd(home, args, { env: PLAIN })).stdout).not.toContain("hint:");
   });
 
   it("with --json the hints go to stderr and stdout stays one JSON document", async () => {
@@ -81,7 +89,11 @@ describe("colours and hints", { timeout: 120_000 }, () => {
     const doc = json<{ runId: string; status: string }>(run);
     expect(doc.status).toBe("failed");
     expect(run.stderr).toContain(`hint: why fails failed: gpu-dag logs ${doc.runId} fails --stderr`);
-    for (const args of [["status", runId, "--json"], ["wait", runId, "--json"], ["watch", runId, "--json"]]) {
+    for (const args of [
+      ["status", runId, "--json"],
+      ["wait", runId, "--json"],
+      ["watch", runId, "--json"],
+    ]) {
       const result = await gd(home, args, { env: PLAIN });
       expect(json(result)).toMatchObject({ status: "failed" });
       expect(result.stderr, args.join(" ")).toContain(`gpu-dag logs ${runId} fails --stderr`);

@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { EXAMPLE, gd, json, tempHome, type CliResult } from "./cli-helpers.js";
+import { type CliResult, EXAMPLE, gd, json, tempHome } from "./cli-helpers.js";
 
 interface StatusJson {
   runId: string;

@@ -96,7 +96,7 @@ describe("gpu-dag with live runs", { timeout: 180_000 }, () => {
     );
     const result = await gd(home, ["run", file]);
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/FAILED   boom: exited with code 3/);
+    expect(result.stdout).toMatch(/FAILED {3}boom: exited with code 3/);
     const runId = /^run (\S+):/m.exec(result.stdout)![1]!;
     const text = await gd(home, ["status", runId]);
     expect(text.stdout).toMatch(/^boom\s+failed\s+cpu\s+\S+\s+1\s+\S+\s+3$/m);

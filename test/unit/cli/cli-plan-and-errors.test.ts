@@ -6,8 +6,8 @@ import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { EXAMPLE, gd, json, run, tempHome } from "./cli-helpers.js";
 import { sanitizeForTerminal } from "../../../src/cli/sanitize.js";
+import { EXAMPLE, gd, json, run, tempHome } from "./cli-helpers.js";
 
 const LOCAL_2GPU = join(EXAMPLE, "cluster_configs", "local-2gpu.yaml");
 const SLURM = join(EXAMPLE, "cluster_configs", "slurm-example.yaml");
@@ -152,7 +152,14 @@ describe("gpu-dag errors", { timeout: 120_000 }, () => {
   it("invalid pipelines, missing files, bad options and unknown clusters", async () => {
     const bad = join(home, "bad.yaml");
     await writeFile(bad, "projectName: p\npipelineName: bad\nsteps:\n  - { name: a, baseTaskId: nothere, executionQueue: cpu, parents: [zzz] }\n");
-    for (const args of [["run", bad], ["run", join(home, "missing.yaml")], ["run", join(EXAMPLE, "pipeline.yaml"), "--param", "novalue"], ["queues", "--cluster", "nocluster"], ["status", "--bogus", runId], ["graph", runId, "--format", "png"]]) {
+    for (const args of [
+      ["run", bad],
+      ["run", join(home, "missing.yaml")],
+      ["run", join(EXAMPLE, "pipeline.yaml"), "--param", "novalue"],
+      ["queues", "--cluster", "nocluster"],
+      ["status", "--bogus", runId],
+      ["graph", runId, "--format", "png"],
+    ]) {
       const result = await gd(home, args);
       expect(result.code, `${args.join(" ")}: ${result.stderr}`).toBe(2);
       if (args[1] !== bad) oneLine(result.stderr);
@@ -178,14 +185,38 @@ describe("gpu-dag and documents over the parser limits", { timeout: 120_000 }, (
   const bomb = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]', ..."bcdefghi".split("").map((n, i) => `${n}: &${n} [${Array(9).fill(`*${"abcdefghi"[i]}`).join(",")}]`)];
 
   it.each([
-    ["an alias bomb in a pipeline file", "bomb.yaml", ["projectName: p", "pipelineName: bomb", ...bomb].join("\n"), /^gpu-dag: \S*bomb\.yaml:4: invalid YAML: aliases expand to more than 100 nodes \(the limit\): an alias bomb \("billion laughs"\)\?$/],
-    ["nesting 100 levels deep", "deep.yaml", `projectName: p\npipelineName: deep\ndescription: ${"[".repeat(100)}${"]".repeat(100)}\n`, /^gpu-dag: \S*deep\.yaml:3: invalid YAML: nested deeper than 64 levels \(the limit\)$/],
-    ["nesting 100,000 levels deep (beyond the parser's stack)", "deeper.json", `{"projectName": "p", "description": ${"[".repeat(100_000)}${"]".repeat(100_000)}}`, /^gpu-dag: \S*deeper\.json:1: invalid YAML: nested deeper than 64 levels \(the limit\)$/],
-    ["a pipeline file of 11 MiB", "huge.yaml", `projectName: p\npipelineName: huge\n${`# ${"x".repeat(1021)}\n`.repeat(11 * 1024)}`, /^gpu-dag: \S*huge\.yaml: invalid YAML: the document is 11\.0 MiB, more than the limit of 10 MiB$/],
+    [
+      "an alias bomb in a pipeline file",
+      "bomb.yaml",
+      ["projectName: p", "pipelineName: bomb", ...bomb].join("\n"),
+      /^gpu-dag: \S*bomb\.yaml:4: invalid YAML: aliases expand to more than 100 nodes \(the limit\): an alias bomb \("billion laughs"\)\?$/,
+    ],
+    [
+      "nesting 100 levels deep",
+      "deep.yaml",
+      `projectName: p\npipelineName: deep\ndescription: ${"[".repeat(100)}${"]".repeat(100)}\n`,
+      /^gpu-dag: \S*deep\.yaml:3: invalid YAML: nested deeper than 64 levels \(the limit\)$/,
+    ],
+    [
+      "nesting 100,000 levels deep (beyond the parser's stack)",
+      "deeper.json",
+      `{"projectName": "p", "description": ${"[".repeat(100_000)}${"]".repeat(100_000)}}`,
+      /^gpu-dag: \S*deeper\.json:1: invalid YAML: nested deeper than 64 levels \(the limit\)$/,
+    ],
+    [
+      "a pipeline file of 11 MiB",
+      "huge.yaml",
+      `projectName: p\npipelineName: huge\n${`# ${"x".repeat(1021)}\n`.repeat(11 * 1024)}`,
+      /^gpu-dag: \S*huge\.yaml: invalid YAML: the document is 11\.0 MiB, more than the limit of 10 MiB$/,
+    ],
   ])("%s: exit 2, one located line, never an unexpected error", async (_, name, text, expected) => {
     const file = join(home, name);
     await writeFile(file, text);
-    for (const args of [["run", file], ["run", file, "--dry-run"], ["graph", file]]) {
+    for (const args of [
+      ["run", file],
+      ["run", file, "--dry-run"],
+      ["graph", file],
+    ]) {
       const result = await gd(home, args);
       expect(result.code, `${args.join(" ")}: ${result.stderr}`).toBe(2);
       expect(result.stderr).not.toContain("unexpected error");
@@ -197,7 +228,7 @@ describe("gpu-dag and documents over the parser limits", { timeout: 120_000 }, (
 
   it("an alias bomb in a cluster config: exit 2, one located line", async () => {
     const pipeline = join(home, "ok.yaml");
-    await writeFile(pipeline, "projectName: p\npipelineName: ok\ntasks:\n  t: { type: custom, options: { command: [\"true\"] } }\nsteps:\n  - { name: a, baseTaskId: t, executionQueue: cpu }\n");
+    await writeFile(pipeline, 'projectName: p\npipelineName: ok\ntasks:\n  t: { type: custom, options: { command: ["true"] } }\nsteps:\n  - { name: a, baseTaskId: t, executionQueue: cpu }\n');
     const cluster = join(home, "bomb-cluster.yaml");
     await writeFile(cluster, ["executor: local", ...bomb].join("\n"));
     const result = await gd(home, ["run", pipeline, "--cluster", cluster]);

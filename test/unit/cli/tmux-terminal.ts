@@ -15,7 +15,10 @@ export function ensureTmux(): void {
 /** One detached tmux session running `command` in a `columns` × `rows` terminal. */
 export class TmuxTerminal {
   readonly #socket: string;
-  constructor(readonly columns: number, readonly rows: number) {
+  constructor(
+    readonly columns: number,
+    readonly rows: number,
+  ) {
     this.#socket = `gpu-dag-test-${process.pid}-${columns}x${rows}-${Date.now()}`;
   }
 

@@ -65,21 +65,32 @@ describe("watch in a real terminal", { timeout: 120_000 }, () => {
       terminals.push(terminal);
       terminal.start(`env GPU_DAG_CLI_SOURCE=1 ${shellQuote(process.execPath)} ${shellQuote(BIN)} --home ${shellQuote(home)} watch ${runId} --interval 100`);
 
-      const mid = await until(async () => {
-        const screen = terminal.capture();
-        return /^\s+fails\s+failed/m.test(screen) && /^\s+slow\s+running/m.test(screen) ? screen : undefined;
-      }, 60_000, "watch showing fails failed while slow runs");
+      const mid = await until(
+        async () => {
+          const screen = terminal.capture();
+          return /^\s+fails\s+failed/m.test(screen) && /^\s+slow\s+running/m.test(screen) ? screen : undefined;
+        },
+        60_000,
+        "watch showing fails failed while slow runs",
+      );
       const reason = await fullReason(runId, "fails");
       expect(reason).toMatch(/^exited with code 1 .*stopped here$/);
       checkScreen(mid, columns, runId, reason);
 
-      const end = await until(async () => {
-        const screen = terminal.capture();
-        return screen.includes(`run ${runId} failed in`) ? screen : undefined;
-      }, 60_000, "watch to end");
+      const end = await until(
+        async () => {
+          const screen = terminal.capture();
+          return screen.includes(`run ${runId} failed in`) ? screen : undefined;
+        },
+        60_000,
+        "watch to end",
+      );
       const frame = checkScreen(end, columns, runId, reason);
       for (const [step, state] of Object.entries(STEPS)) {
-        expect(frame.some((l) => new RegExp(`^\\s+${step}\\s+${state}\\b`).test(l)), `final frame shows ${step} ${state}:\n${end}`).toBe(true);
+        expect(
+          frame.some((l) => new RegExp(`^\\s+${step}\\s+${state}\\b`).test(l)),
+          `final frame shows ${step} ${state}:\n${end}`,
+        ).toBe(true);
       }
     });
   }

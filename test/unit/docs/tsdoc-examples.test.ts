@@ -5,8 +5,8 @@
  * example printed. The exports the docs promise an example for are checked to have one.
  */
 import { execFile } from "node:child_process";
-import { createRequire } from "node:module";
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -72,10 +72,7 @@ beforeAll(async () => {
   // "gpu-dag" is the sources, for tsc and for tsx alike (both read `paths`).
   const base = JSON.parse(await readFile(join(ROOT, "tsconfig.json"), "utf8")) as { compilerOptions: Record<string, unknown> };
   const { outDir: _outDir, rootDir: _rootDir, declaration: _declaration, sourceMap: _sourceMap, ...compilerOptions } = base.compilerOptions;
-  await writeFile(
-    join(work, "tsconfig.json"),
-    JSON.stringify({ compilerOptions: { ...compilerOptions, noEmit: true, paths: { "gpu-dag": [join(ROOT, "src", "index.ts")] } }, include: ["*.ts"] }),
-  );
+  await writeFile(join(work, "tsconfig.json"), JSON.stringify({ compilerOptions: { ...compilerOptions, noEmit: true, paths: { "gpu-dag": [join(ROOT, "src", "index.ts")] } }, include: ["*.ts"] }));
   await symlink(join(ROOT, "node_modules"), join(work, "node_modules"));
   // A top-level await makes each file a module.
   for (const example of examples) await writeFile(join(work, fileOf(example)), `${example.code}\nexport {};\n`);
@@ -88,7 +85,9 @@ afterAll(async () => {
 describe("TSDoc @example blocks", () => {
   it("are where the docs promise them", () => {
     const have = new Set(examples.map((e) => e.id));
-    const missing = Object.entries(REQUIRED).flatMap(([file, names]) => names.map((name) => `${file}:${name}`)).filter((id) => !have.has(id));
+    const missing = Object.entries(REQUIRED)
+      .flatMap(([file, names]) => names.map((name) => `${file}:${name}`))
+      .filter((id) => !have.has(id));
     expect(missing).toEqual([]);
   });
 

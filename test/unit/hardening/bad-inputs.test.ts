@@ -6,8 +6,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { basename, join, relative } from "node:path";
-import { parse } from "yaml";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { createRun } from "../../../src/api/create-run.js";
 import { wrapArguments } from "../../../src/args/wrap-arguments.js";
 import { planDryRun } from "../../../src/cli/dry-run.js";
@@ -167,7 +167,11 @@ describe("bad-input corpus", () => {
 
   it("has at least 150 cases, every kind, and exactly one case per corpus file", async () => {
     expect(cases.length).toBeGreaterThanOrEqual(150);
-    for (const kind of KINDS) expect(cases.some((c) => c.kind === kind), kind).toBe(true);
+    for (const kind of KINDS)
+      expect(
+        cases.some((c) => c.kind === kind),
+        kind,
+      ).toBe(true);
     const listed = cases.map((c) => c.file).sort();
     expect(new Set(listed).size).toBe(listed.length);
     const onDisk = (await Promise.all(KINDS.map(async (k) => (await filesUnder(join(CORPUS, DIRS[k]))).map((f) => `${DIRS[k]}/${f}`)))).flat().sort();

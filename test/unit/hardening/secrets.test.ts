@@ -21,8 +21,8 @@ import type { JobSpec, QueueBackend, SubmittedJob } from "../../../src/backends/
 import { renderBatchScript, renderSecretEnv } from "../../../src/backends/slurm/batch-script.js";
 import { resolveBatchJob, secretLookingEnv } from "../../../src/backends/slurm/resolve-job.js";
 import { SlurmClusterConfigSchema } from "../../../src/config/cluster-config.js";
-import { REDACTED, redactEnv, redactOptions, scrubText } from "../../../src/store/redact.js";
 import type { RunEvent } from "../../../src/runner/run-types.js";
+import { REDACTED, redactEnv, redactOptions, scrubText } from "../../../src/store/redact.js";
 import { localCluster, tempStore } from "../helpers.js";
 
 const unique = (label: string) => `${label}-${randomBytes(8).toString("hex")}`;

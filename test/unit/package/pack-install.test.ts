@@ -54,10 +54,22 @@ describe("the packed package, installed into a fresh project", () => {
   it("ships the built library, the bin, the Python runtime, the task configs and the licence", async () => {
     const { stdout } = await exec("tar", ["-tzf", tarball]);
     const files = stdout.split("\n");
-    for (const file of ["package/dist/index.js", "package/dist/index.d.ts", "package/dist/cli/main.js", "package/dist/remote/controller.mjs", "package/bin/gpu-dag.js", "package/python/gpu_dag_runtime/__init__.py", "package/src/tasks/configs/openllm.yaml", "package/LICENSE"]) {
+    for (const file of [
+      "package/dist/index.js",
+      "package/dist/index.d.ts",
+      "package/dist/cli/main.js",
+      "package/dist/remote/controller.mjs",
+      "package/bin/gpu-dag.js",
+      "package/python/gpu_dag_runtime/__init__.py",
+      "package/src/tasks/configs/openllm.yaml",
+      "package/LICENSE",
+    ]) {
       expect(files, file).toContain(file);
     }
-    expect(files.some((f) => f.startsWith("package/test/")), "tests are not shipped").toBe(false);
+    expect(
+      files.some((f) => f.startsWith("package/test/")),
+      "tests are not shipped",
+    ).toBe(false);
   });
 
   it("imports, type-checks a script against its types and runs a pipeline with it", async () => {
@@ -75,10 +87,13 @@ describe("the packed package, installed into a fresh project", () => {
       join(app, "tsconfig.json"),
       JSON.stringify({ compilerOptions: { module: "nodenext", moduleResolution: "nodenext", target: "es2022", strict: true, noEmit: true, skipLibCheck: false, types: ["node"] }, files: ["main.ts"] }),
     );
-    const checked = await exec(process.execPath, [TSC, "-p", "tsconfig.json"], { cwd: app }).then(() => "", (error: { stdout?: string }) => error.stdout ?? String(error));
+    const checked = await exec(process.execPath, [TSC, "-p", "tsconfig.json"], { cwd: app }).then(
+      () => "",
+      (error: { stdout?: string }) => error.stdout ?? String(error),
+    );
     expect(checked, "tsc errors").toBe("");
     // The same script as plain JS (types erased by hand: one annotation and one `!`).
-    await writeFile(join(app, "main.mjs"), script.replace(', type RunResult', "").replace(": RunResult", "").replace("hello.id!", "hello.id"));
+    await writeFile(join(app, "main.mjs"), script.replace(", type RunResult", "").replace(": RunResult", "").replace("hello.id!", "hello.id"));
     const { stdout } = await exec(process.execPath, ["main.mjs"], { cwd: app, env: { ...process.env, GPU_DAG_HOME: join(work, "home") } });
     expect(JSON.parse(stdout.trim().split("\n").pop()!)).toEqual({ status: "succeeded" });
   });

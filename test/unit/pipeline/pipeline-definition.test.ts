@@ -4,12 +4,12 @@
  */
 import { describe, expect, it } from "vitest";
 import { Pipeline } from "../../../src/api/pipeline.js";
+import { resolveQueue } from "../../../src/config/resolve-queue.js";
 import { ConfigError } from "../../../src/errors.js";
 import { buildGraph, findCyclePaths, topologicalOrder } from "../../../src/pipeline/graph.js";
 import { step } from "../../../src/pipeline/refs.js";
-import { localCluster, mulberry32, recordingTask, tempStore } from "../helpers.js";
-import { resolveQueue } from "../../../src/config/resolve-queue.js";
 import { loadTask } from "../../../src/tasks/registry.js";
+import { localCluster, mulberry32, recordingTask, tempStore } from "../helpers.js";
 
 function seedPipeline(): Pipeline {
   const p = new Pipeline({ projectName: "alexandre_debug", pipelineName: "my_pipeline" });
@@ -63,29 +63,32 @@ describe("topological order", () => {
     expect([...order].sort()).toEqual([...nodes].sort());
     const position = new Map(order.map((n, i) => [n, i]));
     for (const [node, ps] of parents) for (const parent of ps) expect(position.get(parent)!).toBeLessThan(position.get(node)!);
-    expect(topologicalOrder(buildGraph(shuffled, (n) => parents.get(n)!), shuffled)).toEqual(order);
+    expect(
+      topologicalOrder(
+        buildGraph(shuffled, (n) => parents.get(n)!),
+        shuffled,
+      ),
+    ).toEqual(order);
     expect(findCyclePaths(graph)).toEqual([]);
   });
 
   it("names every cycle, self-loops included", () => {
     const parents: Record<string, string[]> = { a: ["c"], b: ["a"], c: ["b"], x: ["x"], p: ["q"], q: ["p"], free: [] };
     const graph = buildGraph(Object.keys(parents), (n) => parents[n]!);
-    expect(findCyclePaths(graph).map((c) => c.join(" → ")).sort()).toEqual(["a → b → c → a", "p → q → p", "x → x"]);
+    expect(
+      findCyclePaths(graph)
+        .map((c) => c.join(" → "))
+        .sort(),
+    ).toEqual(["a → b → c → a", "p → q → p", "x → x"]);
   });
 });
 
 describe("toMermaid", () => {
   it("draws the seed pipeline", () => {
     expect(seedPipeline().toMermaid()).toBe(
-      [
-        "graph TD;",
-        '    step1["step1<br>oneshot-a100x1"];',
-        '    step2["step2<br>oneshot-a100x1"];',
-        '    step3["step3<br>oneshot-a100x1"];',
-        "    step1 --> step2;",
-        "    step1 --> step3;",
-        "",
-      ].join("\n"),
+      ["graph TD;", '    step1["step1<br>oneshot-a100x1"];', '    step2["step2<br>oneshot-a100x1"];', '    step3["step3<br>oneshot-a100x1"];', "    step1 --> step2;", "    step1 --> step3;", ""].join(
+        "\n",
+      ),
     );
   });
 

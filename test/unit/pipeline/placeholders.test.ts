@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { PlaceholderError } from "../../../src/errors.js";
-import { escapePlaceholders, findPlaceholders, parseTemplate, substitute, type Placeholder } from "../../../src/pipeline/placeholders.js";
+import { escapePlaceholders, findPlaceholders, type Placeholder, parseTemplate, substitute } from "../../../src/pipeline/placeholders.js";
 import { pipelineParam, step } from "../../../src/pipeline/refs.js";
 
 function thrown(f: () => unknown): PlaceholderError {
@@ -49,10 +49,7 @@ describe("parseTemplate", () => {
   });
 
   it("treats $${…} and $$<…> as literal text", () => {
-    expect(parseTemplate("$${lit} and $$<lit2> but ${s.id}")).toEqual([
-      "${lit} and $<lit2> but ",
-      { ref: { kind: "id", step: "s" }, raw: "${s.id}", offset: 25 },
-    ]);
+    expect(parseTemplate("$${lit} and $$<lit2> but ${s.id}")).toEqual(["${lit} and $<lit2> but ", { ref: { kind: "id", step: "s" }, raw: "${s.id}", offset: 25 }]);
     expect(parseTemplate("$${HOME}")).toEqual(["${HOME}"]);
     expect(parseTemplate("cost: $5, $$ and $")).toEqual(["cost: $5, $$ and $"]);
     expect(findPlaceholders("$${s.id}")).toEqual([]);
@@ -71,8 +68,7 @@ describe("parseTemplate", () => {
   });
 
   it("reports a malformed placeholder with the grammar", () => {
-    const help =
-      "expected ${pipeline.<param>}, ${<step>.id}, ${<step>.parameters.<name>}, ${<step>.artifacts.<name>.url}, ${<step>.models.output.<index>.id|url|name} or ${<step>.metrics.<name>}";
+    const help = "expected ${pipeline.<param>}, ${<step>.id}, ${<step>.parameters.<name>}, ${<step>.artifacts.<name>.url}, ${<step>.models.output.<index>.id|url|name} or ${<step>.metrics.<name>}";
     for (const text of ["${s.foo}", "${}", "${s.artifacts.a.path}", "$<1s.id>", "${s.models.output.-1.path}"]) {
       const error = thrown(() => parseTemplate(text));
       expect(error.message, text).toBe(

@@ -3,9 +3,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { Pipeline } from "../../../src/api/pipeline.js";
-import { ClusterConfigSchema, type ClusterConfig } from "../../../src/config/cluster-config.js";
+import { type ClusterConfig, ClusterConfigSchema } from "../../../src/config/cluster-config.js";
 import { resolveQueue } from "../../../src/config/resolve-queue.js";
-import { PipelineValidationError, type PipelineProblem } from "../../../src/errors.js";
+import { type PipelineProblem, PipelineValidationError } from "../../../src/errors.js";
 import type { FileStore } from "../../../src/store/file-store.js";
 import { LMEvalTask } from "../../../src/tasks/lm-eval-task.js";
 import { loadTask } from "../../../src/tasks/registry.js";
@@ -97,18 +97,14 @@ describe("pipeline validation", () => {
   it("reports duplicate step names", async () => {
     const store = await tempStore();
     const { custom } = await drafts(store);
-    const p = newPipeline()
-      .addStep({ name: "dup", baseTaskId: custom, executionQueue: "cpu" })
-      .addStep({ name: "dup", baseTaskId: custom, executionQueue: "cpu" });
+    const p = newPipeline().addStep({ name: "dup", baseTaskId: custom, executionQueue: "cpu" }).addStep({ name: "dup", baseTaskId: custom, executionQueue: "cpu" });
     expect(await problemsOf(p, store)).toEqual([{ step: "dup", field: "name", message: 'duplicate step name "dup"' }]);
   });
 
   it("reports an unknown base task", async () => {
     const store = await tempStore();
     const p = newPipeline().addStep({ name: "a", baseTaskId: "task_000000000000", executionQueue: "cpu" });
-    expect(await problemsOf(p, store)).toEqual([
-      { step: "a", field: "baseTaskId", message: 'unknown base task "task_000000000000": task draft "task_000000000000" not found in the store' },
-    ]);
+    expect(await problemsOf(p, store)).toEqual([{ step: "a", field: "baseTaskId", message: 'unknown base task "task_000000000000": task draft "task_000000000000" not found in the store' }]);
   });
 
   it("reports an unknown queue where the cluster's queues are fixed (slurm)", async () => {
@@ -156,8 +152,7 @@ describe("pipeline validation", () => {
       {
         step: "s",
         field: "parameterOverride.Args/a",
-        message:
-          'invalid placeholder "${up.models.output.last.id}": models are referenced as <step>.models.output.<index>.id|url|name with an integer index (e.g. -1 for the last)',
+        message: 'invalid placeholder "${up.models.output.last.id}": models are referenced as <step>.models.output.<index>.id|url|name with an integer index (e.g. -1 for the last)',
       },
       {
         step: "s",
@@ -281,9 +276,7 @@ describe("pipeline validation", () => {
   });
 
   it("addStep rejects a malformed step at once (field errors are not deferred)", () => {
-    expect(() => newPipeline().addStep({ name: "1bad", baseTaskId: "t", executionQueue: "cpu" })).toThrow(
-      'addStep("1bad"): name: "1bad" must start with an ASCII letter or "_"',
-    );
+    expect(() => newPipeline().addStep({ name: "1bad", baseTaskId: "t", executionQueue: "cpu" })).toThrow('addStep("1bad"): name: "1bad" must start with an ASCII letter or "_"');
   });
 });
 

@@ -7,16 +7,16 @@
  */
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { stringify } from "yaml";
 import { describe, expect, it } from "vitest";
-import { LocalTransport } from "../../../src/backends/slurm/local-transport.js";
+import { stringify } from "yaml";
 import { Pipeline } from "../../../src/api/pipeline.js";
+import { LocalTransport } from "../../../src/backends/slurm/local-transport.js";
 import { ConfigError } from "../../../src/errors.js";
 import { mirrorRemoteJournal } from "../../../src/remote/journal-mirror.js";
 import type { RemoteRunInfo } from "../../../src/remote/remote-run-info.js";
 import { FileStore } from "../../../src/store/file-store.js";
 import { Task } from "../../../src/tasks/custom-task.js";
-import { gd, EXAMPLE } from "../cli/cli-helpers.js";
+import { EXAMPLE, gd } from "../cli/cli-helpers.js";
 import { tempDir } from "../helpers.js";
 
 const line = (n: number) => JSON.stringify({ type: "note", n }) + "\n";

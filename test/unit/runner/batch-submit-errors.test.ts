@@ -81,7 +81,10 @@ describe("errors of a batch submission", () => {
     for (const name of ["a", "c"]) {
       expect(result.steps[name], `${name}: ${result.steps[name]!.reason}`).toMatchObject({ status: "succeeded", attempts: 1 });
     }
-    expect(backend.batches).toEqual([["a", "b", "c"], ["a", "c"]]);
+    expect(backend.batches).toEqual([
+      ["a", "b", "c"],
+      ["a", "c"],
+    ]);
   });
 
   it("a failure of the whole batch is reported for every step, with the real reason", async () => {

@@ -65,7 +65,9 @@ describe("outputs manifest paths", () => {
     expect(result.steps["dotdot"]).toMatchObject({ status: "failed", exitCode: 0 });
     expect(reason("dotdot")).toBe(`outputs manifest ${where("dotdot").file}: models.0.path "../../../etc" is outside the attempt directory ${where("dotdot").dir}`);
     expect(reason("absolute")).toBe(`outputs manifest ${where("absolute").file}: models.0.path "/etc" is outside the attempt directory ${where("absolute").dir}`);
-    expect(reason("link")).toBe(`outputs manifest ${where("link").file}: artifacts.0.path "etc-link/hostname" resolves through a symbolic link to /etc/hostname, outside the attempt directory ${where("link").dir}`);
+    expect(reason("link")).toBe(
+      `outputs manifest ${where("link").file}: artifacts.0.path "etc-link/hostname" resolves through a symbolic link to /etc/hostname, outside the attempt directory ${where("link").dir}`,
+    );
     expect(reason("missing")).toBe(`outputs manifest ${where("missing").file}: models.0.path "model-that-was-never-written" does not exist (attempt directory ${where("missing").dir})`);
     // Nothing of the refused manifests reached the store; the legitimate one did.
     const { dir } = where("inside");
@@ -91,7 +93,7 @@ describe("failed steps", () => {
     const events: RunEvent[] = [];
     const result = await runLocally(p, store, { onEvent: (e) => events.push(e) });
     expect(result.status).toBe("failed");
-    expect(result.steps["bad"]).toMatchObject({ status: "failed", exitCode: 3, attempts: 1, infrastructure: false, });
+    expect(result.steps["bad"]).toMatchObject({ status: "failed", exitCode: 3, attempts: 1, infrastructure: false });
     expect(result.steps["bad"]!.reason).toBe(`exited with code 3 (job ${result.steps["bad"]!.jobId}); stderr tail:\nboom`);
     expect(result.steps["child"]).toMatchObject({ status: "skipped", attempts: 0, reason: 'parent "bad" failed' });
     expect(result.steps["grandchild"]).toMatchObject({ status: "skipped", attempts: 0, reason: 'ancestor "child" did not succeed' });
@@ -99,7 +101,12 @@ describe("failed steps", () => {
     expect(result.steps["branch2"]).toMatchObject({ status: "succeeded" });
     expect(events.filter((e) => e.type === "step:skipped").map((e) => "step" in e && e.step)).toEqual(["child", "grandchild"]);
     const journal = await store.readJournal(result.runId);
-    expect(journal.filter((e) => e.type === "step-skipped").map((e) => "step" in e && e.step).sort()).toEqual(["child", "grandchild"]);
+    expect(
+      journal
+        .filter((e) => e.type === "step-skipped")
+        .map((e) => "step" in e && e.step)
+        .sort(),
+    ).toEqual(["child", "grandchild"]);
     expect(journal.at(-1)).toMatchObject({ type: "run-finished", status: "failed" });
   });
 

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { Pipeline } from "../../../src/api/pipeline.js";
 import { PipelineValidationError } from "../../../src/errors.js";
-import { localCluster, mulberry32, readRecord, recordingTask, runLocally, tempStore, type JobRecord } from "../helpers.js";
+import { type JobRecord, localCluster, mulberry32, readRecord, recordingTask, runLocally, tempStore } from "../helpers.js";
 
 describe("GPU pool through the runner", () => {
   it("3 fake GPUs, 12 steps asking 1–2: devices of overlapping steps never intersect, never more than 3 in use", async () => {
@@ -42,13 +42,17 @@ describe("GPU pool through the runner", () => {
       expect(new Set(inUse).size, `a device shared when ${a.name} started: ${running.map((b) => `${b.name}=${b.devices}`).join(" ")}`).toBe(inUse.length);
       for (const b of jobs) {
         if (a === b || !(a.start < b.end && b.start < a.end)) continue;
-        expect(a.ids.filter((id) => b.ids.includes(id)), `${a.name} and ${b.name} overlap in time`).toEqual([]);
+        expect(
+          a.ids.filter((id) => b.ids.includes(id)),
+          `${a.name} and ${b.name} overlap in time`,
+        ).toEqual([]);
       }
     }
     // The pool was actually contended: jobs held GPUs side by side (as the controller saw them,
     // spawn to exit) and some had to wait for GPUs to come back.
     const spans = [...demand.keys()].map((n) => [result.steps[n]!.startedAt!, result.steps[n]!.endedAt!] as const);
     expect(spans.some((a, i) => spans.some((b, j) => i !== j && a[0] < b[1] && b[0] < a[1]))).toBe(true);
+    // biome-ignore lint/complexity/useMathMinMax: the ends are bigints, which Math.min does not take
     const firstEnd = jobs.reduce((m, j) => (j.end < m ? j.end : m), jobs[0]!.end);
     expect(jobs.some((j) => j.start > firstEnd)).toBe(true);
   });
@@ -60,11 +64,12 @@ describe("GPU pool through the runner", () => {
     const p = new Pipeline({ projectName: "unit", pipelineName: "too-big" })
       .addStep({ name: "first", baseTaskId: task.id!, executionQueue: "q-x1" })
       .addStep({ name: "big", baseTaskId: task.id!, parents: ["first"], executionQueue: "q-x4" });
-    const error = await runLocally(p, store, { cluster: localCluster({ gpus: 3 }) }).then(() => undefined, (e: unknown) => e);
-    expect(error).toBeInstanceOf(PipelineValidationError);
-    expect((error as Error).message).toContain(
-      `step "big", executionQueue: queue "q-x4" asks for 4 GPUs but this machine's pool has 3 (gpus in the local cluster config)`,
+    const error = await runLocally(p, store, { cluster: localCluster({ gpus: 3 }) }).then(
+      () => undefined,
+      (e: unknown) => e,
     );
+    expect(error).toBeInstanceOf(PipelineValidationError);
+    expect((error as Error).message).toContain(`step "big", executionQueue: queue "q-x4" asks for 4 GPUs but this machine's pool has 3 (gpus in the local cluster config)`);
     expect(await store.listRuns()).toEqual([]); // nothing recorded, so nothing ran
   });
 
@@ -76,7 +81,10 @@ describe("GPU pool through the runner", () => {
     const saved = process.env["CUDA_VISIBLE_DEVICES"];
     process.env["CUDA_VISIBLE_DEVICES"] = "";
     try {
-      const error = await runLocally(p, store, { cluster: { executor: "local" } }).then(() => undefined, (e: unknown) => e);
+      const error = await runLocally(p, store, { cluster: { executor: "local" } }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect((error as Error).message).toContain(`queue "oneshot-a100x1" asks for 1 GPU but this machine's pool has 0 (detected from CUDA_VISIBLE_DEVICES)`);
     } finally {
       if (saved === undefined) delete process.env["CUDA_VISIBLE_DEVICES"];

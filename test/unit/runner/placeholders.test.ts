@@ -10,7 +10,7 @@ import { PipelineValidationError } from "../../../src/errors.js";
 import { step } from "../../../src/pipeline/refs.js";
 import { Task } from "../../../src/tasks/custom-task.js";
 import { LMEvalTask } from "../../../src/tasks/lm-eval-task.js";
-import { localCluster, plannedArgv, readRecord, RECORD_SCRIPT, runLocally, shTask, tempStore } from "../helpers.js";
+import { localCluster, plannedArgv, RECORD_SCRIPT, readRecord, runLocally, shTask, tempStore } from "../helpers.js";
 
 const MANIFEST = JSON.stringify({
   models: [
@@ -27,11 +27,9 @@ const MANIFEST = JSON.stringify({
  * argv it got.
  */
 async function drafts(store: Awaited<ReturnType<typeof tempStore>>) {
-  const producer = shTask(
-    "producer",
-    'cd "$GPU_DAG_OUTPUT_DIR" && mkdir -p models/first models/last && : > recipe.yaml && printf "%s" "$1" | sed "s#@DIR@#$GPU_DAG_OUTPUT_DIR#g" > outputs.json',
-    { manifest: MANIFEST },
-  );
+  const producer = shTask("producer", 'cd "$GPU_DAG_OUTPUT_DIR" && mkdir -p models/first models/last && : > recipe.yaml && printf "%s" "$1" | sed "s#@DIR@#$GPU_DAG_OUTPUT_DIR#g" > outputs.json', {
+    manifest: MANIFEST,
+  });
   const consumer = new Task({
     projectName: "unit",
     taskName: "consumer",
@@ -74,12 +72,7 @@ describe("placeholders at launch", () => {
     expect(await store.getModel(models[1]!.id)).toMatchObject({ name: "last", path: join(producerDir, "models/last"), runId: result.runId, step: "producer", attempt: 1, simulated: false });
     expect((await store.listModels()).map((m) => m.id).sort()).toEqual(models.map((m) => m.id).sort());
 
-    const expected = [
-      models[1]!.id,
-      "0.25",
-      join(producerDir, "recipe.yaml"),
-      `first|${join(producerDir, "models/first")}|0.7|given|${result.runId}.producer|\${literal}`,
-    ];
+    const expected = [models[1]!.id, "0.25", join(producerDir, "recipe.yaml"), `first|${join(producerDir, "models/first")}|0.7|given|${result.runId}.producer|\${literal}`];
     expect((await readRecord(result.steps["consumer"]!.attemptDir)).argv).toEqual(["0", ...expected]);
     expect(await plannedArgv(store, result.runId, "consumer")).toEqual([[process.execPath, "-e", RECORD_SCRIPT, "0", ...expected]]);
     // The consumer started after the producer finished, though no parent was declared.
@@ -89,14 +82,12 @@ describe("placeholders at launch", () => {
   it("${step.parameters.x} gives the value a step ran with (custom Task parameters too)", async () => {
     const store = await tempStore();
     const ids = await drafts(store);
-    const p = new Pipeline({ projectName: "unit", pipelineName: "params" })
-      .addStep({ name: "a", baseTaskId: ids.consumer, executionQueue: "cpu", parameterOverride: { metric: "42" } })
-      .addStep({
-        name: "b",
-        baseTaskId: ids.consumer,
-        executionQueue: "cpu",
-        parameterOverride: { model: "${a.parameters.metric}", metric: "$<a.parameters.Args/metric>", artifact: "${a.parameters.taskName}" },
-      });
+    const p = new Pipeline({ projectName: "unit", pipelineName: "params" }).addStep({ name: "a", baseTaskId: ids.consumer, executionQueue: "cpu", parameterOverride: { metric: "42" } }).addStep({
+      name: "b",
+      baseTaskId: ids.consumer,
+      executionQueue: "cpu",
+      parameterOverride: { model: "${a.parameters.metric}", metric: "$<a.parameters.Args/metric>", artifact: "${a.parameters.taskName}" },
+    });
     const result = await runLocally(p, store);
     expect(result.status).toBe("succeeded");
     expect((await readRecord(result.steps["b"]!.attemptDir)).argv).toEqual(["0", "42", "42", "consumer", ""]);
@@ -133,7 +124,22 @@ describe("placeholders at launch", () => {
     const result = await runLocally(p, store, { runtime: "simulate", cluster: localCluster({ env: { GPU_DAG_SIMULATE_SECONDS: "0" } }) });
     expect(result.status, result.steps["eval"]!.reason).toBe("succeeded");
     expect(await plannedArgv(store, result.runId, "eval")).toEqual([
-      ["python3", "-m", "gpu_dag_runtime.simulate", "evaluate", "--model", join(result.steps["producer"]!.attemptDir!, "models/last"), "--backend", "vllm", "--tasks", "openllm", "--batch-size", "auto", "--device", "cpu"],
+      [
+        "python3",
+        "-m",
+        "gpu_dag_runtime.simulate",
+        "evaluate",
+        "--model",
+        join(result.steps["producer"]!.attemptDir!, "models/last"),
+        "--backend",
+        "vllm",
+        "--tasks",
+        "openllm",
+        "--batch-size",
+        "auto",
+        "--device",
+        "cpu",
+      ],
     ]);
     const planned = (await store.readJournal(result.runId)).find((e) => e.type === "attempt-planned" && e.step === "eval");
     expect(planned && "parameters" in planned && planned.parameters["modelId"]).toBe(result.steps["producer"]!.outputs!.models[1]!.id);

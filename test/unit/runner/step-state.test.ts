@@ -6,17 +6,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { GpuDagError } from "../../../src/errors.js";
-import {
-  canTransition,
-  isActivePhase,
-  isTerminalPhase,
-  STATUS_OF_PHASE,
-  STEP_PHASES,
-  STEP_TRANSITIONS,
-  type StepPhase,
-  StateTransitionError,
-  transition,
-} from "../../../src/runner/step-state.js";
+import { canTransition, isActivePhase, isTerminalPhase, STATUS_OF_PHASE, STEP_PHASES, STEP_TRANSITIONS, StateTransitionError, type StepPhase, transition } from "../../../src/runner/step-state.js";
 
 const pairs = STEP_PHASES.flatMap((from) => STEP_PHASES.map((to) => [from, to] as const));
 const legal = pairs.filter(([from, to]) => (STEP_TRANSITIONS[from] as readonly StepPhase[]).includes(to));
@@ -78,7 +68,10 @@ describe("step state machine", () => {
       if (head) from = (STEP_PHASES as readonly string[]).includes(head[1]!) ? head[1] : undefined;
       else if (body === undefined) from = undefined; // not a row of the table
       if (!from || body === undefined) continue;
-      const targets = body.replace(/\(.*$/, "").split(/[ ,]+/).filter((t) => (STEP_PHASES as readonly string[]).includes(t));
+      const targets = body
+        .replace(/\(.*$/, "")
+        .split(/[ ,]+/)
+        .filter((t) => (STEP_PHASES as readonly string[]).includes(t));
       for (const t of targets) (table.get(from) ?? table.set(from, new Set()).get(from)!).add(t);
     }
     for (const phase of STEP_PHASES) {

@@ -138,7 +138,18 @@ describe("FileStore", () => {
 
   it("stores and lists models and artifacts", async () => {
     const store = await tempStore();
-    const model = (id: string): ModelRecord => ({ id, name: `n-${id}`, path: `/m/${id}`, framework: "transformers", cluster: "local", runId: "r", step: "s", attempt: 1, simulated: true, createdAt: "now" });
+    const model = (id: string): ModelRecord => ({
+      id,
+      name: `n-${id}`,
+      path: `/m/${id}`,
+      framework: "transformers",
+      cluster: "local",
+      runId: "r",
+      step: "s",
+      attempt: 1,
+      simulated: true,
+      createdAt: "now",
+    });
     await store.putModel(model("model_b"));
     await store.putModel(model("model_a"));
     expect((await store.listModels()).map((m) => m.id)).toEqual(["model_a", "model_b"]);

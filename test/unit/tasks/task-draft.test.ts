@@ -96,9 +96,7 @@ describe("clone", () => {
   });
 
   it("a custom Task refuses a command word naming a parameter it lacks", () => {
-    expect(() => new Task({ projectName: "p", taskName: "c", command: ["echo", "{y}"], parameters: { x: 1 } })).toThrow(
-      'Task "c": command uses "{y}" but parameters has no "y" (has: x)',
-    );
+    expect(() => new Task({ projectName: "p", taskName: "c", command: ["echo", "{y}"], parameters: { x: 1 } })).toThrow('Task "c": command uses "{y}" but parameters has no "y" (has: x)');
   });
 });
 
@@ -118,7 +116,23 @@ describe("render", () => {
     });
     const fromStore = task.clone({ modelFromStore: true, modelId: "model_123", numSamples: "16", saveCompressed: false, env: { HF_HOME: "/h" } });
     expect(fromStore.render(real(1, { modelPath: "/store/model" }))).toEqual({
-      argv: ["/venv/bin/python", "-m", "gpu_dag_runtime.compress", "--model", "/store/model", "--recipe-yaml", W4A16_RECIPE, "--dataset", "open_platypus", "--num-samples", "16", "--max-seq-length", "2048", "--save-compressed", "false"],
+      argv: [
+        "/venv/bin/python",
+        "-m",
+        "gpu_dag_runtime.compress",
+        "--model",
+        "/store/model",
+        "--recipe-yaml",
+        W4A16_RECIPE,
+        "--dataset",
+        "open_platypus",
+        "--num-samples",
+        "16",
+        "--max-seq-length",
+        "2048",
+        "--save-compressed",
+        "false",
+      ],
       env: { PYTHONUNBUFFERED: "1", HF_HOME: "/h" },
       simulated: false,
     });
@@ -130,7 +144,18 @@ describe("render", () => {
     const head = (py: string, simulated: boolean) => (simulated ? [py, "-m", "gpu_dag_runtime.simulate", "evaluate"] : [py, "-m", "gpu_dag_runtime.evaluate"]);
     expect(task.render(real(4)).argv).toEqual([
       ...head("/venv/bin/python", false),
-      "--model", base.modelId, "--backend", "vllm", "--tasks", "openllm", "--batch-size", "auto", "--tensor-parallel-size", "4", "--device", "cuda",
+      "--model",
+      base.modelId,
+      "--backend",
+      "vllm",
+      "--tasks",
+      "openllm",
+      "--batch-size",
+      "auto",
+      "--tensor-parallel-size",
+      "4",
+      "--device",
+      "cuda",
     ]);
     expect(task.render(simulate(2))).toEqual({
       argv: [...head("python3", true), "--model", base.modelId, "--backend", "vllm", "--tasks", "openllm", "--batch-size", "auto", "--tensor-parallel-size", "2", "--device", "cuda"],
@@ -152,8 +177,23 @@ describe("render", () => {
     });
     expect(hf.render(real(2, { modelPath: "/models/m1" })).argv).toEqual([
       ...head("/venv/bin/python", false),
-      "--model", "/models/m1", "--backend", "hf", "--tasks", "arc_easy,hellaswag", "--num-fewshot", "0", "--batch-size", "auto", "--limit", "10",
-      "--apply-chat-template", "--model-args", "dtype=bfloat16,trust_remote_code=true", "--device", "cpu",
+      "--model",
+      "/models/m1",
+      "--backend",
+      "hf",
+      "--tasks",
+      "arc_easy,hellaswag",
+      "--num-fewshot",
+      "0",
+      "--batch-size",
+      "auto",
+      "--limit",
+      "10",
+      "--apply-chat-template",
+      "--model-args",
+      "dtype=bfloat16,trust_remote_code=true",
+      "--device",
+      "cpu",
     ]);
   });
 
@@ -161,17 +201,39 @@ describe("render", () => {
     const task = new GenerateTask({ ...base, inputFile: "in.jsonl", extraArguments: "++prompt_config=generic/math '++system_message=be brief' ++inference.temperature=0.6" });
     expect(task.render(real(2))).toEqual({
       argv: [
-        "/venv/bin/python", "-m", "gpu_dag_runtime.generate",
-        "--server-type", "vllm", "--model", base.modelId, "--server-gpus", "2", "--server-nodes", "1",
+        "/venv/bin/python",
+        "-m",
+        "gpu_dag_runtime.generate",
+        "--server-type",
+        "vllm",
+        "--model",
+        base.modelId,
+        "--server-gpus",
+        "2",
+        "--server-nodes",
+        "1",
         // The vLLM launch is rendered here (tensor parallel = the job's GPUs) so dry runs show it.
-        "--server-command", "vllm serve {model} --host 127.0.0.1 --port {port} --tensor-parallel-size 2",
-        "--input-file", "in.jsonl",
-        "++prompt_config=generic/math", "++system_message=be brief", "++inference.temperature=0.6",
+        "--server-command",
+        "vllm serve {model} --host 127.0.0.1 --port {port} --tensor-parallel-size 2",
+        "--input-file",
+        "in.jsonl",
+        "++prompt_config=generic/math",
+        "++system_message=be brief",
+        "++inference.temperature=0.6",
       ],
       env: { PYTHONUNBUFFERED: "1" },
       simulated: false,
     });
-    const chunked = new GenerateTask({ ...base, config: "generic_generate", inputFile: "in.jsonl", serverType: "transformers", serverGpus: 0, numChunks: 4, chunkId: 1, extraArguments: ["++max_samples=5"] });
+    const chunked = new GenerateTask({
+      ...base,
+      config: "generic_generate",
+      inputFile: "in.jsonl",
+      serverType: "transformers",
+      serverGpus: 0,
+      numChunks: 4,
+      chunkId: 1,
+      extraArguments: ["++max_samples=5"],
+    });
     const argv = chunked.render(simulate(1)).argv;
     expect(argv.slice(0, 4)).toEqual(["python3", "-m", "gpu_dag_runtime.simulate", "generate"]);
     expect(argv).toContain("--num-chunks");

@@ -132,8 +132,6 @@ describe("GenerateTask main arguments", () => {
     expect(error(TaskOptionError, () => new GenerateTask({ ...base, inputFile: "i", serverType: "openai" })).message).toBe(
       'GenerateTask option "serverAddress": required when serverType is "openai" (no server is started)',
     );
-    expect(error(TaskOptionError, () => new GenerateTask({ ...base, inputFile: "i", numChunks: 2, chunkId: 2 })).message).toBe(
-      'GenerateTask option "chunkId": must be below numChunks (2), got 2',
-    );
+    expect(error(TaskOptionError, () => new GenerateTask({ ...base, inputFile: "i", numChunks: 2, chunkId: 2 })).message).toBe('GenerateTask option "chunkId": must be below numChunks (2), got 2');
   });
 });

@@ -49,7 +49,9 @@ describe("GPU lease held by someone else", () => {
     const [job] = await submitted;
     await waitFor(() => seen.some((s) => isTerminal(s.state)), "the job to end", 15_000);
     expect(seen.at(-1)!.state.status).toBe("succeeded");
-    const ran = readFileSync(join(root, "raced", "ran"), "utf8").trim().split("\n");
+    const ran = readFileSync(join(root, "raced", "ran"), "utf8")
+      .trim()
+      .split("\n");
     expect(ran, "ran once").toHaveLength(1);
     expect(Number(ran[0]!.split(" ")[1]) / 1e6).toBeGreaterThan(heldUntil - 200);
     const waits = seen.filter((s) => s.state.status === "queued").map((s) => (s.state as { reason?: string }).reason);

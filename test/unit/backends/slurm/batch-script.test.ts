@@ -4,14 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JobSpec } from "../../../../src/backends/queue-backend.js";
-import {
-  commandLine,
-  renderBatchScript,
-  renderSecretEnv,
-  sbatchDirectives,
-  slurmTime,
-  type BatchScriptInput,
-} from "../../../../src/backends/slurm/batch-script.js";
+import { type BatchScriptInput, commandLine, renderBatchScript, renderSecretEnv, sbatchDirectives, slurmTime } from "../../../../src/backends/slurm/batch-script.js";
 import { resolveBatchJob, type SlurmJobConfig } from "../../../../src/backends/slurm/resolve-job.js";
 import { BackendError, ConfigError } from "../../../../src/errors.js";
 
@@ -135,9 +128,7 @@ describe("renderBatchScript", () => {
 
   it("refuses #SBATCH values that sbatch would split or mangle", () => {
     expect(() => renderBatchScript(resolveBatchJob({ ...config, jobDir: "/has space" }, spec(), "/has space"))).toThrow(BackendError);
-    expect(() =>
-      renderBatchScript(resolveBatchJob({ ...config, queues: { q: { nodes: 1, extraSbatch: ["--comment=$(id)"] } } }, spec({ queue: "q" }), "/j")),
-    ).toThrow(/must not contain/);
+    expect(() => renderBatchScript(resolveBatchJob({ ...config, queues: { q: { nodes: 1, extraSbatch: ["--comment=$(id)"] } } }, spec({ queue: "q" }), "/j"))).toThrow(/must not contain/);
   });
 
   it("names a missing container in a ConfigError", () => {

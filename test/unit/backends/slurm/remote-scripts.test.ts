@@ -3,20 +3,13 @@ import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/pr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  cancelProgram,
-  parsePollOutput,
-  parseSubmitOutput,
-  pollProgram,
-  submitProgram,
-} from "../../../../src/backends/slurm/remote-scripts.js";
+import { cancelProgram, parsePollOutput, parseSubmitOutput, pollProgram, submitProgram } from "../../../../src/backends/slurm/remote-scripts.js";
 import { FIELD_SEP } from "../../../../src/backends/slurm/slurm-output.js";
 
 // The programs run in real bash against tiny fake `sbatch`/`squeue`/`scancel` scripts on PATH.
 let dir: string;
 let bin: string;
-const run = (program: string): string =>
-  execFileSync("bash", ["-s"], { input: program, encoding: "utf8", env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, FAKE: dir } });
+const run = (program: string): string => execFileSync("bash", ["-s"], { input: program, encoding: "utf8", env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, FAKE: dir } });
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "gd-remote-"));
@@ -45,7 +38,10 @@ describe("submitProgram", () => {
     }));
     const out = parseSubmitOutput(run(submitProgram(items)));
     expect(out.errors.size).toBe(0);
-    expect([...out.ok.entries()]).toEqual([[0, "101"], [1, "102"]]);
+    expect([...out.ok.entries()]).toEqual([
+      [0, "101"],
+      [1, "102"],
+    ]);
     expect(await readFile(join(dir, "jobs", "s 1", "job.sbatch"), "utf8")).toBe(items[1]!.script);
     expect((await stat(join(dir, "jobs", "s 0", ".secret.env"))).mode & 0o777).toBe(0o600);
   });
@@ -71,7 +67,15 @@ describe("pollProgram", () => {
   it("runs one squeue for all ids and reads markers with builtins", async () => {
     await mkdir(join(dir, "m1"), { recursive: true });
     await writeFile(join(dir, "m1", "exit_code"), "3\n");
-    const output = run(pollProgram(["5", "6"], new Map([["5", join(dir, "m1")], ["6", join(dir, "none")]])));
+    const output = run(
+      pollProgram(
+        ["5", "6"],
+        new Map([
+          ["5", join(dir, "m1")],
+          ["6", join(dir, "none")],
+        ]),
+      ),
+    );
     const { squeue, markers } = parsePollOutput(output);
     expect(squeue).toContain(`5${FIELD_SEP}RUNNING`);
     expect([...markers]).toEqual([["5", 3]]);

@@ -2,15 +2,7 @@ import { describe, expect, it } from "vitest";
 import { FIELD_SEP, parseSacct, parseSqueue, sacctCommand, splitFields, squeueCommand } from "../../../../src/backends/slurm/slurm-output.js";
 
 const S = FIELD_SEP;
-const ODD_NAMES = [
-  "gd-run1-step-a1",
-  "a name with spaces",
-  "pipes|and|more|pipes",
-  `quotes 'single' "double"`,
-  "ünïcødé ✓ 日本",
-  `even the ${S} separator ${S} itself`,
-  "",
-];
+const ODD_NAMES = ["gd-run1-step-a1", "a name with spaces", "pipes|and|more|pipes", `quotes 'single' "double"`, "ünïcødé ✓ 日本", `even the ${S} separator ${S} itself`, ""];
 
 describe("parseSqueue", () => {
   it("reads every field and keeps odd job names whole (the name is the last field)", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { baseState, parseExitSignal, toJobState, type SlurmJobInfo } from "../../../../src/backends/slurm/slurm-state.js";
+import { baseState, parseExitSignal, type SlurmJobInfo, toJobState } from "../../../../src/backends/slurm/slurm-state.js";
 
 const info = (state: string, over: Partial<SlurmJobInfo> = {}): SlurmJobInfo => ({
   jobId: "42",

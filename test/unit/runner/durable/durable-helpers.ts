@@ -2,13 +2,13 @@
  * Helpers of the durable-run tests: controllers in child processes, journal readers, marker files
  * that jobs append to (one line per time the job really ran), and a sh step that uses them.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { Pipeline } from "../../../../src/api/pipeline.js";
 import type { JournalEntry } from "../../../../src/store/records.js";
 import type { Store } from "../../../../src/store/store.js";
-import { Pipeline } from "../../../../src/api/pipeline.js";
 import { Task } from "../../../../src/tasks/custom-task.js";
 
 /** The repository root (child processes run there so `--import tsx` resolves). */
@@ -64,7 +64,10 @@ export async function finishedAttempts(store: Store, runId: string, step: string
 }
 
 /** A child process running `node --import tsx <args>` from the repository root. */
-export function spawnTsx(args: readonly string[], env: NodeJS.ProcessEnv = process.env): ChildProcess & { output: () => string; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
+export function spawnTsx(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): ChildProcess & { output: () => string; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
   const child = spawn(process.execPath, ["--import", "tsx", ...args], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout!.on("data", (d: Buffer) => (output += d.toString()));

@@ -67,7 +67,9 @@ describe("executeRemotely() with a local detached controller", () => {
     const lockFile = join(store.runDir(runId), "lock.json");
     let lock: { pid: number; owner: string } | undefined;
     for (let i = 0; i < 200 && !lock; i++) {
-      lock = await readFile(lockFile, "utf8").then((t) => JSON.parse(t) as { pid: number; owner: string }).catch(() => undefined);
+      lock = await readFile(lockFile, "utf8")
+        .then((t) => JSON.parse(t) as { pid: number; owner: string })
+        .catch(() => undefined);
       if (!lock) await sleep(20);
     }
     expect(lock, "the detached controller's lock").toBeDefined();
@@ -78,7 +80,10 @@ describe("executeRemotely() with a local detached controller", () => {
     await expect(second).rejects.toBeInstanceOf(RunLockedError);
     await expect(second).rejects.toThrow(`run "${runId}" is driven by another controller (${lock!.owner}`);
     // So is one started by the CLI, here or detached: refused where the user sees it, nothing spawned.
-    for (const args of [["resume", runId], ["resume", runId, "--remote"]]) {
+    for (const args of [
+      ["resume", runId],
+      ["resume", runId, "--remote"],
+    ]) {
       const refused = await gd(home, args);
       expect(refused.code, `${args.join(" ")}: ${refused.stdout}${refused.stderr}`).toBe(2);
       expect(refused.stderr).toContain(lock!.owner);

@@ -4,8 +4,7 @@
  * step succeeded exactly once: one line in its job-side marker file (the job really ran once),
  * one succeeded attempt in the journal, and every output it recorded exists.
  */
-import { readFile } from "node:fs/promises";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createRun } from "../../../../src/api/create-run.js";

@@ -7,7 +7,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { driveRun } from "../../../../src/api/drive-run.js";
-import { Pipeline, type ExecuteOptions } from "../../../../src/api/pipeline.js";
+import { type ExecuteOptions, Pipeline } from "../../../../src/api/pipeline.js";
 import type { RunEvent, RunResult, StepStatus } from "../../../../src/runner/run-types.js";
 import type { StepHookContext } from "../../../../src/runner/step-hooks.js";
 import type { FileStore } from "../../../../src/store/file-store.js";
@@ -343,7 +343,13 @@ describe("resume", () => {
     expect(statuses(resumed)).toEqual({ a: "succeeded", needs_file: "succeeded", c: "succeeded", d: "succeeded", independent: "succeeded" });
     expect(resumed.steps["needs_file"]!.attempts).toBe(2);
     expect(resumed.steps["c"]!.attempts).toBe(1);
-    for (const [step, runs] of [["a", 1], ["independent", 1], ["needs_file", 2], ["c", 1], ["d", 1]] as const) {
+    for (const [step, runs] of [
+      ["a", 1],
+      ["independent", 1],
+      ["needs_file", 2],
+      ["c", 1],
+      ["d", 1],
+    ] as const) {
       expect(await markerLines(markers, step), step).toHaveLength(runs);
     }
     // The second controller planned attempts for the failed and skipped steps only.

@@ -4,8 +4,8 @@
  * job environment of an attempt that was planned but never submitted.
  */
 import { describe, expect, it } from "vitest";
-import { driveRun } from "../../../../src/api/drive-run.js";
 import { createRun } from "../../../../src/api/create-run.js";
+import { driveRun } from "../../../../src/api/drive-run.js";
 import { Pipeline } from "../../../../src/api/pipeline.js";
 import { Task } from "../../../../src/tasks/custom-task.js";
 import { localCluster, tempStore } from "../../helpers.js";
@@ -26,7 +26,16 @@ describe("retry budget across a controller crash", () => {
     // What a controller killed after two failed attempts leaves: no run-finished.
     await store.appendJournal(runId, { type: "run-started", at: 1, controller: "pid 1" });
     for (const attempt of [1, 2]) {
-      await store.appendJournal(runId, { type: "attempt-planned", at: 2, step: "flaky", attempt, jobName: `gd-${runId}-flaky-a${attempt}`, argv: ["sh", "-c", "exit 4"], parameters: {}, queue: "cpu" });
+      await store.appendJournal(runId, {
+        type: "attempt-planned",
+        at: 2,
+        step: "flaky",
+        attempt,
+        jobName: `gd-${runId}-flaky-a${attempt}`,
+        argv: ["sh", "-c", "exit 4"],
+        parameters: {},
+        queue: "cpu",
+      });
       await store.appendJournal(runId, { type: "attempt-finished", at: 3, step: "flaky", attempt, status: "failed", exitCode: 4, infrastructure: false, reason: "exited with code 4" });
     }
     const result = await driveRun(runId, { store, resume: true, retryBackoffMs: 10 });
@@ -47,7 +56,12 @@ describe("retry budget across a controller crash", () => {
 describe("an attempt planned but never submitted before a crash", () => {
   it("is submitted on resume with the task's own environment (rendered again, not just the cluster's)", async () => {
     const store = await tempStore();
-    const task = new Task({ projectName: "resume", taskName: "env", command: ["sh", "-c", 'test "$STEP_FLAVOUR" = vanilla || { echo "STEP_FLAVOUR=$STEP_FLAVOUR" >&2; exit 9; }'], env: { STEP_FLAVOUR: "vanilla" } });
+    const task = new Task({
+      projectName: "resume",
+      taskName: "env",
+      command: ["sh", "-c", 'test "$STEP_FLAVOUR" = vanilla || { echo "STEP_FLAVOUR=$STEP_FLAVOUR" >&2; exit 9; }'],
+      env: { STEP_FLAVOUR: "vanilla" },
+    });
     await task.createTask({ store });
     const pipeline = new Pipeline({ projectName: "resume", pipelineName: "env" });
     pipeline.addStep({ name: "only", baseTaskId: task.id!, executionQueue: "cpu" });
