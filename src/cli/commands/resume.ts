@@ -8,11 +8,11 @@
  */
 import { ExitCode } from "../cli-error.js";
 import { coloursFor } from "../colour.js";
-import { type CliContext, note, openStore, out, printJson } from "../context.js";
-import { failureHints } from "../failure-hints.js";
+import { type CliContext, note, openStore, out } from "../context.js";
 import { checkStepNames } from "../pipeline-file.js";
-import { describeResult, progressPrinter } from "../progress.js";
+import { progressPrinter } from "../progress.js";
 import { reportStarted } from "../report-started.js";
+import { reportRunOutcome } from "../run-outcome.js";
 import { loadRunView } from "../run-view.js";
 import { cancelOnSignals } from "../signals.js";
 
@@ -46,11 +46,7 @@ export async function resumeCommand(context: CliContext, runId: string, options:
   const cancel = cancelOnSignals((signal) => note(`gpu-dag: ${signal}: cancelling run ${runId} (Ctrl-C again to leave at once)`));
   try {
     const result = await driveRun(runId, { store, home: context.home, resume: true, signal: cancel.signal, onEvent: progressPrinter({ clock: "elapsed", write, colours }), ...force });
-    if (options.json) printJson(result);
-    else out(describeResult(result, colours));
-    // What to do about a failure: with --json on stderr, so stdout stays one document.
-    for (const hint of failureHints({ runId, state: result.status, steps: result.steps })) write(hint);
-    return result.status === "succeeded" ? ExitCode.Ok : ExitCode.RunFailed;
+    return reportRunOutcome(result, { json: options.json, colours, write });
   } finally {
     cancel.dispose();
     await store.close();

@@ -8,10 +8,10 @@ import type { CreateRunOptions } from "../../api/create-run.js";
 import { ExitCode } from "../cli-error.js";
 import { coloursFor } from "../colour.js";
 import { type CliContext, note, out, printJson } from "../context.js";
-import { failureHints } from "../failure-hints.js";
 import { checkStepNames, parseParams, readPipelineFile } from "../pipeline-file.js";
-import { describeResult, progressPrinter } from "../progress.js";
+import { progressPrinter } from "../progress.js";
 import { reportStarted } from "../report-started.js";
+import { reportRunOutcome } from "../run-outcome.js";
 import { cancelOnSignals } from "../signals.js";
 
 /** Options of `run`. */
@@ -76,11 +76,7 @@ export async function runCommand(context: CliContext, file: string, options: Run
       onEvent: progressPrinter({ clock: "elapsed", write, colours }),
       ...(options.force.length ? { force: options.force } : {}),
     });
-    if (options.json) printJson(result);
-    else out(describeResult(result, colours));
-    // What to do about a failure: with --json on stderr, so stdout stays one document.
-    for (const hint of failureHints({ runId, state: result.status, steps: result.steps })) write(hint);
-    return result.status === "succeeded" ? ExitCode.Ok : ExitCode.RunFailed;
+    return reportRunOutcome(result, { json: options.json, colours, write });
   } finally {
     cancel.dispose();
     await store.close();
