@@ -24,6 +24,7 @@ import type { RunRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import { taskFromRecord } from "../tasks/registry.js";
 import { buildEnvironment } from "./build-environment.js";
+import { refuseUnmeetableResources } from "./check-resources.js";
 import { restoreRunSecrets } from "./run-secrets.js";
 
 /** Options of {@link driveRun}. */
@@ -90,6 +91,15 @@ async function driveLocked(runId: string, record: RunRecord, config: ClusterConf
       const resolved = environment.resolveQueue(queue);
       return "error" in resolved ? resolved.error : undefined;
     });
+    // Every knowable problem before the first job: what the cluster itself can never give. The
+    // run is journaled as failed with the reason, so `status` says why nothing ran.
+    if (!options.resume) {
+      await refuseUnmeetableResources(plan, environment, environment.backend).catch(async (error: unknown) => {
+        await store.appendJournal(runId, { type: "run-started", at: Date.now(), controller: `pid ${process.pid}` });
+        await store.appendJournal(runId, { type: "run-finished", at: Date.now(), status: "failed", reason: (error as Error).message });
+        throw error;
+      });
+    }
     const controller = new RunController({
       runId,
       plan,

@@ -174,6 +174,19 @@ export function describeNotice(notice: BackendNotice): string {
   }
 }
 
+/** One step's demand, for {@link QueueBackend.checkResources}. */
+export interface ResourceRequest {
+  step: string;
+  queue: string;
+  resources: JobResources;
+}
+
+/** A demand the backend can never meet. */
+export interface ResourceProblem {
+  step: string;
+  message: string;
+}
+
 /** The contract; see the module comment. */
 export interface QueueBackend {
   /** Backend kind, e.g. `local` or `slurm`. */
@@ -213,6 +226,12 @@ export interface QueueBackend {
    * {@link SubmittedJob}.
    */
   jobDirFor?(spec: JobSpec): Promise<string | undefined>;
+  /**
+   * The steps whose resources this backend can never give (a partition that does not exist, more
+   * GPUs, CPUs, memory or nodes than it has), asked once before a run's first job. Problems it
+   * cannot find out (the cluster is unreachable) are not reported here.
+   */
+  checkResources?(requests: readonly ResourceRequest[]): Promise<ResourceProblem[]>;
   /**
    * Optional: listens for {@link BackendNotice}s (a connection lost, restored, or refused for
    * good), so the runner can show an outage instead of going quiet. Returns the unsubscriber.

@@ -29,11 +29,14 @@ import {
   type JobUpdateListener,
   type LogOptions,
   type QueueBackend,
+  type ResourceProblem,
+  type ResourceRequest,
   STDERR_FILE,
   STDOUT_FILE,
   type SubmittedJob,
 } from "../queue-backend.js";
 import { collectFiles } from "./collect-files.js";
+import { checkPartitionCapacity } from "./partition-capacity.js";
 import { type PollIntervals, PollLoop, type TrackedJob } from "./poll-loop.js";
 import { pollStates } from "./poll-states.js";
 import { cancelProgram, parsePollOutput, parseSubmitOutput, pollProgram, RUN_STDIN, submitProgram } from "./remote-scripts.js";
@@ -112,6 +115,11 @@ export class SlurmBackend implements QueueBackend {
   /** The transport (for tests: e.g. connection counters). */
   get transport(): Transport {
     return this.#transport;
+  }
+
+  /** Requests no partition can ever meet; one `sinfo` (see partition-capacity.ts). */
+  checkResources(requests: readonly ResourceRequest[]): Promise<ResourceProblem[]> {
+    return checkPartitionCapacity(this.#transport, this.#config, requests);
   }
 
   /** Counters of remote work since creation. */
