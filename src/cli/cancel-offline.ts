@@ -7,10 +7,6 @@
  *
  * @module
  */
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
-import { JOB_FILE } from "../backends/local/local-backend.js";
-import { isSameProcess } from "../backends/local/process-info.js";
 import { ClusterConfigSchema } from "../config/cluster-config.js";
 import { takeOverFromControllerJob } from "../remote/controller-guard.js";
 import { replayJournal } from "../runner/replay.js";
@@ -51,29 +47,28 @@ export async function cancelOffline(store: Store, runId: string, options: Cancel
       return last && last.status === undefined ? [{ step: s.name, attempt: last }] : [];
     });
     const done: CancelledAttempt[] = [];
-    const groups: number[] = [];
     const remote: string[] = [];
+    const localDirs = new Map<CancelledAttempt, string>();
     for (const { step, attempt } of inFlight) {
       const entry: CancelledAttempt = { step, attempt: attempt.attempt, outcome: "not running", ...(attempt.backendJobId ? { backendJobId: attempt.backendJobId } : {}) };
-      if (local) {
-        const dir = join(store.runDir(runId), "steps", step, `attempt-${attempt.attempt}`);
-        const job = await readFile(join(dir, JOB_FILE), "utf8")
-          .then((t) => JSON.parse(t) as { pid: number; startTime?: string })
-          .catch(() => undefined);
-        if (job?.startTime && isSameProcess(job.pid, job.startTime)) {
-          signalGroup(job.pid, "SIGTERM");
-          groups.push(job.pid);
-          entry.pid = job.pid;
-          entry.outcome = "killed";
-        }
-      } else if (attempt.backendJobId) {
+      if (local) localDirs.set(entry, store.attemptPath(runId, step, attempt.attempt));
+      else if (attempt.backendJobId) {
         remote.push(attempt.backendJobId);
         entry.outcome = "backend cancel";
       }
       done.push(entry);
     }
-    await waitForGroups(groups, (options.graceSeconds ?? 5) * 1000);
-    for (const pid of groups) signalGroup(pid, "SIGKILL");
+    if (localDirs.size > 0) {
+      // Process control stays in the local backend; loaded only for local runs.
+      const { stopRecordedJobs } = await import("../backends/local/stop-recorded-jobs.js");
+      const signalled = await stopRecordedJobs([...localDirs.values()], (options.graceSeconds ?? 5) * 1000);
+      for (const [entry, dir] of localDirs) {
+        const pid = signalled.get(dir);
+        if (pid === undefined) continue;
+        entry.pid = pid;
+        entry.outcome = "killed";
+      }
+    }
 
     if (remote.length > 0 && config.success) {
       try {
@@ -99,28 +94,5 @@ export async function cancelOffline(store: Store, runId: string, options: Cancel
   } finally {
     await lock.release();
     await store.close();
-  }
-}
-
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // The group is gone.
-  }
-}
-
-/** Resolves when every process group is empty, or after `ms`. */
-async function waitForGroups(pids: readonly number[], ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (pids.some(groupAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-}
-
-function groupAlive(pid: number): boolean {
-  try {
-    process.kill(-pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }

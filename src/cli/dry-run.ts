@@ -10,7 +10,6 @@
  *
  * @module
  */
-import { join } from "node:path";
 import type { CreateRunOptions } from "../api/create-run.js";
 import { planRun } from "../api/plan-run.js";
 import { shellJoin } from "../args/shell-quote.js";
@@ -106,7 +105,7 @@ export async function planDryRun(pipeline: PipelineDefinition, options: CreateRu
       argv: resolved.command.argv,
       env,
       secretEnv: {}, // values never shown; their names are listed below
-      attemptDir: join(store.runDir(runId), "steps", name, "attempt-1"),
+      attemptDir: store.attemptPath(runId, name, 1),
     });
     const secretEnv = [...new Set([...(loaded.config.requiredEnv ?? []), ...secretNamesOf(resolved.task.options as Record<string, unknown>)])];
     const step: DryRunStep = {

@@ -186,10 +186,14 @@ export class FileStore implements Store {
     return acquireRunLock(this.runDir(runId), runId);
   }
 
-  async attemptDir(runId: string, step: string, attempt: number): Promise<string> {
+  attemptPath(runId: string, step: string, attempt: number): string {
     assertSafeSegment("run id", runId);
+    return join(this.runDir(runId), "steps", encodeSegment(step), `attempt-${attempt}`);
+  }
+
+  async attemptDir(runId: string, step: string, attempt: number): Promise<string> {
+    const dir = this.attemptPath(runId, step, attempt);
     const runDir = this.runDir(runId);
-    const dir = join(runDir, "steps", encodeSegment(step), `attempt-${attempt}`);
     // Made below the run directory only: a removed store is not re-created here.
     const info = await stat(runDir).catch(() => undefined);
     if (!info?.isDirectory()) throw new StoreError(`run directory ${runDir} is gone (store removed while the run was using it?)`, { path: runDir });

@@ -58,6 +58,8 @@ export interface Store {
 
   /** Local directory for one attempt's files (logs, outputs manifest); created if missing. */
   attemptDir(runId: string, step: string, attempt: number): Promise<string>;
+  /** Where {@link Store.attemptDir} is, without creating anything (readers: `logs`, `cancel`, the dry run). */
+  attemptPath(runId: string, step: string, attempt: number): string;
   /** Local directory for a run's own files (controller log, lock). */
   runDir(runId: string): string;
 

@@ -10,7 +10,6 @@ import { open, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import { STDERR_FILE, STDOUT_FILE } from "../../backends/queue-backend.js";
-import type { Store } from "../../store/store.js";
 import { CliUsageError, ExitCode } from "../cli-error.js";
 import { type CliContext, openStore, out, printJson } from "../context.js";
 import { CarriageReturnCollapser } from "../progress-lines.js";
@@ -23,11 +22,6 @@ export interface LogsOptions {
   attempt?: string;
   stderr?: boolean;
   json?: boolean;
-}
-
-/** Directory of one attempt in a file store (as `FileStore.attemptDir`, without creating it). */
-export function attemptPath(store: Store, runId: string, step: string, attempt: number): string {
-  return join(store.runDir(runId), "steps", step, `attempt-${attempt}`);
 }
 
 /** See the module comment. */
@@ -52,7 +46,7 @@ export async function logsCommand(context: CliContext, runId: string, step: stri
     throw new CliUsageError(`step "${step}" of run "${runId}" has no attempt ${attempt} (attempts: ${attempts.map((a) => a.attempt).join(", ")})`);
   }
   const stream = options.stderr ? "stderr" : "stdout";
-  const file = join(attemptPath(store, runId, step, attempt), options.stderr ? STDERR_FILE : STDOUT_FILE);
+  const file = join(store.attemptPath(runId, step, attempt), options.stderr ? STDERR_FILE : STDOUT_FILE);
 
   let text = "";
   const lines = new CarriageReturnCollapser();
