@@ -8,7 +8,7 @@
  * may delete another user's). A job's wrapper shell holds an exclusive `flock(2)` on each of its
  * GPUs' lease files, taken with `flock -n` (util-linux) on fds the backend opened for it (4, 5, …
  * in ascending GPU order), before it runs anything. A flock belongs to the open file description,
- * which the job's whole process tree inherits,, so the kernel drops the lease when the last process
+ * which the job's whole process tree inherits, so the kernel drops the lease when the last process
  * of the job holding it exits: a SIGKILL of the job, the controller or both frees the GPU, and an
  * orphaned grandchild still on the GPU keeps it.
  *
