@@ -84,7 +84,7 @@ def generate_file(client: Client, rows: list[dict], indices: list[int], target: 
                   config: dict, options: dict, max_concurrency: int) -> int:
     """Fills ``target`` with one output row per input row (resuming after its complete rows)."""
     key = options["generation_key"]
-    done = count_filled(target, key) if options["skip_filled"] else 0
+    done = count_filled(target, key, repair=True) if options["skip_filled"] else 0
     if not options["skip_filled"] and os.path.exists(target):
         os.unlink(target)
     todo = list(range(done, len(indices)))

@@ -24,24 +24,36 @@ def read_jsonl(path: str) -> list[dict]:
     return rows
 
 
-def count_filled(path: str, key: str) -> int:
-    """Number of leading complete rows (valid JSON objects with ``key``) in ``path``; truncates the rest."""
+def count_filled(path: str, key: str, repair: bool = False) -> int:
+    """Number of leading complete rows (valid JSON objects with ``key``) in ``path``.
+
+    Read-only unless ``repair``: then a torn or invalid tail is cut off (atomically: a temp file
+    renamed over it) so a resumed job appends after the last complete row. Counting never rewrites
+    the file, since another chunk's job may be merging it at that moment.
+    """
     if not os.path.exists(path):
         return 0
     keep: list[str] = []
+    complete = True
     with open(path, encoding="utf-8") as f:
         for line in f:
             if not line.endswith("\n"):
+                complete = False
                 break
             try:
                 row = json.loads(line)
             except ValueError:
+                complete = False
                 break
             if not isinstance(row, dict) or key not in row:
+                complete = False
                 break
             keep.append(line)
-    with open(path, "w", encoding="utf-8") as f:
-        f.writelines(keep)
-        f.flush()
-        os.fsync(f.fileno())
+    if repair and not complete:
+        tmp = f"{path}.{os.getpid()}.repair"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.writelines(keep)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
     return len(keep)
