@@ -66,6 +66,31 @@ export interface JobSpec {
   attemptDir: string;
   /** Higher runs first when several jobs wait for the same resources. */
   priority: number;
+  /**
+   * Set on the elements of a map step (see {@link JobGroup}): a backend that carries groups (Slurm
+   * job arrays) may submit the specs of one `submit` call that share `group.key`, `queue` and
+   * `resources` as one array job. Each element keeps its own job name, attempt directory, id
+   * (`<array>_<index>` on Slurm), state, logs and outputs.
+   */
+  group?: JobGroup;
+  /**
+   * Files the job reads, written under its attempt directory as the job sees it (relative path →
+   * content) before the job starts: e.g. a map's collection (`elements.json`) for a reducer.
+   * Never secret.
+   */
+  inputFiles?: Readonly<Record<string, string>>;
+}
+
+/** The map step a job is an element of; see {@link JobSpec.group}. */
+export interface JobGroup {
+  /** The same for every element of one map step's round of submissions, e.g. `gen/a1`. */
+  key: string;
+  /** The map step's name. */
+  map: string;
+  /** The element's index in the map (0-based, in the order the map lists them). */
+  index: number;
+  /** Most elements of the map running at once (Slurm's `%K`), when capped. */
+  throttle?: number;
 }
 
 /** Options of {@link QueueBackend.submit}. */
@@ -192,6 +217,12 @@ export interface QueueBackend {
   /** Backend kind, e.g. `local` or `slurm`. */
   readonly kind: string;
   /**
+   * True when the backend itself keeps a group to its `throttle` (Slurm's `--array=…%K`): the
+   * runner then submits every ready element of a map at once. Otherwise the runner holds elements
+   * back so that no more than `throttle` run at once.
+   */
+  readonly throttlesGroups?: boolean;
+  /**
    * Submits jobs. A backend submits a whole batch in as few round trips as it can. Resolves once
    * every job has an id (one {@link SubmittedJob} per spec, matched to it by `jobName`); rejects
    * with nothing submitted where it can guarantee that. When particular jobs are at fault (more
@@ -247,7 +278,8 @@ export interface QueueBackend {
  * name, so a resumed controller can find a job it submitted before it crashed.
  */
 export function jobNameFor(runId: string, step: string, attempt: number): string {
-  const safeStep = step.replace(/[^A-Za-z0-9_.-]/g, "_");
+  // A map element `gen[3]` becomes `gen.3`: "." never appears in a step name, so no two steps share a name.
+  const safeStep = step.replace(/\[(\d+)\]$/, ".$1").replace(/[^A-Za-z0-9_.-]/g, "_");
   return `gd-${runId}-${safeStep}-a${attempt}`;
 }
 
