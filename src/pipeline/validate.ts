@@ -7,9 +7,13 @@
 import { didYouMean } from "../args/did-you-mean.js";
 import { GpuDagError, type PipelineProblem, PipelineValidationError, TaskNotFoundError } from "../errors.js";
 import type { TaskDraft } from "../tasks/task-draft.js";
+import { cloneProblem } from "./clone-problem.js";
+import { expandMaps } from "./expand-maps.js";
 import { buildGraph, findCyclePaths, longestRemainingPath, topologicalOrder } from "./graph.js";
+import type { PlannedElement, PlannedMap } from "./map-spec.js";
 import type { PipelineSpec, StepSpec } from "./pipeline-spec.js";
 import { findPlaceholders, type Placeholder, referencedStep, substitute } from "./placeholders.js";
+import { type MapOfStep, mapPlaceholderProblem, mapProblems } from "./validate-maps.js";
 
 /** A validated step. */
 export interface PlannedStep {
@@ -24,6 +28,10 @@ export interface PlannedStep {
   placeholders: Placeholder[];
   /** Longest path (in steps) from here to the end: steps on long chains start first. */
   priority: number;
+  /** Set on a map step: it runs no job; its elements do (see expand-maps.ts). */
+  map?: PlannedMap;
+  /** Set on an element of a map step (`gen[3]`). */
+  element?: PlannedElement;
 }
 
 /** A validated pipeline, ready to run. */
@@ -79,6 +87,14 @@ export async function validatePipeline(spec: PipelineSpec, context: ValidationCo
     }
   });
 
+  const maps = new Map<string, MapOfStep>();
+  for (const step of spec.steps) {
+    if (!step.map) continue;
+    const { field, message, elements } = mapProblems(step.name, step.map);
+    if (message) problems.push({ step: step.name, field, message });
+    if (elements && !maps.has(step.name)) maps.set(step.name, { map: step.map, elements });
+  }
+
   const planned = new Map<string, PlannedStep>();
   /** Literal store model ids of `modelFromStore` steps, checked together once the loop is done. */
   const storeModels: Array<{ step: string; field: string; id: string }> = [];
@@ -127,7 +143,7 @@ export async function validatePipeline(spec: PipelineSpec, context: ValidationCo
         if (known) parameterOverrides[key] = substitute(value, (f) => known.get(f.raw)!);
       }
       for (const placeholder of found) {
-        const message = checkPlaceholder(placeholder, step.name, spec, nameSet, tasks);
+        const message = mapPlaceholderProblem(placeholder, step.name, maps) ?? checkPlaceholder(placeholder, step.name, spec, nameSet, tasks);
         if (message) problems.push({ step: step.name, field, message });
         const referenced = referencedStep(placeholder.ref);
         if (referenced && referenced !== step.name && nameSet.has(referenced)) parents.add(referenced);
@@ -194,7 +210,7 @@ export async function validatePipeline(spec: PipelineSpec, context: ValidationCo
     step.children = (graph.successors(name) ?? []).sort();
     step.priority = priority.get(name) ?? 1;
   }
-  return { spec, steps: planned, order };
+  return maps.size > 0 ? expandMaps({ spec, steps: planned, order }, maps) : { spec, steps: planned, order };
 }
 
 /**
@@ -237,19 +253,9 @@ function knownParameterValues(found: readonly Placeholder[], spec: PipelineSpec,
   return values;
 }
 
-/** The error message of cloning `task` with `overrides`, or `undefined` when the clone is valid. */
-function cloneProblem(task: TaskDraft, overrides: Record<string, unknown>): string | undefined {
-  try {
-    task.clone(overrides);
-    return undefined;
-  } catch (error) {
-    if (!(error instanceof GpuDagError)) throw error;
-    return error.message;
-  }
-}
-
 function checkPlaceholder(placeholder: Placeholder, stepName: string, spec: PipelineSpec, names: ReadonlySet<string>, tasks: ReadonlyMap<string, TaskDraft>): string | undefined {
   const { ref, raw } = placeholder;
+  if (ref.kind === "item") return undefined; // see validate-maps.ts
   if (ref.kind === "pipeline") {
     if (ref.param in spec.parameters) return undefined;
     const hint = didYouMean(ref.param, Object.keys(spec.parameters));

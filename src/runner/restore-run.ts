@@ -9,7 +9,7 @@
 import type { JobSpec } from "../backends/queue-backend.js";
 import { permanentErrorOf } from "../errors.js";
 import type { JournalEntry } from "../store/records.js";
-import { attemptSpec, renderAttempt, secretNamesOf } from "./attempt-spec.js";
+import { attemptSpec, inputsDirFor, renderAttempt, secretNamesOf } from "./attempt-spec.js";
 import { refusal } from "./backend-failures.js";
 import { type ReplayedAttempt, replayJournal } from "./replay.js";
 import type { RunContext, StepState } from "./run-context.js";
@@ -25,8 +25,16 @@ export function restoreRun(ctx: RunContext, entries: readonly JournalEntry[], re
     for (const child of ctx.steps.get(name)!.planned.children) markRerun(child);
   };
   for (const name of ctx.forced) markRerun(name);
+  // An element that runs again (it failed, or never ran) re-opens its map: the map settles again
+  // and what consumed the map's collection runs again with the gap filled (never appended to).
+  for (const [name, state] of ctx.steps) {
+    const element = state.planned.element;
+    const status = replay.steps.get(name)?.status;
+    if (element && (rerun.has(name) || (status !== "succeeded" && status !== "cached"))) markRerun(element.map);
+  }
   const adoptions: Array<() => Promise<void>> = [];
   for (const [name, state] of ctx.steps) {
+    if (state.planned.map) continue; // a map step has no attempts: it settles again from its elements
     const replayed = replay.steps.get(name)!;
     state.attempt = Math.max(0, ...replayed.attempts.map((a) => a.attempt));
     state.result.attempts = state.attempt;
@@ -101,8 +109,17 @@ async function adoptOrThrow(ctx: RunContext, state: StepState, attempt: Replayed
  */
 async function specFor(ctx: RunContext, state: StepState, attempt: ReplayedAttempt): Promise<JobSpec> {
   const { runId, store, environment } = ctx.options;
-  const rendered = await renderAttempt({ planned: state.planned, queue: state.queue, scope: ctx.scope(), store, environment, runtime: ctx.options.runtime }).then(
-    (r) => r.env,
+  const jobDir = await inputsDirFor(environment.backend, store, runId, state.planned, attempt.attempt);
+  const rendered = await renderAttempt({
+    planned: state.planned,
+    queue: state.queue,
+    scope: ctx.scope(),
+    store,
+    environment,
+    runtime: ctx.options.runtime,
+    ...(jobDir !== undefined ? { jobDir } : {}),
+  }).then(
+    (r) => r,
     () => undefined,
   );
   const attemptDir = await store.attemptDir(runId, state.name, attempt.attempt);
@@ -113,7 +130,8 @@ async function specFor(ctx: RunContext, state: StepState, attempt: ReplayedAttem
     queue: state.queue,
     attempt: attempt.attempt,
     argv: attempt.argv,
-    env: rendered ?? environment.env,
+    env: rendered?.env ?? environment.env,
+    ...(rendered ? { inputFiles: rendered.resolved.inputFiles } : {}),
     secretEnv: environment.secrets(secretNamesOf(attempt.parameters)),
     attemptDir,
     journaled: { jobName: attempt.jobName, queue: attempt.queue },

@@ -35,6 +35,8 @@ import { GpuDagError, permanentErrorOf } from "../errors.js";
 import { refusal } from "./backend-failures.js";
 import { emitSafely, notifyStatusChange } from "./hook-runner.js";
 import { onJobUpdate } from "./job-updates.js";
+import { elementViews, settleMap } from "./map-settle.js";
+import { MapThrottle } from "./map-throttle.js";
 import { prepareAttempt } from "./prepare-attempt.js";
 import type { ResolutionScope } from "./resolve-step.js";
 import { restoreRun } from "./restore-run.js";
@@ -57,6 +59,8 @@ export class RunController {
   readonly #journal: RunJournal;
   readonly #ctx: RunContext;
   #ready: StepState[] = [];
+  /** Elements held back by their map's `maxParallel` (backends that do not throttle groups). */
+  readonly #throttle: MapThrottle;
   #flushScheduled = false;
   #aborted = false;
   #cancelReason = "run was cancelled";
@@ -101,6 +105,7 @@ export class RunController {
     for (const name of this.#forced) {
       if (!this.#steps.has(name)) throw new GpuDagError("E_PIPELINE_INVALID", `--force names unknown step "${name}" (steps: ${[...this.#steps.keys()].join(", ")})`);
     }
+    this.#throttle = new MapThrottle(this.#steps, options.environment.backend.throttlesGroups === true);
     this.#ctx = {
       options,
       steps: this.#steps,
@@ -115,6 +120,9 @@ export class RunController {
       setPhase: (state, phase, quiet) => this.#setPhase(state, phase, quiet),
       finishStep: (state, status, reason, release) => finishStep(this.#ctx, state, status, reason, release),
       markReady: (state) => this.#markReady(state),
+      releaseHeld: (map) => {
+        for (const state of this.#throttle.release(map)) this.#enqueue(state);
+      },
       skip: (state, reason, fromPreparing) => skipStep(this.#ctx, state, reason, fromPreparing),
       abort: (reason) => this.#abort(reason),
       checkDone: () => this.#checkDone(),
@@ -148,7 +156,15 @@ export class RunController {
   }
 
   #markReady(state: StepState): void {
+    if (state.planned.map) {
+      settleMap(this.#ctx, state); // every element is final; a map step runs no job
+      return;
+    }
     this.#setPhase(state, "ready");
+    this.#enqueue(state);
+  }
+
+  #enqueue(state: StepState): void {
     this.#ready.push(state);
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
@@ -159,10 +175,10 @@ export class RunController {
 
   async #flush(): Promise<void> {
     this.#flushScheduled = false;
-    const batch = this.#ready;
+    const batch = this.#aborted ? this.#ready : this.#throttle.admit(this.#ready);
     this.#ready = [];
     if (this.#aborted) {
-      for (const state of batch) this.#ctx.finishStep(state, "cancelled", this.#cancelReason);
+      for (const state of [...batch, ...this.#throttle.drain()]) this.#ctx.finishStep(state, "cancelled", this.#cancelReason);
       return;
     }
     for (const state of batch) this.#setPhase(state, "preparing");
@@ -186,6 +202,7 @@ export class RunController {
         state.result.reason = reason;
       }
     }
+    for (const state of this.#throttle.drain()) this.#ctx.finishStep(state, "cancelled", reason);
     const ids = [...this.#byJob.keys()];
     if (ids.length > 0) void this.#o.environment.backend.cancel(ids).catch((e: unknown) => this.#failOrFatal(e));
     this.#checkDone();
@@ -198,7 +215,7 @@ export class RunController {
     this.#finished = true;
     if (this.#runTimer) clearTimeout(this.#runTimer);
     const pending = this.#journal.pending();
-    const status = runStatusOf(this.#steps.values(), { fatal: this.#fatalReason !== undefined, aborted: this.#aborted });
+    const status = runStatusOf(this.#steps, { fatal: this.#fatalReason !== undefined, aborted: this.#aborted });
     const reason = this.#fatalReason;
     void Promise.all(pending)
       .then(() => this.#journal.append({ type: "run-finished", at: Date.now(), status, ...(reason !== undefined ? { reason } : {}) }))
@@ -216,7 +233,14 @@ export class RunController {
   #scope(): ResolutionScope {
     const steps = this.#steps;
     const { runId, plan, parameters } = this.#o;
-    return { runId, spec: plan.spec, parameters: parameters ?? {}, outputs: (s) => steps.get(s)?.result.outputs, resolvedOptions: (s) => steps.get(s)?.resolvedOptions };
+    return {
+      runId,
+      spec: plan.spec,
+      parameters: parameters ?? {},
+      outputs: (s) => steps.get(s)?.result.outputs,
+      resolvedOptions: (s) => steps.get(s)?.resolvedOptions,
+      elements: (map) => elementViews(steps, map),
+    };
   }
 
   /**
