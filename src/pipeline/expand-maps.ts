@@ -16,7 +16,7 @@ import { cloneProblem } from "./clone-problem.js";
 import { buildGraph, longestRemainingPath, topologicalOrder } from "./graph.js";
 import { elementKey, itemFieldsOf, type MapElement, requiredSuccesses } from "./map-spec.js";
 import { escapePlaceholders, findPlaceholders, type PlaceholderValue, parseTemplate } from "./placeholders.js";
-import type { PipelinePlan, PlannedStep } from "./validate.js";
+import type { PipelinePlan, PlannedStep } from "./plan-types.js";
 import { type MapsByStep, matchingElements, sharedFields } from "./validate-maps.js";
 
 /** See the module comment. Throws {@link PipelineValidationError} for element values a task refuses. */

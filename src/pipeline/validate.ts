@@ -10,37 +10,12 @@ import type { TaskDraft } from "../tasks/task-draft.js";
 import { cloneProblem } from "./clone-problem.js";
 import { expandMaps } from "./expand-maps.js";
 import { buildGraph, findCyclePaths, longestRemainingPath, topologicalOrder } from "./graph.js";
-import type { PlannedElement, PlannedMap } from "./map-spec.js";
 import type { PipelineSpec, StepSpec } from "./pipeline-spec.js";
 import { findPlaceholders, type Placeholder, referencedStep, substitute } from "./placeholders.js";
+import type { PipelinePlan, PlannedStep } from "./plan-types.js";
 import { type MapOfStep, mapPlaceholderProblem, mapProblems } from "./validate-maps.js";
 
-/** A validated step. */
-export interface PlannedStep {
-  /** The step with pipeline defaults applied. */
-  spec: StepSpec;
-  /** The base draft (never mutated; each attempt runs a clone). */
-  task: TaskDraft;
-  /** Declared parents plus steps referenced by placeholders, sorted. */
-  parents: string[];
-  children: string[];
-  /** Placeholders in `parameterOverride`. */
-  placeholders: Placeholder[];
-  /** Longest path (in steps) from here to the end: steps on long chains start first. */
-  priority: number;
-  /** Set on a map step: it runs no job; its elements do (see expand-maps.ts). */
-  map?: PlannedMap;
-  /** Set on an element of a map step (`gen[3]`). */
-  element?: PlannedElement;
-}
-
-/** A validated pipeline, ready to run. */
-export interface PipelinePlan {
-  spec: PipelineSpec;
-  steps: ReadonlyMap<string, PlannedStep>;
-  /** Topological order. */
-  order: readonly string[];
-}
+export type { PipelinePlan, PlannedStep } from "./plan-types.js";
 
 /** What validation needs from outside the pipeline (kept as functions so this module stays pure). */
 export interface ValidationContext {
