@@ -58,6 +58,18 @@ export interface DryRunStep {
   attemptDir: string;
   /** The sbatch script (Slurm clusters). */
   batchScript?: string;
+  /** Set on an element of a map step: its map and label (`gen[seed=0,chunk=1]`). */
+  element?: { map: string; label: string };
+}
+
+/** A map step of the plan: it runs no job; its elements (steps of `steps`) do. */
+export interface DryRunMap {
+  name: string;
+  /** Element step names, in order (`gen[0]`, …). */
+  elements: string[];
+  /** Successes it needs (`minSuccess`). */
+  required: number;
+  maxParallel?: number;
 }
 
 /** See the module comment. */
@@ -71,6 +83,8 @@ export interface DryRunPlan {
   /** Topological order. */
   order: string[];
   steps: DryRunStep[];
+  /** Map steps (their elements are in `steps`). */
+  maps: DryRunMap[];
 }
 
 /**
@@ -92,8 +106,14 @@ export async function planDryRun(pipeline: PipelineDefinition, options: CreateRu
   const scope: ResolutionScope = { runId, spec, parameters, outputs: () => undefined, resolvedOptions: () => undefined };
 
   const steps: DryRunStep[] = [];
+  const maps: DryRunMap[] = [];
   for (const name of plan.order) {
     const planned = plan.steps.get(name)!;
+    if (planned.map) {
+      const { elements, required, maxParallel } = planned.map;
+      maps.push({ name, elements: elements.map((e) => e.key), required, ...(maxParallel !== undefined ? { maxParallel } : {}) });
+      continue;
+    }
     const queue = environment.resolveQueue(planned.spec.executionQueue) as ResolvedQueue;
     const ahead: AheadOfRun = { unresolved: [], notes: [] };
     const { resolved, env } = await renderAttempt({ planned, queue, scope, store, environment, runtime, ahead });
@@ -123,6 +143,7 @@ export async function planDryRun(pipeline: PipelineDefinition, options: CreateRu
       unresolved: ahead.unresolved,
       notes: ahead.notes,
       attemptDir: job.attemptDir,
+      ...(planned.element ? { element: { map: planned.element.map, label: planned.element.label } } : {}),
     };
     if (loaded.config.executor === "slurm") {
       const { resolveBatchJob } = await import("../backends/slurm/resolve-job.js");
@@ -142,6 +163,7 @@ export async function planDryRun(pipeline: PipelineDefinition, options: CreateRu
     parameters,
     order: [...plan.order],
     steps,
+    maps,
   };
 }
 
@@ -151,6 +173,10 @@ export function formatDryRun(plan: DryRunPlan): string {
     `dry run of pipeline ${plan.projectName}/${plan.pipelineName} on cluster "${plan.cluster.name}" (${plan.cluster.executor}, ${plan.cluster.source}), runtime ${plan.runtime}: nothing is submitted`,
     `order: ${plan.order.join(" → ")}`,
   ];
+  for (const m of plan.maps) {
+    const cap = m.maxParallel !== undefined ? `, at most ${m.maxParallel} at once` : "";
+    lines.push(`map ${m.name}: ${m.elements.length} elements (${m.elements.length === m.required ? "all" : `at least ${m.required}`} must succeed${cap}), each a step below`);
+  }
   plan.steps.forEach((s, i) => {
     const r = s.resources;
     const resources = [
@@ -162,7 +188,7 @@ export function formatDryRun(plan: DryRunPlan): string {
     ]
       .filter(Boolean)
       .join(", ");
-    lines.push("", `${i + 1}. ${s.name}  [${s.taskType}, base ${s.baseTaskId}]`);
+    lines.push("", `${i + 1}. ${s.element ? `${s.name} = ${s.element.label}` : s.name}  [${s.taskType}, base ${s.baseTaskId}]`);
     lines.push(`   queue:    ${s.queue}${s.partition ? ` → partition ${s.partition}` : ""} (${resources})`);
     lines.push(`   job:      ${s.jobName}`);
     lines.push(`   parents:  ${s.parents.join(", ") || "-"}`);

@@ -69,6 +69,7 @@ export function settleMap(ctx: RunContext, map: StepState): void {
     step: map.name,
     status,
     total: elements.length,
+    required: planned.required,
     succeeded: succeeded.length,
     missing: short.map((s) => s.name),
     ...(reason ? { reason } : {}),

@@ -5,7 +5,7 @@
  * @module
  */
 import type { JournalEntry, StepOutputs } from "../store/records.js";
-import type { RunStatus, StepStatus } from "./run-types.js";
+import type { MapTally, RunStatus, StepStatus } from "./run-types.js";
 
 /** One attempt as the journal tells it. */
 export interface ReplayedAttempt {
@@ -37,7 +37,7 @@ export interface ReplayedStep {
   /** Set when the step reused an earlier run's outputs. */
   cachedFrom?: { runId: string; step: string };
   /** A map step, once settled: how its elements ended. */
-  elements?: { total: number; succeeded: number; missing: string[] };
+  elements?: MapTally;
 }
 
 /** A run as the journal tells it. */
@@ -150,7 +150,7 @@ export function replayJournal(entries: readonly JournalEntry[], stepNames: reado
       case "map-finished": {
         const s = step(entry.step);
         s.status = entry.status;
-        s.elements = { total: entry.total, succeeded: entry.succeeded, missing: entry.missing };
+        s.elements = { total: entry.total, required: entry.required, succeeded: entry.succeeded, missing: entry.missing };
         if (entry.reason !== undefined) s.reason = entry.reason;
         else delete s.reason;
         break;

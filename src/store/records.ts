@@ -148,6 +148,7 @@ export const JournalEntrySchema = z.discriminatedUnion("type", [
     step: z.string(),
     status: z.enum(["succeeded", "failed", "skipped", "cancelled"]),
     total: z.number().int(),
+    required: z.number().int(),
     succeeded: z.number().int(),
     missing: z.array(z.string()),
     reason: z.string().optional(),
