@@ -1,8 +1,17 @@
 /**
- * Resuming a run from its journal (see the controller's module comment for the rules): step
- * states and retry budgets are restored, done steps stay done, and each attempt left open is
- * adopted from the backend — or, planned but never journaled as submitted, submitted again by its
- * deterministic job name with `reuseExisting`, so a job that did reach the backend is adopted.
+ * Resuming a run from its journal: step states and retry budgets are restored, done steps stay
+ * done, and each attempt left open is adopted from the backend — or, planned but never journaled
+ * as submitted, submitted again by its deterministic job name with `reuseExisting`, so a job that
+ * did reach the backend is adopted.
+ *
+ * Resume rules (a controller killed at any instant, then restarted):
+ * - succeeded / cached steps are not run again (unless forced, with their descendants);
+ * - an attempt with a journaled job id is adopted from the backend (never submitted twice);
+ * - an attempt planned but not journaled as submitted is submitted again with the same
+ *   deterministic job name and `reuseExisting`, so a job that did reach the backend is adopted;
+ * - failed, cancelled and skipped steps run again, as new attempts;
+ * - a map element that runs again re-opens its map, and what consumed the map's collection runs
+ *   again too (a gap filled, never an output appended twice).
  *
  * @module
  */

@@ -9,12 +9,7 @@
  * called (e.g. its lock's run directory vanished) — ends at once: its running jobs are cancelled
  * (nobody would watch or record them) and `done` rejects with the error.
  *
- * Resume rules (a controller killed at any instant, then restarted):
- * - succeeded / cached steps are not run again (unless forced, with their descendants);
- * - an attempt with a journaled job id is adopted from the backend (never submitted twice);
- * - an attempt planned but not journaled as submitted is submitted again with the same
- *   deterministic job name and `reuseExisting`, so a job that did reach the backend is adopted;
- * - failed, cancelled and skipped steps run again, as new attempts.
+ * Resume rules: see restore-run.ts.
  *
  * Permanent backend errors (`isPermanentError`: a refused SSH host key or key) are not retried:
  * the run fails at once, its reason (journaled with `run-finished`) says why once, and steps say
@@ -30,12 +25,12 @@
  *
  * @module
  */
-import { type BackendNotice, describeNotice } from "../backends/queue-backend.js";
+import type { BackendNotice } from "../backends/queue-backend.js";
 import { GpuDagError, permanentErrorOf } from "../errors.js";
-import { refusal } from "./backend-failures.js";
+import { recordNotice, refusal } from "./backend-failures.js";
 import { emitSafely, notifyStatusChange } from "./hook-runner.js";
 import { onJobUpdate } from "./job-updates.js";
-import { elementViews, settleMap } from "./map-settle.js";
+import { settleMap } from "./map-settle.js";
 import { MapThrottle } from "./map-throttle.js";
 import { prepareAttempt } from "./prepare-attempt.js";
 import type { ResolutionScope } from "./resolve-step.js";
@@ -43,6 +38,7 @@ import { restoreRun } from "./restore-run.js";
 import type { RunContext, RunControllerOptions, StepState } from "./run-context.js";
 import { RunJournal } from "./run-journal.js";
 import { runResultOf, runStatusOf } from "./run-result.js";
+import { scopeOf } from "./run-scope.js";
 import type { RunEvent, RunResult } from "./run-types.js";
 import { finishStep, releaseChildrenOf, skipStep } from "./scheduling.js";
 import { isTerminalPhase, STATUS_OF_PHASE, type StepPhase, transition } from "./step-state.js";
@@ -231,16 +227,7 @@ export class RunController {
 
   /** What placeholders see: the run's parameters and its finished steps' outputs. */
   #scope(): ResolutionScope {
-    const steps = this.#steps;
-    const { runId, plan, parameters } = this.#o;
-    return {
-      runId,
-      spec: plan.spec,
-      parameters: parameters ?? {},
-      outputs: (s) => steps.get(s)?.result.outputs,
-      resolvedOptions: (s) => steps.get(s)?.resolvedOptions,
-      elements: (map) => elementViews(steps, map),
-    };
+    return scopeOf(this.#steps, this.#o);
   }
 
   /**
@@ -306,11 +293,7 @@ export class RunController {
       this.#fatal(notice.error);
       return;
     }
-    if (this.#finished) return;
-    const message = this.#journal.scrub(describeNotice(notice));
-    const at = Date.now();
-    void this.#journal.appendTracked({ type: "backend-notice", at, kind: notice.kind, message });
-    this.#emit({ type: "run:notice", runId: this.#o.runId, kind: notice.kind, message, at });
+    if (!this.#finished) recordNotice(this.#ctx, notice);
   }
 
   /**

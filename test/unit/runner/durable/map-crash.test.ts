@@ -57,7 +57,10 @@ describe("fault injection: SIGKILLed controller in the middle of a map", () => {
     for (let i = 0; i < ELEMENTS; i++) {
       const step = `gen[${i}]`;
       expect(replay.steps.get(step)?.status, step).toBe("succeeded");
-      expect(finished.filter((e) => e.step === step && e.status === "succeeded"), step).toHaveLength(1);
+      expect(
+        finished.filter((e) => e.step === step && e.status === "succeeded"),
+        step,
+      ).toHaveLength(1);
       for (const other of finished.filter((e) => e.step === step && e.status !== "succeeded")) expect(other.status, `${step}: ${other.reason}`).toBe("lost");
       const ids = new Map<number, Set<string>>();
       for (const e of submitted.filter((e) => e.step === step)) ids.set(e.attempt, (ids.get(e.attempt) ?? new Set()).add(e.backendJobId));
