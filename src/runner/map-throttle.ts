@@ -1,8 +1,9 @@
 /**
- * A map's `maxParallel` on backends that do not keep groups to a throttle themselves (the local
- * backend; Slurm arrays do it with `%K`): ready elements past the cap wait here, in phase `ready`,
- * until an element of their map ends. What counts is derived from the elements' phases — those
- * being prepared, submitted, running or waiting to retry — never from a counter.
+ * Caps on jobs running at once, kept by the controller: a map's `maxParallel` (on backends that
+ * do not keep groups to a throttle themselves — Slurm arrays do it with `%K`) and a queue's
+ * `maxParallel` (cluster config). Ready steps past a cap wait here, in phase `ready`, until a step
+ * ends. What counts is derived from phases — steps being prepared, submitted, running or waiting
+ * to retry — never kept in a counter.
  *
  * @module
  */
@@ -13,7 +14,7 @@ import { isActivePhase } from "./step-state.js";
 export class MapThrottle {
   readonly #steps: ReadonlyMap<string, StepState>;
   readonly #backendThrottles: boolean;
-  readonly #held = new Map<string, StepState[]>();
+  #held: StepState[] = [];
 
   constructor(steps: ReadonlyMap<string, StepState>, backendThrottles: boolean) {
     this.#steps = steps;
@@ -23,50 +24,37 @@ export class MapThrottle {
   /** The part of `ready` that may be prepared now; the rest is held. */
   admit(ready: readonly StepState[]): StepState[] {
     const admitted: StepState[] = [];
-    const running = new Map<string, number>();
+    const byMap = new Map<string, number>();
+    const byQueue = new Map<string, number>();
     for (const state of ready) {
       const element = state.planned.element;
-      if (element?.throttle === undefined || this.#backendThrottles) {
-        admitted.push(state);
-        continue;
-      }
-      const active = running.get(element.map) ?? this.#active(element.map);
-      if (active < element.throttle) {
-        admitted.push(state);
-        running.set(element.map, active + 1);
+      const mapCap = this.#backendThrottles ? undefined : element?.throttle;
+      const queueCap = state.queue.config.maxParallel;
+      const inMap = mapCap === undefined ? 0 : (byMap.get(element!.map) ?? this.#count((s) => s.planned.element?.map === element!.map));
+      const inQueue = queueCap === undefined ? 0 : (byQueue.get(state.queue.name) ?? this.#count((s) => s.queue.name === state.queue.name));
+      if ((mapCap !== undefined && inMap >= mapCap) || (queueCap !== undefined && inQueue >= queueCap)) {
+        this.#held.push(state);
       } else {
-        const held = this.#held.get(element.map) ?? [];
-        held.push(state);
-        this.#held.set(element.map, held);
-        running.set(element.map, active);
+        admitted.push(state);
       }
+      const took = admitted.at(-1) === state ? 1 : 0;
+      if (mapCap !== undefined) byMap.set(element!.map, inMap + took);
+      if (queueCap !== undefined) byQueue.set(state.queue.name, inQueue + took);
     }
     return admitted;
   }
 
-  /** Held elements of `map`, in the order they became ready (admit() decides again). */
-  release(map: string): StepState[] {
-    const held = this.#held.get(map);
-    if (!held || held.length === 0) return [];
-    this.#held.delete(map);
+  /** Every held step, in the order it became ready (a step ended: admit() decides again). */
+  release(): StepState[] {
+    const held = this.#held;
+    this.#held = [];
     return held;
   }
 
-  /** Every held element (the run is ending). */
-  drain(): StepState[] {
-    const all = [...this.#held.values()].flat();
-    this.#held.clear();
-    return all;
-  }
-
-  /** Elements of `map` holding a slot: anything between ready and final, except those held. */
-  #active(map: string): number {
-    const elements = this.#steps.get(map)?.planned.map?.elements ?? [];
+  /** Steps holding a slot that `matches`: anything between ready and final, except held ones. */
+  #count(matches: (state: StepState) => boolean): number {
     let n = 0;
-    for (const e of elements) {
-      const phase = this.#steps.get(e.key)?.phase;
-      if (phase !== undefined && phase !== "ready" && isActivePhase(phase)) n++;
-    }
+    for (const s of this.#steps.values()) if (s.phase !== "ready" && isActivePhase(s.phase) && matches(s)) n++;
     return n;
   }
 }

@@ -90,8 +90,8 @@ export interface RunContext {
   finishStep(state: StepState, status: StepStatus & StepPhase, reason?: string, releaseChildren?: boolean): void;
   /** Queues a step for the next batch (from pending, or when its retry delay passed). */
   markReady(state: StepState): void;
-  /** An element of `map` ended: elements its `maxParallel` held back may go now. */
-  releaseHeld(map: string): void;
+  /** A step ended: steps a `maxParallel` held back may go now. */
+  releaseHeld(): void;
   /** Skips a pending step (or, `fromPreparing`, one its preExecute hook declined) and its descendants. */
   skip(state: StepState, reason: string, fromPreparing?: boolean): void;
   /** Cancels the run (steps not started, running jobs) with `reason`. */

@@ -55,7 +55,7 @@ export class RunController {
   readonly #journal: RunJournal;
   readonly #ctx: RunContext;
   #ready: StepState[] = [];
-  /** Elements held back by their map's `maxParallel` (backends that do not throttle groups). */
+  /** Steps held back by a map's or a queue's `maxParallel` (see map-throttle.ts). */
   readonly #throttle: MapThrottle;
   #flushScheduled = false;
   #aborted = false;
@@ -116,8 +116,8 @@ export class RunController {
       setPhase: (state, phase, quiet) => this.#setPhase(state, phase, quiet),
       finishStep: (state, status, reason, release) => finishStep(this.#ctx, state, status, reason, release),
       markReady: (state) => this.#markReady(state),
-      releaseHeld: (map) => {
-        for (const state of this.#throttle.release(map)) this.#enqueue(state);
+      releaseHeld: () => {
+        for (const state of this.#throttle.release()) this.#enqueue(state);
       },
       skip: (state, reason, fromPreparing) => skipStep(this.#ctx, state, reason, fromPreparing),
       abort: (reason) => this.#abort(reason),
@@ -174,7 +174,7 @@ export class RunController {
     const batch = this.#aborted ? this.#ready : this.#throttle.admit(this.#ready);
     this.#ready = [];
     if (this.#aborted) {
-      for (const state of [...batch, ...this.#throttle.drain()]) this.#ctx.finishStep(state, "cancelled", this.#cancelReason);
+      for (const state of [...batch, ...this.#throttle.release()]) this.#ctx.finishStep(state, "cancelled", this.#cancelReason);
       return;
     }
     for (const state of batch) this.#setPhase(state, "preparing");
@@ -198,7 +198,7 @@ export class RunController {
         state.result.reason = reason;
       }
     }
-    for (const state of this.#throttle.drain()) this.#ctx.finishStep(state, "cancelled", reason);
+    for (const state of this.#throttle.release()) this.#ctx.finishStep(state, "cancelled", reason);
     const ids = [...this.#byJob.keys()];
     if (ids.length > 0) void this.#o.environment.backend.cancel(ids).catch((e: unknown) => this.#failOrFatal(e));
     this.#checkDone();

@@ -12,6 +12,7 @@ import type { StepPhase } from "./step-state.js";
 /** Ends a step; `releaseChildren` lets its children run (success, or continueOnFail), else they are skipped. */
 export function finishStep(ctx: RunContext, state: StepState, status: StepPhase, reason?: string, releaseChildren = false): void {
   ctx.setPhase(state, status);
+  ctx.releaseHeld(); // a slot of its map's or queue's maxParallel is free
   if (reason !== undefined && status !== "succeeded") state.result.reason = reason;
   if (releaseChildren) releaseChildrenOf(ctx, state, !ctx.aborted());
   else {
@@ -31,7 +32,6 @@ export function releaseChildrenOf(ctx: RunContext, state: StepState, schedule: b
 }
 
 function release(ctx: RunContext, child: StepState, schedule: boolean): void {
-  if (child.planned.map) ctx.releaseHeld(child.name);
   child.waitingParents -= 1;
   // A map step that became "ready" settles at once (the controller's markReady): it runs no job.
   if (schedule && child.waitingParents === 0 && child.phase === "pending") ctx.markReady(child);

@@ -127,6 +127,27 @@ describe("map steps on the local backend", { timeout: 120_000 }, () => {
     expect(overlap).toBe(2); // the cap is used, not just respected
   });
 
+  it("a queue's maxParallel caps its jobs across the run, map elements and plain steps alike", async () => {
+    const store = await tempStore();
+    const marks = await tempDir();
+    const element = elementTask(marks);
+    await element.createTask({ store });
+    const pipeline = new Pipeline({ projectName: "maps", pipelineName: "queue-cap" })
+      .addStep({
+        name: "gen",
+        baseTaskId: element.id!,
+        executionQueue: "narrow",
+        map: { axes: { seed: [0, 1], chunk: [0, 1, 2] } },
+        parameterOverride: { seed: "${item.seed}", chunk: "${item.chunk}", secs: 0.3 },
+      })
+      .addStep({ name: "solo", baseTaskId: element.id!, executionQueue: "narrow", parameterOverride: { seed: 9, chunk: 0, secs: 0.3 } });
+    const cluster = localCluster({ queues: { narrow: { gpus: 0, maxParallel: 3 } } });
+    const result = await pipeline.executeLocally({ store, home: store.home, cluster, retryBackoffMs: 10 });
+    expect(result.status).toBe("succeeded");
+    const all = [...(await intervals(marks, 2, 3)), ...(await readFile(join(marks, "time-9-0"), "utf8").then((t) => [t.trim().split(" ")]))].map(([a, b]) => [BigInt(a!), BigInt(b!)] as const);
+    expect(maxOverlap(all)).toBe(3);
+  });
+
   it("minSuccess 0.9 with 3 failed elements: the map succeeds, the reducer sees the gaps; re-running fills them and leaves the rest alone", async () => {
     const store = await tempStore();
     const marks = await tempDir();
