@@ -14,7 +14,7 @@
  * ${item} ${item.<axis>} ${item.index}   in a map step: the element's item, axis value, index
  * ${<map>[<selector>].<ref>}             a map step's elements (ref: any of the above after <step>.)
  *     [*]              every element that succeeded, as a list (in element order)
- *     [*].elements     path of a JSON file listing every element, gaps included
+ *     [*].elements     path of a JSON file listing every element, gaps included ([item].elements: the selected ones)
  *     [3]  [2,5]       elements by index (one → a value, several → a list)
  *     [seed=0,chunk=1] the element with these axis values
  *     [item]           in a map step: the elements whose values agree with this element's item

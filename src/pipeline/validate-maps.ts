@@ -49,12 +49,11 @@ export function mapPlaceholderProblem(placeholder: Placeholder, stepName: string
   if (ref.kind === "pipeline") return undefined;
   const target = maps.get(ref.step);
   if (!ref.select) {
-    if (!target) return ref.kind === "elements" ? `placeholder "${raw}": .elements is for map steps, with [*]` : undefined;
+    if (!target) return ref.kind === "elements" ? `placeholder "${raw}": .elements is for map steps, with a selector such as [*]` : undefined;
     const k = target.elements.length;
     return `placeholder "${raw}": "${ref.step}" is a map step (${k} element${k === 1 ? "" : "s"}): write ${raw.replace(ref.step, `${ref.step}[*]`)} for every element, [<index>] or [<axis>=<value>,…] for one${own ? ", [item] for the matching ones" : ""}`;
   }
   if (!target) return `placeholder "${raw}": "${ref.step}" is not a map step, it has no elements to select`;
-  if (ref.kind === "elements" && ref.select.kind !== "all") return `placeholder "${raw}": .elements lists every element: write ${ref.step}[*].elements`;
   return selectorProblem(ref.select, raw, ref.step, target, own);
 }
 

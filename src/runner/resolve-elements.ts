@@ -3,7 +3,8 @@
  * value, `${gen[2,5].…}` and `${gen[*].…}` are lists (`[*]`: the elements that succeeded, in
  * element order — the gaps are left out), and `${gen[*].elements}` is the path of a JSON file,
  * written into the job's attempt directory, that lists every element with its status and
- * outputs or reason, so a reducer sees the gaps explicitly.
+ * outputs or reason, so a reducer sees the gaps explicitly (`${gen[item].elements}` and the
+ * like list the selected elements only: a per-seed merge reads its seed's chunks).
  *
  * @module
  */
@@ -31,9 +32,14 @@ export interface JobInputs {
 
 type StepRef = Exclude<PlaceholderRef, { kind: "pipeline" } | { kind: "item" }>;
 
-/** The relative path of a map's collection file in a job's attempt directory. */
-export function elementsFileOf(map: string): string {
-  return `inputs/${map}.elements.json`;
+/**
+ * The relative path of a map's collection file in a job's attempt directory:
+ * `inputs/gen.elements.json` for every element, `inputs/gen.3-5-7.elements.json` for a selection.
+ */
+export function elementsFileOf(map: string, indices?: readonly number[]): string {
+  if (indices === undefined) return `inputs/${map}.elements.json`;
+  const shown = indices.length <= 8 ? indices.join("-") : `${indices[0]}-to-${indices.at(-1)}-${indices.length}`;
+  return `inputs/${map}.${shown}.elements.json`;
 }
 
 /** The collection file's content: every element, in order, gaps explicit. */
@@ -66,8 +72,10 @@ export function resolveSelected(
   const { select: _select, ...bare } = ref;
   const on = (key: string) => one({ ...placeholder, ref: { ...bare, step: key } as PlaceholderRef });
   if (ref.kind === "elements") {
-    const name = elementsFileOf(ref.step);
-    const content = elementsDocument(ref.step, elements);
+    // [*] lists every element; a selection ([item], [3], [seed=0]: indices by now) only those.
+    const chosen = select.kind === "indices" ? select.indices.map((i) => elements[i]).filter((e): e is ElementView => e !== undefined) : elements;
+    const name = elementsFileOf(ref.step, select.kind === "indices" ? select.indices : undefined);
+    const content = elementsDocument(ref.step, chosen);
     if (!inputs) return `<attempt dir>/${name}`;
     inputs.files[name] = content;
     return `${inputs.dir}/${name}`;

@@ -256,6 +256,39 @@ describe("map steps on the local backend", { timeout: 120_000 }, () => {
   });
 });
 
+describe("per-seed merges", { timeout: 60_000 }, () => {
+  it("a map over seeds reads its own seed's chunks: ${gen[item].elements} lists them, and each merge waits for them only", async () => {
+    const store = await tempStore();
+    const marks = await tempDir();
+    const element = elementTask(marks);
+    const reducer = reducerTask();
+    await element.createTask({ store });
+    await reducer.createTask({ store });
+    const pipeline = new Pipeline({ projectName: "maps", pipelineName: "merge" })
+      .addStep({ name: "gen", baseTaskId: element.id!, executionQueue: "cpu", map: { axes: { seed: [0, 1], chunk: [0, 1, 2] } }, parameterOverride: { seed: "${item.seed}", chunk: "${item.chunk}" } })
+      .addStep({
+        name: "merge",
+        baseTaskId: reducer.id!,
+        executionQueue: "cpu",
+        map: { axes: { seed: [0, 1] } },
+        parameterOverride: { elements: "${gen[item].elements}", scores: "${gen[item].metrics.score}" },
+      });
+    const plan = await pipeline.plan({ loadTask: (id) => Promise.resolve(id === reducer.id ? reducer : element), checkQueue: () => undefined });
+    expect(plan.steps.get("merge[1]")!.parents).toEqual(["gen[3]", "gen[4]", "gen[5]"]);
+    const result = await pipeline.executeLocally({ store, home: store.home, cluster: localCluster(), retryBackoffMs: 10 });
+    expect(result.status).toBe("succeeded");
+    const merged = JSON.parse(await readFile(join(result.steps["merge[1]"]!.attemptDir!, "elements.json"), "utf8")) as { total: number; elements: Array<{ item: unknown }> };
+    expect(merged.total).toBe(3);
+    expect(merged.elements.map((e) => e.item)).toEqual([
+      { seed: 1, chunk: 0 },
+      { seed: 1, chunk: 1 },
+      { seed: 1, chunk: 2 },
+    ]);
+    const scores = (await readFile(join(result.steps["merge[1]"]!.attemptDir!, "scores.txt"), "utf8")).trim().split("\n").slice(1);
+    expect(scores).toEqual(["100", "101", "102"]);
+  });
+});
+
 describe("map step validation", () => {
   it("names the step, field and value of every mistake, before anything runs", async () => {
     const store = await tempStore();
