@@ -332,3 +332,18 @@ describe("map step validation", () => {
     expect(error?.message).toMatch(/step "sweep", map: element sweep\[shots=many\]: .*numFewshot/);
   });
 });
+
+describe("typed builders for map references", () => {
+  it("build the placeholder text the parser reads", async () => {
+    const { step } = await import("../../../src/pipeline/refs.js");
+    const { parseTemplate } = await import("../../../src/pipeline/placeholders.js");
+    expect(step("gen").all.metric("score")).toBe("${gen[*].metrics.score}");
+    expect(step("gen").all.elements).toBe("${gen[*].elements}");
+    expect(step("gen").item.model(-1).url).toBe("${gen[item].models.output.-1.url}");
+    expect(step("gen").at({ seed: 0, chunk: 1 }).artifact("out").url).toBe("${gen[seed=0,chunk=1].artifacts.out.url}");
+    expect(step("gen").at(3).parameter("seed")).toBe("${gen[3].parameters.seed}");
+    expect(parseTemplate(step("gen").at({ seed: 0 }).metric("x"))).toEqual([
+      { raw: "${gen[seed=0].metrics.x}", offset: 0, ref: { kind: "metric", step: "gen", select: { kind: "values", values: { seed: "0" } }, name: "x" } },
+    ]);
+  });
+});
