@@ -175,8 +175,12 @@ def write_merged(final: str, shards: list[tuple[str, ShardName]]) -> int:
 
 def merge_main(argv: list[str]) -> int:
     """``generate merge``: see the module docstring."""
-    args, rest = build_merge_parser().parse_known_args(argv)
-    options = parse_main_args(rest)
+    # ++key=value words first: --shards takes every word after it.
+    plus = [w for w in argv if w.startswith("++")]
+    args, rest = build_merge_parser().parse_known_args([w for w in argv if not w.startswith("++")])
+    if rest:
+        raise RunnerError(f"generate merge: unexpected arguments {' '.join(rest)}")
+    options = parse_main_args(plus)
     if args.num_chunks < 1:
         raise RunnerError(f"--num-chunks must be at least 1 (got {args.num_chunks})")
     if args.num_random_seeds < 1 or not (0 <= args.seed_index < args.num_random_seeds):
@@ -192,6 +196,8 @@ def merge_main(argv: list[str]) -> int:
         candidates, explicit = paths_from_words(args.shards, "--shards"), True
     elif args.elements is not None:
         (candidates, failed), explicit = read_elements(args.elements, "shard"), False
+        # Another seed's failed elements are that seed's merge's business.
+        failed = [e for e in failed if not (isinstance(e.get("item"), dict) and "seed" in e["item"] and e["item"]["seed"] != args.seed_index)]
     else:
         shard_dir = os.path.abspath(os.path.expanduser(args.shard_dir)) if args.shard_dir else os.path.dirname(final)
         candidates, explicit = shards_in(shard_dir, final_stem(final)), False
