@@ -9,6 +9,7 @@ import { GpuDagError, type PipelineProblem, PipelineValidationError, TaskNotFoun
 import type { TaskDraft } from "../tasks/task-draft.js";
 import { cloneProblem } from "./clone-problem.js";
 import { expandMaps } from "./expand-maps.js";
+import { expandTaskFanOut } from "./task-fan-out.js";
 import { buildGraph, findCyclePaths, longestRemainingPath, topologicalOrder } from "./graph.js";
 import type { PipelineSpec, StepSpec } from "./pipeline-spec.js";
 import { findPlaceholders, type Placeholder, referencedStep, substitute } from "./placeholders.js";
@@ -69,6 +70,10 @@ export async function validatePipeline(spec: PipelineSpec, context: ValidationCo
     if (message) problems.push({ step: step.name, field, message });
     if (elements && !maps.has(step.name)) maps.set(step.name, { map: step.map, elements });
   }
+
+  // A task that fans out by itself (GenerateTask fanOut) becomes its steps: validate those.
+  const fannedOut = problems.length === 0 ? expandTaskFanOut(spec, tasks) : undefined;
+  if (fannedOut) return validatePipeline(fannedOut, context);
 
   const planned = new Map<string, PlannedStep>();
   /** Literal store model ids of `modelFromStore` steps, checked together once the loop is done. */
