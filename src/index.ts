@@ -15,7 +15,7 @@ export { checkKnownKeys, didYouMean, shellJoin, shellQuote, WrappedArguments, wr
 export { DEFAULT_LEASE_DIR, LEASE_BUSY_EXIT, LEASE_DIR_ENV, resolveLeaseDir } from "./backends/local/gpu-leases.js";
 export { detectGpus, GpuPool } from "./backends/local/gpu-pool.js";
 export { LocalBackend, type LocalBackendOptions } from "./backends/local/local-backend.js";
-export type { BackendNotice, BackendNoticeListener, JobResources, JobSpec, JobState, QueueBackend, SubmittedJob } from "./backends/queue-backend.js";
+export type { BackendNotice, BackendNoticeListener, JobGroup, JobResources, JobSpec, JobState, QueueBackend, SubmittedJob } from "./backends/queue-backend.js";
 export { jobNameFor } from "./backends/queue-backend.js";
 export { type BatchScriptInput, renderBatchScript } from "./backends/slurm/batch-script.js";
 export type { SlurmJobConfig } from "./backends/slurm/resolve-job.js";
