@@ -18,6 +18,8 @@ export interface PollCycleContext {
   timeLimitOf(id: string): number | undefined;
   /** States the backend decided itself (see `pollStates`). */
   overrides: Map<string, JobState>;
+  /** Ids the backend scancelled (see `PollAnswers.cancelled`). */
+  cancelled: ReadonlySet<string>;
   /** Counts `squeue` and `sacct` runs. */
   count(command: "squeue" | "sacct"): void;
 }
@@ -33,11 +35,11 @@ export async function pollCycle(ids: readonly string[], context: PollCycleContex
   const result = await context.exec(RUN_STDIN, { stdin: pollProgram(ids, markerDirs), idempotent: true });
   const { squeue, markers, timedOut } = parsePollOutput(result.stdout);
   const infos = new Map(parseSqueue(squeue).map((info) => [info.jobId, info]));
-  const missing = new Set(ids.filter((id) => !infos.has(id) && !markers.has(id) && !context.overrides.has(id)));
+  const missing = new Set(ids.filter((id) => !infos.has(id) && !markers.has(id) && !context.overrides.has(id) && !context.cancelled.has(id)));
   if (missing.size > 0) {
     context.count("sacct");
     const sacct = await context.exec(`${DEFINE_SEP}; ${sacctCommand([...missing])} || true`, { idempotent: true });
     for (const info of parseSacct(sacct.stdout)) if (missing.has(info.jobId)) infos.set(info.jobId, info);
   }
-  return pollStates(ids, { infos, markers, timedOut }, context.overrides, context.timeLimitOf, states);
+  return pollStates(ids, { infos, markers, timedOut, cancelled: context.cancelled }, context.overrides, context.timeLimitOf, states);
 }

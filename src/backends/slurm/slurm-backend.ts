@@ -106,6 +106,8 @@ export class SlurmBackend implements QueueBackend {
   readonly #active = new Set<string>();
   /** States the backend decided itself (dependency never satisfied → failed, then scancelled). */
   readonly #overrides = new Map<string, JobState>();
+  /** Ids this instance scancelled (a pending array element leaves no trace in Slurm). */
+  readonly #cancelled = new Set<string>();
   readonly #listeners = new Set<JobUpdateListener>();
   /** Arrays this instance submitted: array id → its element ids (for cancelling whole arrays). */
   readonly #arrays = new Map<string, Set<string>>();
@@ -118,6 +120,7 @@ export class SlurmBackend implements QueueBackend {
     dirOf: (id) => this.#jobs.get(id)?.dir,
     timeLimitOf: (id) => this.#jobs.get(id)?.spec.resources.timeLimitSeconds,
     overrides: this.#overrides,
+    cancelled: this.#cancelled,
     count: (command) => void this.#stats[command]++,
   };
   #closed = false;
@@ -246,6 +249,7 @@ export class SlurmBackend implements QueueBackend {
       scancelIds(ids, this.#arrays, (id) => !this.#active.has(id)),
       dirs,
     );
+    for (const id of ids) this.#cancelled.add(id);
     this.#loop.schedule(true);
   }
 

@@ -3,11 +3,12 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type JobSpec, jobNameFor } from "../../../../src/backends/queue-backend.js";
+import { type JobSpec, type JobState, jobNameFor } from "../../../../src/backends/queue-backend.js";
 import { arrayIdOf, scancelIds } from "../../../../src/backends/slurm/array-ids.js";
 import { arrayJobName, planSubmission, spreadThrottle } from "../../../../src/backends/slurm/array-plan.js";
 import { renderSecretEnv } from "../../../../src/backends/slurm/batch-script.js";
 import { checkedInputFiles } from "../../../../src/backends/slurm/input-files.js";
+import { pollStates } from "../../../../src/backends/slurm/poll-states.js";
 import { renderSlurmSubmission } from "../../../../src/backends/slurm/render-arrays.js";
 import { remoteAttemptDir, type SlurmJobConfig, stepDirName } from "../../../../src/backends/slurm/resolve-job.js";
 import { BackendError } from "../../../../src/errors.js";
@@ -216,5 +217,17 @@ describe("scancelIds", () => {
     // An element of an array this backend did not submit (adopted): only itself.
     expect(scancelIds(["40_3"], arrays, () => true)).toEqual(["40_3"]);
     expect([arrayIdOf("12_3"), arrayIdOf("12")]).toEqual(["12", undefined]);
+  });
+});
+
+describe("pollStates", () => {
+  it("a job this backend scancelled that Slurm forgot (a pending array element) is cancelled, not lost; others unknown are lost", () => {
+    const states = new Map<string, JobState>();
+    const answers = { infos: new Map(), markers: new Map([["9_1", 0]]), timedOut: new Set<string>(), cancelled: new Set(["9_4", "9_1"]) };
+    pollStates(["9_4", "9_5", "9_1"], answers, new Map(), () => undefined, states);
+    expect(states.get("9_4")).toEqual({ status: "cancelled", reason: "Slurm job 9_4 cancelled before it started" });
+    expect(states.get("9_5")?.status).toBe("lost");
+    // It had ended before the scancel came: its marker says how.
+    expect(states.get("9_1")).toEqual({ status: "succeeded", exitCode: 0 });
   });
 });
