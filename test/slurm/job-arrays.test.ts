@@ -13,6 +13,7 @@ import { isTerminal, type JobSpec, type JobState, OUTPUTS_FILE, type QueueBacken
 import type { SlurmBackend } from "../../src/backends/slurm/slurm-backend.js";
 import type { ExecOptions, Transport } from "../../src/backends/slurm/transport.js";
 import { transportFor } from "../../src/backends/slurm/transport-for.js";
+import { BackendError } from "../../src/errors.js";
 import { cancelRun, type SlurmTestEnv, slurmTestEnv, specFactory, testBackend, testClusterConfig } from "./slurm-test-env.js";
 
 /** Resolves when every id has reached a terminal state (as the backend reports it). */
@@ -254,6 +255,23 @@ describe("map elements as Slurm job arrays (real Slurm over SSH)", () => {
     const done = await waitFor(resumed, ids);
     expect([...done.values()].every((s) => s.status === "succeeded")).toBe(true);
     for (const i of batch.keys()) expect(await readFile(join(env.jobDir, specs.runId, `mid.${i}`, "a1", "ran"), "utf8")).toBe("ran");
+  });
+
+  it("an array sbatch refuses: each of its elements is refused under its own name with sbatch's reason, and what the batch submitted before is cancelled", async () => {
+    const config = testClusterConfig(env, "ssh");
+    const b = fresh({ config: { ...config, queues: { ...config.queues, elsewhere: { partition: env.partitions.cpu, cpus: 1, nodes: 1, extraSbatch: ["--nodelist=no-such-node-xyz"] } } } });
+    const single = specs.makeSpec({ step: "ref-single", queue: "cpu-small", argv: ["sleep", "60"] });
+    const batch = elements("ref", [0, 1, 2], () => ["true"], undefined, { queue: "elsewhere" });
+    const error = await b.submit([single, ...batch]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(BackendError);
+    const refused = (error as BackendError).refused;
+    expect([...refused.keys()]).toEqual(batch.map((e) => e.jobName));
+    for (const r of refused.values()) expect(r.reason).toMatch(/Invalid node name specified/);
+    const singleState = execFileSync("squeue", ["-h", "-t", "all", "-n", single.jobName, "-o", "%T"], { encoding: "utf8" }).trim();
+    expect(singleState).toBe("CANCELLED");
   });
 
   it("inputFiles land under each job's attempt directory before it starts (elements and single jobs)", async () => {

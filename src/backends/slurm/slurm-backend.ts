@@ -23,7 +23,6 @@
  *
  * @module
  */
-import type { SlurmClusterConfig } from "../../config/cluster-config.js";
 import { AbortedError, BackendError } from "../../errors.js";
 import {
   type BackendNoticeListener,
@@ -44,10 +43,11 @@ import { ClusterFacts } from "./cluster-facts.js";
 import { collectFiles } from "./collect-files.js";
 import { checkPartitionCapacity } from "./partition-capacity.js";
 import { type PollCycleContext, pollCycle } from "./poll-cycle.js";
-import { type PollIntervals, PollLoop, type TrackedJob } from "./poll-loop.js";
+import { PollLoop, type TrackedJob } from "./poll-loop.js";
 import { cancelProgram, RUN_STDIN } from "./remote-scripts.js";
-import { remoteAttemptDir, type SlurmJobConfig } from "./resolve-job.js";
+import { remoteAttemptDir } from "./resolve-job.js";
 import { ShippedRuntime } from "./ship-runtime.js";
+import type { SlurmBackendOptions, SlurmBackendStats } from "./slurm-backend-options.js";
 import { isSlurmJobId } from "./slurm-output.js";
 import { attemptDirsOf, submitBatch, submitFailure } from "./submit-batch.js";
 import { parseSubmitOutput, submitProgram } from "./submit-program.js";
@@ -55,43 +55,7 @@ import { ConnectionDroppedError, type ExecResult, type Transport } from "./trans
 import { transportFor } from "./transport-for.js";
 
 export type { PollIntervals } from "./poll-loop.js";
-
-/** Counters of remote work, for benchmarks and tests. */
-export interface SlurmBackendStats {
-  /** Remote execs (round trips that ran a command). */
-  execs: number;
-  /** `sbatch` invocations (one per single job, one per array). */
-  sbatch: number;
-  /** Of those, arrays. */
-  arrays: number;
-  /** Poll cycles (each one `squeue` exec, plus `sacct` when needed). */
-  pollCycles: number;
-  squeue: number;
-  sacct: number;
-  scancel: number;
-}
-
-/** Options of {@link SlurmBackend}. */
-export interface SlurmBackendOptions {
-  /** The Slurm cluster config (only the fields in {@link SlurmJobConfig} and `ssh` are used). */
-  config: SlurmJobConfig & Partial<Pick<SlurmClusterConfig, "ssh">>;
-  /** Transport to use; default: SSH when `config.ssh` is set, else this machine (login node). */
-  transport?: Transport;
-  /** Poll interval tuning. */
-  pollIntervals?: Partial<PollIntervals>;
-  /** Called with errors of background polling (default: ignored; the next cycle retries). */
-  onPollError?: (error: unknown) => void;
-  /**
-   * Local directory of the job-side Python runtime (the package's `python/`). When set, it is
-   * shipped to `<jobDir>/.runtime/<hash>` once and put on every job's PYTHONPATH.
-   */
-  pythonRuntimeDir?: string;
-  /**
-   * Most elements of one array job, instead of asking the cluster (`MaxArraySize` from
-   * `scontrol show config`); below 2, map elements go as single jobs.
-   */
-  maxArraySize?: number;
-}
+export type { SlurmBackendOptions, SlurmBackendStats } from "./slurm-backend-options.js";
 
 const LOG_TAIL_DEFAULT = 64 * 1024;
 

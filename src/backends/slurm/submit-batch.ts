@@ -143,6 +143,8 @@ export function attemptDirsOf(batch: SubmitBatch): Map<number, string> {
 export interface SubmitOutcomeLike {
   /** Spec index → job id, submitted now or found. */
   ok: ReadonlyMap<number, string>;
+  /** Spec indices of `ok` found already submitted (not cancelled on a failure). */
+  reused?: ReadonlySet<number>;
   errors: ReadonlyMap<number, string>;
 }
 
@@ -159,5 +161,7 @@ export function submitFailure(jobs: readonly JobSpec[], outcome: SubmitOutcomeLi
   }
   const firstError = [...refused.values()][0];
   const detail = firstError ? firstError.reason : `unexpected output: ${(result.stdout + result.stderr).trim().slice(0, 500) || `(none, exit ${result.code})`}`;
-  return new BackendError("slurm", `sbatch failed for ${jobs.length - outcome.ok.size} of ${jobs.length} job(s); ${outcome.ok.size} submitted before it were cancelled. ${detail}`, { refused });
+  const found = outcome.reused?.size ?? 0;
+  const cancelled = `${outcome.ok.size - found} submitted before it were cancelled${found > 0 ? `, ${found} found already submitted were left alone` : ""}`;
+  return new BackendError("slurm", `sbatch failed for ${jobs.length - outcome.ok.size} of ${jobs.length} job(s); ${cancelled}. ${detail}`, { refused });
 }
