@@ -13,7 +13,7 @@
 import type { CreateRunOptions } from "../api/create-run.js";
 import { planRun } from "../api/plan-run.js";
 import { shellJoin } from "../args/shell-quote.js";
-import type { JobResources } from "../backends/queue-backend.js";
+import type { JobResources, JobSpec } from "../backends/queue-backend.js";
 import type { ClusterConfig } from "../config/cluster-config.js";
 import type { ResolvedQueue } from "../config/resolve-queue.js";
 import type { PipelineDefinition } from "../pipeline/pipeline-definition.js";
@@ -70,6 +70,8 @@ export interface DryRunMap {
   /** Successes it needs (`minSuccess`). */
   required: number;
   maxParallel?: number;
+  /** Slurm clusters: the job arrays its elements are submitted as (each element's own script is its step's `batchScript`). */
+  arrays?: Array<{ jobName: string; throttle?: number; script: string }>;
 }
 
 /** See the module comment. */
@@ -107,6 +109,8 @@ export async function planDryRun(pipeline: PipelineDefinition, options: CreateRu
 
   const steps: DryRunStep[] = [];
   const maps: DryRunMap[] = [];
+  /** Slurm: each map's element jobs, rendered together below as its arrays. */
+  const elementJobs = new Map<string, JobSpec[]>();
   for (const name of plan.order) {
     const planned = plan.steps.get(name)!;
     if (planned.map) {
@@ -145,7 +149,9 @@ export async function planDryRun(pipeline: PipelineDefinition, options: CreateRu
       attemptDir: job.attemptDir,
       ...(planned.element ? { element: { map: planned.element.map, label: planned.element.label } } : {}),
     };
-    if (loaded.config.executor === "slurm") {
+    if (loaded.config.executor === "slurm" && planned.element) {
+      elementJobs.set(planned.element.map, [...(elementJobs.get(planned.element.map) ?? []), job]);
+    } else if (loaded.config.executor === "slurm") {
       const { resolveBatchJob } = await import("../backends/slurm/resolve-job.js");
       const { renderBatchScript } = await import("../backends/slurm/batch-script.js");
       const input = resolveBatchJob(loaded.config, job, loaded.config.jobDir);
@@ -153,6 +159,19 @@ export async function planDryRun(pipeline: PipelineDefinition, options: CreateRu
       step.batchScript = renderBatchScript(input);
     }
     steps.push(step);
+  }
+  if (loaded.config.executor === "slurm" && elementJobs.size > 0) {
+    const { renderSlurmSubmission } = await import("../backends/slurm/render-arrays.js");
+    for (const map of maps) {
+      const jobs = elementJobs.get(map.name) ?? [];
+      const rendered = renderSlurmSubmission(loaded.config, jobs, loaded.config.jobDir);
+      map.arrays = rendered.arrays.map((a) => ({ jobName: a.jobName, script: a.script, ...(a.throttle !== undefined ? { throttle: a.throttle } : {}) }));
+      const scripts = new Map([...rendered.arrays.flatMap((a) => a.elements), ...rendered.singles].map((e) => [e.jobName, e.script]));
+      for (const step of steps) {
+        const script = step.element?.map === map.name ? scripts.get(step.jobName) : undefined;
+        if (script !== undefined) step.batchScript = script;
+      }
+    }
   }
   return {
     dryRun: true,
@@ -176,6 +195,15 @@ export function formatDryRun(plan: DryRunPlan): string {
   for (const m of plan.maps) {
     const cap = m.maxParallel !== undefined ? `, at most ${m.maxParallel} at once` : "";
     lines.push(`map ${m.name}: ${m.elements.length} elements (${m.elements.length === m.required ? "all" : `at least ${m.required}`} must succeed${cap}), each a step below`);
+    for (const a of m.arrays ?? []) {
+      lines.push(
+        `  job array ${a.jobName}:`,
+        ...a.script
+          .trimEnd()
+          .split("\n")
+          .map((l) => `     ${l}`),
+      );
+    }
   }
   plan.steps.forEach((s, i) => {
     const r = s.resources;

@@ -9,11 +9,11 @@ import { GpuDagError, type PipelineProblem, PipelineValidationError, TaskNotFoun
 import type { TaskDraft } from "../tasks/task-draft.js";
 import { cloneProblem } from "./clone-problem.js";
 import { expandMaps } from "./expand-maps.js";
-import { expandTaskFanOut } from "./task-fan-out.js";
 import { buildGraph, findCyclePaths, longestRemainingPath, topologicalOrder } from "./graph.js";
 import type { PipelineSpec, StepSpec } from "./pipeline-spec.js";
 import { findPlaceholders, type Placeholder, referencedStep, substitute } from "./placeholders.js";
 import type { PipelinePlan, PlannedStep } from "./plan-types.js";
+import { expandTaskFanOut } from "./task-fan-out.js";
 import { type MapOfStep, mapPlaceholderProblem, mapProblems } from "./validate-maps.js";
 
 export type { PipelinePlan, PlannedStep } from "./plan-types.js";
