@@ -65,7 +65,8 @@ export function peakOver(samples: readonly Sample[], from: number, to: number): 
   const gpus: Record<string, { peakUtilization: number; peakMemoryMiB: number }> = {};
   for (const sample of inside) {
     for (const gpu of sample.gpus) {
-      const peak = (gpus[gpu.index] ??= { peakUtilization: 0, peakMemoryMiB: 0 });
+      const peak = gpus[gpu.index] ?? { peakUtilization: 0, peakMemoryMiB: 0 };
+      gpus[gpu.index] = peak;
       peak.peakUtilization = Math.max(peak.peakUtilization, gpu.utilization);
       peak.peakMemoryMiB = Math.max(peak.peakMemoryMiB, gpu.memoryMiB);
     }

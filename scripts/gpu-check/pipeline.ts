@@ -79,7 +79,16 @@ async function main(): Promise<number> {
     config: compressConfig(fixture.calibration, settings.numSamples, settings.maxSeqLength),
   });
   await compress.createTask({ store });
-  const evaluate = new LMEvalTask({ ...project, taskName: "evaluate", modelId: fixture.model, config: `tasks: [${fixture.group}]`, includePath: fixture.tasks_dir, backend: "hf", batchSize: settings.batchSize, device: settings.device });
+  const evaluate = new LMEvalTask({
+    ...project,
+    taskName: "evaluate",
+    modelId: fixture.model,
+    config: `tasks: [${fixture.group}]`,
+    includePath: fixture.tasks_dir,
+    backend: "hf",
+    batchSize: settings.batchSize,
+    device: settings.device,
+  });
   await evaluate.createTask({ store });
   const generate = new GenerateTask({
     ...project,
@@ -134,7 +143,12 @@ async function main(): Promise<number> {
     date: new Date().toISOString(),
     host: hostname(),
     device: settings.device,
-    gpus: { poolDetected: detected, nvidiaSmiL: nvidiaSmi(["-L"]), query: nvidiaSmi(["--query-gpu=index,name,memory.total,driver_version", "--format=csv,noheader"]), cudaVisibleDevicesBefore: visibleBefore ?? null },
+    gpus: {
+      poolDetected: detected,
+      nvidiaSmiL: nvidiaSmi(["-L"]),
+      query: nvidiaSmi(["--query-gpu=index,name,memory.total,driver_version", "--format=csv,noheader"]),
+      cudaVisibleDevicesBefore: visibleBefore ?? null,
+    },
     node: process.version,
     gpuDag: packageVersion(),
     preflight: settings.preflight ? JSON.parse(readFileSync(settings.preflight, "utf8")) : null,
@@ -146,7 +160,8 @@ async function main(): Promise<number> {
   };
   writeFileSync(settings.summary, JSON.stringify(summary, null, 2) + "\n");
   for (const check of list) console.error(`[gpu-check] ${check.ok ? "ok  " : "FAIL"} ${check.name}: ${check.detail}`);
-  for (const [name, step] of Object.entries(steps)) console.error(`[gpu-check] ${name}: ${step.status} in ${step.wallS ?? "?"} s on ${JSON.stringify(step.deviceNames)} (CUDA_VISIBLE_DEVICES ${JSON.stringify(step.cudaVisibleDevices)})`);
+  for (const [name, step] of Object.entries(steps))
+    console.error(`[gpu-check] ${name}: ${step.status} in ${step.wallS ?? "?"} s on ${JSON.stringify(step.deviceNames)} (CUDA_VISIBLE_DEVICES ${JSON.stringify(step.cudaVisibleDevices)})`);
   console.error(`[gpu-check] summary: ${settings.summary} (${summary.ok ? "all checks passed" : "some checks FAILED"})`);
   return summary.ok ? 0 : 1;
 }

@@ -8,7 +8,7 @@
 #                          the image has; sdist-only packages are built into wheels here)
 #   .gpu-check/node.xz     this machine's Node.js binary, xz-compressed (the device has no Node)
 #   .gpu-check/gpu-dag/    the GPU check driver bundled with gpu-dag (one .mjs), its package.json,
-#                          the job-side Python runtime, the task configs, the in-job probe
+#                          the job-side Python runtime, the task configs, the in-job probe, flock
 #   .gpu-check/manifest.json  what is inside, with sizes and hashes
 #
 # Then it checks the wheels are complete (check_bundle.py) and that the folder plus the rest of
@@ -109,6 +109,9 @@ cp -r "$root/python" "$stage/gpu-dag/python"
 cp -r "$root/src/tasks/configs" "$stage/gpu-dag/src/tasks/configs"
 cp -r "$here/probe" "$stage/gpu-dag/probe"
 cp "$here/check_bundle.py" "$here/device-packages.txt" "$stage/gpu-dag/"
+# flock(1): the local backend's GPU leases need it; run.sh uses this copy only if the image has none.
+flock_bin="$(command -v flock)" || die "flock (util-linux) is missing here: apt-get install util-linux"
+mkdir -p "$stage/gpu-dag/bin" && cp "$flock_bin" "$stage/gpu-dag/bin/flock"
 find "$stage/gpu-dag" -name __pycache__ -type d -prune -exec rm -rf {} +
 "$node_bin" "$stage/gpu-dag/gpu-check.mjs" --self-test >/dev/null || die "the bundled driver does not load: $node_bin $stage/gpu-dag/gpu-check.mjs --self-test"
 
@@ -119,7 +122,8 @@ find "$stage/gpu-dag" -name __pycache__ -type d -prune -exec rm -rf {} +
   die "the wheels are incomplete for the device (above; report: $stage/check.json)"
 
 # --- manifest and size --------------------------------------------------------------------------
-bundle_bytes="$(du -sb "$stage" | cut -f1)"
+files_bytes() { find "$1" -type f -printf '%s\n' | awk '{s += $1} END {print s + 0}'; }
+bundle_bytes="$(files_bytes "$stage")" # manifest.json excepted: it is written below, with this number
 tree_bytes="$(cd "$root" && git ls-files -z -co --exclude-standard | xargs -0 stat -c %s 2>/dev/null | awk '{s += $1} END {print s + 0}')"
 [ -d "$root/shared" ] && tree_bytes=$((tree_bytes + $(du -sb "$root/shared" | cut -f1)))
 "$pip_python" - "$stage" "$node_version" "$node_sha" "$bundle_bytes" "$tree_bytes" "$limit_mib" "$(cd "$root" && git rev-parse HEAD 2>/dev/null || echo unknown)" <<'EOF'
@@ -145,6 +149,7 @@ manifest = {
 }
 json.dump(manifest, open(os.path.join(stage, "manifest.json"), "w"), indent=2)
 EOF
+bundle_bytes="$(files_bytes "$stage")"
 total=$((bundle_bytes + tree_bytes))
 mib() { awk -v b="$1" 'BEGIN {printf "%.1f MiB", b / 1048576}'; }
 if [ "$total" -gt $((limit_mib * 1048576)) ]; then

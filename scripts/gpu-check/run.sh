@@ -80,7 +80,13 @@ if [ "$(echo "$cuda" | cut -d' ' -f2)" != yes ]; then
   device=cpu
 fi
 
-next nvidia-smi
+next tools
+flock_from=image
+if ! command -v flock >/dev/null; then # the GPU leases need it
+  export PATH="$bundle/gpu-dag/bin:$PATH"
+  flock_from=bundle
+fi
+flock --version >/dev/null 2>&1 || die "flock does not run (from the $flock_from)"
 visible_before="${CUDA_VISIBLE_DEVICES-<unset>}"
 unset CUDA_VISIBLE_DEVICES # the pool must find the GPUs itself, with nvidia-smi -L
 gpus="$(nvidia-smi -L 2>&1)" || die "nvidia-smi -L failed: $gpus"
@@ -141,9 +147,9 @@ PYTHONPATH="$bundle/gpu-dag/python:$PYTHONPATH" "$py" -m gpu_dag_runtime.testing
   die "could not build the model"
 
 next preflight
-"$py" - "$work" "$cuda" "$device" "$visible_before" "$node_version" "$py_version" "$site_on_path" "$hidden" "$layers" "$(command -v "$py")" <<'EOF'
+"$py" - "$work" "$cuda" "$device" "$visible_before" "$node_version" "$py_version" "$site_on_path" "$hidden" "$layers" "$(command -v "$py")" "$flock_from" <<'EOF'
 import json, os, sys
-work, cuda, device, visible, node, py_version, on_path, hidden, layers, exe = sys.argv[1:]
+work, cuda, device, visible, node, py_version, on_path, hidden, layers, exe, flock = sys.argv[1:]
 torch_version, available, name = cuda.split(" ", 2)
 model = os.path.join(work, "fixture", "model")
 weights = sum(os.path.getsize(os.path.join(model, f)) for f in os.listdir(model) if f.endswith(".safetensors"))
@@ -153,7 +159,7 @@ deps = json.load(open(os.path.join(work, "deps.json")))
 json.dump({
     "python": {"exe": exe, "version": py_version},
     "torch": torch_version, "cudaAvailable": available == "yes", "deviceName0": name, "device": device,
-    "cudaVisibleDevicesBefore": visible, "node": node,
+    "cudaVisibleDevicesBefore": visible, "node": node, "flock": flock,
     "wheels": {"count": len(deps["wheels"]), "onPath": on_path == "1"},
     "deps": {"problems": deps["problems"], "conflicts": deps["conflicts"], "unverified": len(deps["unverified"])},
     "imports": json.load(open(os.path.join(work, "imports.json"))),

@@ -111,7 +111,9 @@ export function checks(result: RunResult, steps: Record<string, StepSummary>, de
   const model = result.models.find((m) => m.step === "compress");
   let quant = "no model";
   if (model && existsSync(join(model.path, "config.json"))) {
-    const config = JSON.parse(readFileSync(join(model.path, "config.json"), "utf8")) as { quantization_config?: { quant_method?: string; config_groups?: Record<string, { weights?: { num_bits?: number } }> } };
+    const config = JSON.parse(readFileSync(join(model.path, "config.json"), "utf8")) as {
+      quantization_config?: { quant_method?: string; config_groups?: Record<string, { weights?: { num_bits?: number } }> };
+    };
     const group = Object.values(config.quantization_config?.config_groups ?? {})[0];
     quant = `${config.quantization_config?.quant_method} ${group?.weights?.num_bits}-bit`;
   }

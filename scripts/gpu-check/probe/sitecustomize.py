@@ -10,6 +10,7 @@ variable it does nothing. Each process writes ``$GPU_CHECK_PROBE_DIR/<step>-<pid
 - at exit: the same, or ``device_names: ["cpu"]`` when the process used torch without CUDA.
 
 It imports nothing heavy itself (torch only when the process already has), and never raises.
+Being first on the path, it shadows any ``sitecustomize`` of the image: that one is run next.
 """
 import atexit
 import json
@@ -91,8 +92,28 @@ def _start():
     threading.Thread(target=watch, name="gpu-check-probe", daemon=True).start()
 
 
+def _chain():
+    """Runs the next ``sitecustomize.py`` on the path (the image's own, if any), as Python would have."""
+    import importlib.util
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    for entry in sys.path:
+        if os.path.abspath(entry or ".") == here:
+            continue
+        candidate = os.path.join(entry or ".", "sitecustomize.py")
+        if os.path.isfile(candidate):
+            spec = importlib.util.spec_from_file_location("_gpu_check_shadowed_sitecustomize", candidate)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            return
+
+
 if _DIR:
     try:
         _start()
     except Exception:  # noqa: BLE001
         pass
+try:
+    _chain()
+except Exception as error:  # noqa: BLE001 - Python reports a failing sitecustomize the same way
+    print(f"Error in sitecustomize; set PYTHONVERBOSE for traceback:\n{type(error).__name__}: {error}", file=sys.stderr)
