@@ -35,8 +35,10 @@ case "$limit_mib" in '' | *[!0-9]*) die "GPU_CHECK_LIMIT_MIB=$limit_mib is not a
 "$pip_python" -m pip --version >/dev/null 2>&1 || die "$pip_python has no pip (GPU_CHECK_PIP_PYTHON)"
 command -v xz >/dev/null || die "xz is missing (apt-get install xz-utils)"
 
-stage="$dest.tmp.$$"
-rm -rf "$stage"
+case "$dest" in # inside the checkout it must be ignored: carried, not sent (and counted) twice
+  "$root"/*) (cd "$root" && git check-ignore -q "$dest") || die "GPU_CHECK_DIR=$dest is in the checkout but not ignored by git: use .gpu-check, or ignore it" ;;
+esac
+stage="$(mktemp -d "${TMPDIR:-/tmp}/gpu-check-stage.XXXXXX")" # outside the checkout: never counted in its tree
 mkdir -p "$stage/wheels" "$stage/gpu-dag" "$cache/wheels"
 trap 'rm -rf "$stage"' EXIT
 
@@ -160,4 +162,8 @@ rm -rf "$dest"
 mv "$stage" "$dest"
 trap - EXIT
 say "ready: $dest, $(mib "$bundle_bytes") (+ $(mib "$tree_bytes") of working tree = $(mib "$total") of ${limit_mib} MiB)"
-say "on the device: carry [\"$(realpath --relative-to="$root" "$dest" 2>/dev/null || echo .gpu-check)\"] and run: bash scripts/gpu-check/run.sh"
+case "$dest" in
+  "$root/.gpu-check") say "on the device: run \"bash scripts/gpu-check/run.sh\" with carry [\".gpu-check\"]" ;;
+  "$root"/*) say "on the device: run \"GPU_CHECK_DIR=${dest#"$root"/} bash scripts/gpu-check/run.sh\" with carry [\"${dest#"$root"/}\"]" ;;
+  *) say "$dest is outside the checkout, so it does not travel: for the device, prepare into an ignored folder of the checkout (the default, .gpu-check)" ;;
+esac
