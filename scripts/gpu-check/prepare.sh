@@ -33,7 +33,6 @@ case "$limit_mib" in '' | *[!0-9]*) die "GPU_CHECK_LIMIT_MIB=$limit_mib is not a
 [ -x "$root/node_modules/.bin/esbuild" ] || die "no node_modules/.bin/esbuild in $root: run npm ci first"
 [ -n "$node_bin" ] && [ -x "$node_bin" ] || die "no Node.js binary (GPU_CHECK_NODE or node on PATH)"
 "$pip_python" -m pip --version >/dev/null 2>&1 || die "$pip_python has no pip (GPU_CHECK_PIP_PYTHON)"
-command -v xz >/dev/null || die "xz is missing (apt-get install xz-utils)"
 
 case "$dest" in # inside the checkout it must be ignored: carried, not sent (and counted) twice
   "$root"/*) (cd "$root" && git check-ignore -q "$dest") || die "GPU_CHECK_DIR=$dest is in the checkout but not ignored by git: use .gpu-check, or ignore it" ;;
@@ -95,7 +94,12 @@ node_sha="$(sha256sum "$node_bin" | cut -c1-64)"
 node_xz="$cache/node-${node_sha:0:16}.xz"
 if [ ! -s "$node_xz" ]; then
   say "compressing $node_bin ($node_version, $(($(stat -c %s "$node_bin") / 1048576)) MiB) with xz; cached for next time"
-  xz -T0 -6 -c "$node_bin" >"$node_xz.tmp.$$" && mv "$node_xz.tmp.$$" "$node_xz"
+  if command -v xz >/dev/null; then
+    xz -T0 -6 -c "$node_bin" >"$node_xz.tmp.$$"
+  else # the same .xz format from Python's lzma, one thread
+    "$pip_python" -c $'import lzma, shutil, sys\nwith open(sys.argv[1], "rb") as i, lzma.open(sys.argv[2], "wb", preset=6) as o: shutil.copyfileobj(i, o, 1 << 20)' "$node_bin" "$node_xz.tmp.$$"
+  fi
+  mv "$node_xz.tmp.$$" "$node_xz"
 fi
 cp "$node_xz" "$stage/node.xz"
 

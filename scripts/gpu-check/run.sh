@@ -96,7 +96,7 @@ echo "$gpus"
 next node
 mkdir -p "$work/node/bin"
 node="$work/node/bin/node"
-"$py" -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"), 1 << 20)' "$bundle/node.xz" "$node"
+"$py" -c $'import lzma, shutil, sys\nwith lzma.open(sys.argv[1]) as i, open(sys.argv[2], "wb") as o: shutil.copyfileobj(i, o, 1 << 20)' "$bundle/node.xz" "$node"
 chmod +x "$node"
 node_version="$("$node" --version)" || die "the carried Node does not run here"
 expected="$("$py" -c 'import json, sys; print(json.load(open(sys.argv[1]))["node"]["version"])' "$bundle/manifest.json")"
