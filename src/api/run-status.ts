@@ -6,7 +6,7 @@
 import { MapSpecSchema, mapElements } from "../pipeline/map-spec.js";
 import { type ReplayedRun, replayJournal } from "../runner/replay.js";
 import type { RunResult, StepResult } from "../runner/run-types.js";
-import type { RunRecord } from "../store/records.js";
+import type { JournalEntry, RunRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
 
 /** A run as stored: its record and its replayed journal. */
@@ -22,19 +22,23 @@ export interface StoredRun {
 /** Loads a run and replays its journal (throws `RunNotFoundError`). */
 export async function readRun(store: Store, runId: string): Promise<StoredRun> {
   const record = await store.getRun(runId);
-  const { stepNames, maps } = stepsOf(record);
-  const replay = replayJournal(await store.readJournal(runId), stepNames);
+  const entries = await store.readJournal(runId);
+  const { stepNames, maps } = stepsOf(record, entries);
+  const replay = replayJournal(entries, stepNames);
   return { record, replay, stepNames, maps };
 }
 
 /** The step names of a recorded pipeline, map elements included (expanded as the plan expands them). */
-function stepsOf(record: RunRecord): Pick<StoredRun, "stepNames" | "maps"> {
+function stepsOf(record: RunRecord, entries: readonly JournalEntry[]): Pick<StoredRun, "stepNames" | "maps"> {
   const stepNames: string[] = [];
   const maps: StoredRun["maps"] = new Map();
+  // A map with itemsFrom has the elements its journal says it made.
+  const made = new Map(entries.flatMap((e) => (e.type === "map-expanded" ? [[e.step, e.items] as const] : [])));
   for (const step of (record.pipeline as { steps?: Array<{ name: string; map?: unknown }> }).steps ?? []) {
     const map = step.map === undefined ? undefined : MapSpecSchema.safeParse(step.map);
     if (map?.success) {
-      const elements = mapElements(step.name, map.data).map((e) => ({ step: e.key, label: e.label }));
+      const items = made.get(step.name);
+      const elements = mapElements(step.name, items ? { items } : map.data).map((e) => ({ step: e.key, label: e.label }));
       maps.set(step.name, elements);
       stepNames.push(...elements.map((e) => e.step));
     }

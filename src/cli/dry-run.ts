@@ -70,6 +70,8 @@ export interface DryRunMap {
   /** Successes it needs (`minSuccess`). */
   required: number;
   maxParallel?: number;
+  /** Its items come from a parent (`itemsFrom`): the elements are made when the run gets there. */
+  itemsFrom?: string;
   /** Slurm clusters: the job arrays its elements are submitted as (each element's own script is its step's `batchScript`). */
   arrays?: Array<{ jobName: string; throttle?: number; script: string }>;
 }
@@ -114,8 +116,8 @@ export async function planDryRun(pipeline: PipelineDefinition, options: CreateRu
   for (const name of plan.order) {
     const planned = plan.steps.get(name)!;
     if (planned.map) {
-      const { elements, required, maxParallel } = planned.map;
-      maps.push({ name, elements: elements.map((e) => e.key), required, ...(maxParallel !== undefined ? { maxParallel } : {}) });
+      const { elements, required, maxParallel, source } = planned.map;
+      maps.push({ name, elements: elements.map((e) => e.key), required, ...(maxParallel !== undefined ? { maxParallel } : {}), ...(source !== undefined ? { itemsFrom: source } : {}) });
       continue;
     }
     const queue = environment.resolveQueue(planned.spec.executionQueue) as ResolvedQueue;
@@ -194,7 +196,8 @@ export function formatDryRun(plan: DryRunPlan): string {
   ];
   for (const m of plan.maps) {
     const cap = m.maxParallel !== undefined ? `, at most ${m.maxParallel} at once` : "";
-    lines.push(`map ${m.name}: ${m.elements.length} elements (${m.elements.length === m.required ? "all" : `at least ${m.required}`} must succeed${cap}), each a step below`);
+    if (m.itemsFrom !== undefined) lines.push(`map ${m.name}: one element per item of ${m.itemsFrom}, made once that step has run${cap}`);
+    else lines.push(`map ${m.name}: ${m.elements.length} elements (${m.elements.length === m.required ? "all" : `at least ${m.required}`} must succeed${cap}), each a step below`);
     for (const a of m.arrays ?? []) {
       lines.push(
         `  job array ${a.jobName}:`,

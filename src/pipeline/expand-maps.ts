@@ -17,7 +17,7 @@ import { buildGraph, longestRemainingPath, topologicalOrder } from "./graph.js";
 import { elementKey, itemFieldsOf, type MapElement, requiredSuccesses } from "./map-spec.js";
 import { escapePlaceholders, findPlaceholders, type PlaceholderValue, parseTemplate } from "./placeholders.js";
 import type { PipelinePlan, PlannedStep } from "./plan-types.js";
-import { type MapsByStep, matchingElements, sharedFields } from "./validate-maps.js";
+import { type MapOfStep, type MapsByStep, matchingElements, sharedFields } from "./validate-maps.js";
 
 /** See the module comment. Throws {@link PipelineValidationError} for element values a task refuses. */
 export function expandMaps(plan: PipelinePlan, maps: MapsByStep): PipelinePlan {
@@ -31,36 +31,23 @@ export function expandMaps(plan: PipelinePlan, maps: MapsByStep): PipelinePlan {
       steps.set(name, { ...step, spec: { ...step.spec, parameterOverride: overrides as PlannedStep["spec"]["parameterOverride"] }, ...edges(step, overrides) });
       continue;
     }
-    let reported = false;
-    for (const element of own.elements) {
-      const overrides = rewriteOverrides(step, element, maps, problems);
-      const { spec: _unused, ...planned } = step;
-      const elementStep: PlannedStep = {
-        ...planned,
-        spec: { ...stripMap(step.spec), name: element.key, parameterOverride: overrides as PlannedStep["spec"]["parameterOverride"] },
-        ...edges(step, overrides),
-        element: { map: name, index: element.index, label: element.label, item: element.item, ...(own.map.maxParallel !== undefined ? { throttle: own.map.maxParallel } : {}) },
-      };
-      // Overrides with every placeholder gone are known now: a value the task refuses is
-      // reported once per map (the first element), before anything runs.
-      if (!reported && elementStep.placeholders.length === 0) {
-        const message = cloneProblem(step.task, overrides);
-        if (message) {
-          reported = true;
-          problems.push({ step: name, field: "map", message: `element ${element.label}: ${message}` });
-        }
-      }
-      steps.set(element.key, elementStep);
-    }
+    for (const elementStep of elementSteps(step, own, maps, problems)) steps.set(elementStep.spec.name, elementStep);
+    const dynamic = own.map.itemsFrom;
+    // A map whose items come from a parent waits for its parents and source, then expands (runner/dynamic-map.ts).
+    const waitsFor =
+      dynamic === undefined
+        ? own.elements.map((e) => e.key)
+        : [...new Set([...edges(step, step.spec.parameterOverride).parents, ...findPlaceholders(dynamic).flatMap((p) => (p.ref.kind === "artifact" ? [p.ref.step] : []))])].sort();
     steps.set(name, {
       ...step,
-      parents: own.elements.map((e) => e.key),
+      parents: waitsFor,
       placeholders: [],
       map: {
         elements: own.elements,
         required: requiredSuccesses(own.map, own.elements.length),
         ...(own.map.maxParallel !== undefined ? { maxParallel: own.map.maxParallel } : {}),
         fields: itemFieldsOf(own.map) ?? [],
+        ...(dynamic !== undefined ? { source: dynamic } : {}),
       },
     });
   }
@@ -74,6 +61,34 @@ export function expandMaps(plan: PipelinePlan, maps: MapsByStep): PipelinePlan {
     step.priority = priority.get(name) ?? 1;
   }
   return { spec: plan.spec, steps, order };
+}
+
+/**
+ * The element steps of map step `step` (its plan entry before expansion, or a dynamic map's
+ * own entry at run time), each with `${item…}` filled in and its edges. A value the task
+ * refuses, once every placeholder is gone, is a problem reported once per map (its first element).
+ */
+export function elementSteps(step: PlannedStep, own: MapOfStep, maps: MapsByStep, problems: PipelineProblem[]): PlannedStep[] {
+  const name = step.spec.name;
+  let reported = false;
+  return own.elements.map((element) => {
+    const overrides = rewriteOverrides(step, element, maps, problems);
+    const { spec: _unused, map: _map, ...planned } = step;
+    const elementStep: PlannedStep = {
+      ...planned,
+      spec: { ...stripMap(step.spec), name: element.key, parameterOverride: overrides as PlannedStep["spec"]["parameterOverride"] },
+      ...edges(step, overrides),
+      element: { map: name, index: element.index, label: element.label, item: element.item, ...(own.map.maxParallel !== undefined ? { throttle: own.map.maxParallel } : {}) },
+    };
+    if (!reported && elementStep.placeholders.length === 0) {
+      const message = cloneProblem(step.task, overrides);
+      if (message) {
+        reported = true;
+        problems.push({ step: name, field: "map", message: `element ${element.label}: ${message}` });
+      }
+    }
+    return elementStep;
+  });
 }
 
 function stripMap<T extends { map?: unknown }>(spec: T): Omit<T, "map"> {

@@ -42,6 +42,9 @@ export function range(startOrStop: number, stop?: number, step = 1): number[] {
   return values;
 }
 
+/** A list of map items: scalars, or objects of scalars. */
+export const ItemsSchema = z.array(z.union([Scalar, z.record(AxisName, Scalar)]));
+
 const AxisValues = z.union([
   z.array(Scalar).min(1, "an axis needs at least one value"),
   z.string().transform((text, ctx) => {
@@ -60,10 +63,13 @@ export const MapSpecSchema = z
     /** Named axes; the step runs once per combination (cartesian product, last axis fastest). */
     axes: z.record(AxisName, AxisValues).optional(),
     /** A list of items: scalars (`${item}`) or objects of scalars (`${item.<key>}`). */
-    items: z
-      .array(z.union([Scalar, z.record(AxisName, Scalar)]))
-      .min(1, "items needs at least one item")
-      .optional(),
+    items: ItemsSchema.min(1, "items needs at least one item").optional(),
+    /**
+     * Items a parent produces: `${list.artifacts.<name>.url}`, a JSON file holding the list (as
+     * `items`). The elements are made when that step has succeeded (and journaled, so a resume
+     * makes the same ones).
+     */
+    itemsFrom: z.string().min(1).optional(),
     /** Most elements of this map running at once (Slurm: the array's `%K`). */
     maxParallel: z.number().int().min(1).optional(),
     /**
@@ -77,7 +83,7 @@ export const MapSpecSchema = z
       .optional(),
   })
   .superRefine((map, ctx) => {
-    if ((map.axes === undefined) === (map.items === undefined)) ctx.addIssue({ code: "custom", message: "give either axes or items" });
+    if ([map.axes, map.items, map.itemsFrom].filter((x) => x !== undefined).length !== 1) ctx.addIssue({ code: "custom", message: "give one of axes, items or itemsFrom" });
     if (map.axes && Object.keys(map.axes).length === 0) ctx.addIssue({ code: "custom", path: ["axes"], message: "needs at least one axis" });
   });
 /** A map step's `map`, as validated. */
@@ -103,7 +109,8 @@ export function elementKey(step: string, index: number): string {
 }
 
 /** The elements of map `step`, in order; throws a RangeError past {@link MAX_MAP_ELEMENTS}. */
-export function mapElements(step: string, map: MapSpec): MapElement[] {
+export function mapElements(step: string, map: Pick<MapSpec, "items" | "axes">): MapElement[] {
+  if (!map.items && !map.axes) return []; // itemsFrom: made at run time
   if (map.items) {
     return map.items.map((item, index) => ({ index, key: elementKey(step, index), item, label: typeof item === "object" ? labelOf(step, item) : `${step}[${index}]` }));
   }
@@ -140,6 +147,7 @@ export function requiredSuccesses(map: Pick<MapSpec, "minSuccess">, total: numbe
 /** The names `${item.<name>}` may use in a map: its axes, or the fields every object item has. */
 export function itemFieldsOf(map: MapSpec): string[] | undefined {
   if (map.axes) return Object.keys(map.axes);
+  if (map.itemsFrom !== undefined) return undefined;
   const items = map.items ?? [];
   if (items.every((i) => typeof i !== "object")) return undefined; // scalar items: ${item}
   const objects = items.filter((i): i is Record<string, ItemScalar> => typeof i === "object");
@@ -155,6 +163,8 @@ export interface PlannedMap {
   maxParallel?: number;
   /** The axes (or item fields) elements are told apart by; empty for scalar items. */
   fields: readonly string[];
+  /** `itemsFrom`: the elements are made at run time from this placeholder's list (none until then). */
+  source?: string;
 }
 
 /** On an element's plan entry: which map it belongs to. */

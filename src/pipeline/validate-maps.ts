@@ -7,7 +7,7 @@
  */
 import { didYouMean } from "../args/did-you-mean.js";
 import { itemFieldsOf, type MapElement, type MapSpec, mapElements } from "./map-spec.js";
-import type { ElementSelector, Placeholder } from "./placeholders.js";
+import { type ElementSelector, type Placeholder, parseTemplate } from "./placeholders.js";
 
 /** A map step's map and its elements. */
 export interface MapOfStep {
@@ -26,7 +26,7 @@ export function mapProblems(step: string, map: MapSpec): { field: string; messag
   } catch (error) {
     return { field: "map", message: (error as Error).message };
   }
-  if (map.minSuccess !== undefined && map.minSuccess > elements.length) {
+  if (map.itemsFrom === undefined && map.minSuccess !== undefined && map.minSuccess > elements.length) {
     return { field: "map.minSuccess", message: `${map.minSuccess} is more than the map's ${elements.length} elements`, elements };
   }
   return { field: "", message: "", elements };
@@ -38,7 +38,7 @@ export function mapPlaceholderProblem(placeholder: Placeholder, stepName: string
   const own = maps.get(stepName);
   if (ref.kind === "item") {
     if (!own) return `placeholder "${raw}": \${item…} is for map steps; step "${stepName}" has no map`;
-    if (ref.name === "index") return undefined;
+    if (ref.name === "index" || own.map.itemsFrom !== undefined) return undefined; // items known at run time
     const fields = itemFieldsOf(own.map);
     if (fields === undefined) return ref.name === undefined ? undefined : `placeholder "${raw}": the items of "${stepName}" are scalars: write \${item}`;
     if (ref.name === undefined) return `placeholder "${raw}": the elements of "${stepName}" have fields (${fields.join(", ")}): write \${item.<field>}`;
@@ -59,6 +59,7 @@ export function mapPlaceholderProblem(placeholder: Placeholder, stepName: string
 
 function selectorProblem(select: ElementSelector, raw: string, step: string, target: MapOfStep, own: { map: MapSpec } | undefined): string | undefined {
   const count = target.elements.length;
+  if (target.map.itemsFrom !== undefined && select.kind !== "all") return `placeholder "${raw}": the elements of "${step}" are made at run time (itemsFrom): only [*] can refer to them`;
   switch (select.kind) {
     case "all":
       return undefined;
@@ -96,4 +97,28 @@ export function sharedFields(a: MapSpec, b: MapSpec): string[] {
 /** Elements whose item has these values (compared as text: selectors are written as text). */
 export function matchingElements(elements: readonly MapElement[], values: Readonly<Record<string, unknown>>): MapElement[] {
   return elements.filter((e) => typeof e.item === "object" && Object.entries(values).every(([k, v]) => k in (e.item as object) && String((e.item as Record<string, unknown>)[k]) === String(v)));
+}
+
+/**
+ * The placeholder of a map's `itemsFrom`, or why it is not one: it must be exactly one
+ * `${<step>.artifacts.<name>.url}` of another step of the pipeline.
+ */
+export function itemsSourceOf(stepName: string, text: string, names: ReadonlySet<string>): { placeholder: Placeholder } | { message: string } {
+  let parts: ReturnType<typeof parseTemplate>;
+  try {
+    parts = parseTemplate(text);
+  } catch (error) {
+    return { message: (error as Error).message };
+  }
+  const [only] = parts;
+  const expected = `expected one \${<step>.artifacts.<name>.url} (a JSON file with the list), got ${JSON.stringify(text)}`;
+  if (parts.length !== 1 || typeof only === "string" || only === undefined) return { message: expected };
+  const { ref } = only;
+  if (ref.kind !== "artifact" || ref.field !== "url" || ref.select) return { message: expected };
+  if (ref.step === stepName) return { message: `${JSON.stringify(text)} refers to the step itself` };
+  if (!names.has(ref.step)) {
+    const hint = didYouMean(ref.step, [...names]);
+    return { message: `${JSON.stringify(text)} refers to unknown step "${ref.step}"${hint ? ` (did you mean "${hint}"?)` : ""}` };
+  }
+  return { placeholder: only };
 }

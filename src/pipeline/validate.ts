@@ -14,7 +14,7 @@ import type { PipelineSpec, StepSpec } from "./pipeline-spec.js";
 import { findPlaceholders, type Placeholder, referencedStep, substitute } from "./placeholders.js";
 import type { PipelinePlan, PlannedStep } from "./plan-types.js";
 import { expandTaskFanOut } from "./task-fan-out.js";
-import { type MapOfStep, mapPlaceholderProblem, mapProblems } from "./validate-maps.js";
+import { itemsSourceOf, type MapOfStep, mapPlaceholderProblem, mapProblems } from "./validate-maps.js";
 
 export type { PipelinePlan, PlannedStep } from "./plan-types.js";
 
@@ -91,6 +91,11 @@ export async function validatePipeline(spec: PipelineSpec, context: ValidationCo
       } else parents.add(parent);
     }
 
+    if (step.map?.itemsFrom !== undefined) {
+      const source = itemsSourceOf(step.name, step.map.itemsFrom, nameSet);
+      if ("message" in source) problems.push({ step: step.name, field: "map.itemsFrom", message: source.message });
+      else if (source.placeholder.ref.kind === "artifact") parents.add(source.placeholder.ref.step);
+    }
     const queueError = context.checkQueue(step.executionQueue);
     if (queueError) problems.push({ step: step.name, field: "executionQueue", message: queueError });
 

@@ -20,12 +20,18 @@ import { permanentErrorOf } from "../errors.js";
 import type { JournalEntry } from "../store/records.js";
 import { attemptSpec, inputsDirFor, renderAttempt, secretNamesOf } from "./attempt-spec.js";
 import { refusal } from "./backend-failures.js";
+import { awaitsExpansion, registerElements } from "./dynamic-map.js";
 import { type ReplayedAttempt, replayJournal } from "./replay.js";
 import type { RunContext, StepState } from "./run-context.js";
 import { isTerminalPhase } from "./step-state.js";
 
 /** Applies the journal; returns adoption work to run once every step's state is set. */
 export function restoreRun(ctx: RunContext, entries: readonly JournalEntry[], releaseChildren: (state: StepState) => void): Array<() => Promise<void>> {
+  // Maps whose items came from a parent get the elements they were given, before anything else.
+  for (const entry of entries) {
+    const map = entry.type === "map-expanded" ? ctx.steps.get(entry.step) : undefined;
+    if (entry.type === "map-expanded" && map && awaitsExpansion(map)) registerElements(ctx, map, entry.items);
+  }
   const replay = replayJournal(entries, [...ctx.steps.keys()]);
   const rerun = new Set<string>();
   const markRerun = (name: string) => {

@@ -28,6 +28,7 @@
 import type { BackendNotice } from "../backends/queue-backend.js";
 import { GpuDagError, permanentErrorOf } from "../errors.js";
 import { recordNotice, refusal } from "./backend-failures.js";
+import { awaitsExpansion, expandDynamicMap, freshState } from "./dynamic-map.js";
 import { emitSafely, notifyStatusChange } from "./hook-runner.js";
 import { onJobUpdate } from "./job-updates.js";
 import { settleMap } from "./map-settle.js";
@@ -86,17 +87,7 @@ export class RunController {
       const planned = options.plan.steps.get(name)!;
       const queue = options.environment.resolveQueue(planned.spec.executionQueue);
       if ("error" in queue) throw new GpuDagError("E_CONFIG", `step "${name}": ${queue.error}`);
-      this.#steps.set(name, {
-        name,
-        phase: "pending",
-        planned,
-        queue,
-        attempt: 0,
-        jobFailures: 0,
-        infraFailures: 0,
-        waitingParents: planned.parents.length,
-        result: { name, status: "pending", queue: planned.spec.executionQueue, attempts: 0 },
-      });
+      this.#steps.set(name, freshState(planned, queue));
     }
     for (const name of this.#forced) {
       if (!this.#steps.has(name)) throw new GpuDagError("E_PIPELINE_INVALID", `--force names unknown step "${name}" (steps: ${[...this.#steps.keys()].join(", ")})`);
@@ -116,6 +107,9 @@ export class RunController {
       setPhase: (state, phase, quiet) => this.#setPhase(state, phase, quiet),
       finishStep: (state, status, reason, release) => finishStep(this.#ctx, state, status, reason, release),
       markReady: (state) => this.#markReady(state),
+      addSteps: (states) => {
+        for (const state of states) this.#steps.set(state.name, state);
+      },
       releaseHeld: () => {
         for (const state of this.#throttle.release()) this.#enqueue(state);
       },
@@ -153,7 +147,9 @@ export class RunController {
 
   #markReady(state: StepState): void {
     if (state.planned.map) {
-      settleMap(this.#ctx, state); // every element is final; a map step runs no job
+      // A map step runs no job: its items are made now (itemsFrom), or every element is final.
+      if (awaitsExpansion(state)) void expandDynamicMap(this.#ctx, state).catch((e: unknown) => this.#fail(e));
+      else settleMap(this.#ctx, state);
       return;
     }
     this.#setPhase(state, "ready");

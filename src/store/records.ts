@@ -141,6 +141,13 @@ export const JournalEntrySchema = z.discriminatedUnion("type", [
     outputs: StepOutputsSchema.optional(),
   }),
   z.object({ type: z.literal("step-skipped"), ...at, step: z.string(), reason: z.string() }),
+  // A map whose items came from a parent (itemsFrom) made its elements from these items.
+  z.object({
+    type: z.literal("map-expanded"),
+    ...at,
+    step: z.string(),
+    items: z.array(z.union([z.string(), z.number(), z.boolean(), z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]))])),
+  }),
   // A map step settled once every element was final (its elements have entries of their own).
   z.object({
     type: z.literal("map-finished"),
