@@ -42,13 +42,14 @@ const AGENT_TIMEOUT_MS = 5000;
 export class HopAuth {
   readonly #context: HopAuthContext;
   readonly #methods: Method[];
-  readonly #notes: string[] = [];
+  readonly #notes: string[];
   #current: string | undefined;
 
   private constructor(context: HopAuthContext, methods: Method[], notes: string[]) {
     this.#context = context;
     this.#methods = methods;
-    this.#notes.push(...notes);
+    // The methods add to the same list as they go (a key skipped for want of a passphrase, …).
+    this.#notes = notes;
   }
 
   /**

@@ -61,9 +61,10 @@ function askHidden(input: PromptInput, output: PromptOutput, question: string): 
         else typed += char;
       }
     };
-    output.write(question);
+    // Raw (no echo) before the question shows: nothing typed after it is ever echoed.
     input.setRawMode?.(true);
     input.on("data", onData);
     input.resume();
+    output.write(question);
   });
 }
