@@ -55,7 +55,7 @@ export interface SshTransportOptions extends SshRouteRequest {
   /** Most commands running at once on the connection (default 6, well under sshd's MaxSessions of 10). */
   maxChannels?: number;
   /** How to ask for a key's passphrase (default: on the terminal when there is one; `null`: never ask). */
-  passphrasePrompt?: PassphrasePrompt | null;
+  passphrasePrompt?: PassphrasePrompt | null | undefined;
   /** Environment for `SSH_AUTH_SOCK`, `${VAR}` in paths and the local user (default `process.env`). */
   env?: NodeJS.ProcessEnv;
 }
