@@ -6,6 +6,7 @@
  * @module
  */
 import type { QueueBackend } from "../backends/queue-backend.js";
+import type { CodeConfig } from "../config/cluster-config.js";
 import type { PipelineDefinition } from "../pipeline/pipeline-definition.js";
 import type { PipelinePlan } from "../pipeline/validate.js";
 import { assertServicesQueue } from "../remote/services-queue.js";
@@ -42,6 +43,8 @@ export interface CreateRunOptions {
   mode?: RunRecord["mode"];
   /** Backend used to validate queues instead of the config's (not needed normally). */
   backend?: QueueBackend;
+  /** The user's code to ship to a Slurm cluster (a directory in a git repository, or `code` settings): over the config's `code`. */
+  code?: string | Partial<CodeConfig>;
 }
 
 /** The store an options object names. */
@@ -53,7 +56,12 @@ export function storeFor(options: { store?: Store; home?: string }): Store {
 export async function createRun(pipeline: PipelineDefinition, options: CreateRunOptions = {}): Promise<{ runId: string; store: Store; plan: PipelinePlan }> {
   const store = storeFor(options);
   const { plan, cluster } = await planRun(pipeline, { ...options, store });
-  const { name: clusterName, source, config } = cluster;
+  const { name: clusterName, source } = cluster;
+  // The code the run ships, snapshot now (commit, dirty flag, content hash): recorded with the config.
+  const config =
+    options.code !== undefined || (cluster.config.executor === "slurm" && cluster.config.code)
+      ? await (await import("../backends/slurm/code-snapshot.js")).withCodeSnapshot(cluster.config, options.code)
+      : cluster.config;
   // A run whose controller will be a job on the cluster needs a queue for it: say so before anything is recorded.
   if (options.mode === "detached" && config.executor === "slurm") {
     assertServicesQueue(config, source.startsWith("builtin:") || source === "object" ? `"${clusterName}"` : `"${clusterName}" (${source})`, source.startsWith("/") ? source : undefined);

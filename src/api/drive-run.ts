@@ -24,6 +24,7 @@ import type { RunRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import { taskFromRecord } from "../tasks/registry.js";
 import { buildEnvironment } from "./build-environment.js";
+import { refuseMissingPaths } from "./check-paths.js";
 import { refuseUnmeetableResources } from "./check-resources.js";
 import { restoreRunSecrets } from "./run-secrets.js";
 
@@ -91,14 +92,17 @@ async function driveLocked(runId: string, record: RunRecord, config: ClusterConf
       const resolved = environment.resolveQueue(queue);
       return "error" in resolved ? resolved.error : undefined;
     });
-    // Every knowable problem before the first job: what the cluster itself can never give. The
+    // Every knowable problem before the first job: what the cluster itself can never give, and
+    // paths the steps need that are not there (one round trip each). The
     // run is journaled as failed with the reason, so `status` says why nothing ran.
     if (!options.resume) {
-      await refuseUnmeetableResources(plan, environment, environment.backend).catch(async (error: unknown) => {
-        await store.appendJournal(runId, { type: "run-started", at: Date.now(), controller: `pid ${process.pid}` });
-        await store.appendJournal(runId, { type: "run-finished", at: Date.now(), status: "failed", reason: (error as Error).message });
-        throw error;
-      });
+      await refuseUnmeetableResources(plan, environment, environment.backend)
+        .then(() => refuseMissingPaths(plan, environment.backend))
+        .catch(async (error: unknown) => {
+          await store.appendJournal(runId, { type: "run-started", at: Date.now(), controller: `pid ${process.pid}` });
+          await store.appendJournal(runId, { type: "run-finished", at: Date.now(), status: "failed", reason: (error as Error).message });
+          throw error;
+        });
     }
     const controller = new RunController({
       runId,
