@@ -117,7 +117,7 @@ export const CodeConfigSchema = z.strictObject({
   untracked: z.enum(["refuse", "warn", "include"]).default("warn"),
   /** Where jobs start: in the shipped code (`code`, default) or in their attempt directory (`attempt`). */
   workdir: z.enum(["code", "attempt"]).default("code"),
-  /** Set when the run is created; see {@link CodeSnapshotSchema}. */
+  /** Set when the run is created: what it ships (root, commit, dirty flag, content hash). */
   snapshot: CodeSnapshotSchema.optional(),
 });
 
@@ -185,7 +185,7 @@ export const SlurmClusterConfigSchema = z.strictObject({
    * that cannot be created; `create` also creates the output directories; `off` checks nothing.
    */
   checkPaths: z.enum(["check", "create", "off"]).optional(),
-  /** The user's code to ship with every job (see {@link CodeConfigSchema}). */
+  /** The user's code to ship with every job: `{ dir, untracked, workdir }` (README, "Running on Slurm"). */
   code: CodeConfigSchema.optional(),
 });
 

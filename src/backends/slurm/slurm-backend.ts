@@ -123,11 +123,7 @@ export class SlurmBackend implements QueueBackend {
     return checkPartitionCapacity(this.#transport, this.#config, requests);
   }
 
-  /**
-   * The steps' paths that are not as they need them (missing inputs, output directories that
-   * cannot be made — made here with `checkPaths: create` —, container mounts without a source),
-   * in one exec for the whole run (path-check.ts).
-   */
+  /** Paths the steps need that are not there (made here with `checkPaths: create`): one exec for the run (path-check.ts). */
   async checkPaths(steps: readonly StepPaths[]): Promise<PathProblem[]> {
     this.#assertOpen();
     const jobDir = await this.#facts.jobDir().catch(() => undefined);
