@@ -36,23 +36,34 @@ export function isClusterPath(value: unknown): value is string {
 
 /** Every job-running step of `plan` with the paths it needs (steps needing none are listed too: their queue's mounts count). */
 export function stepPaths(plan: PipelinePlan): StepPaths[] {
-  const needs = new Map<string, PathNeed[]>();
+  const own = new Map<string, PathNeed[]>();
+  // What runs before each step may write: output directories, or anything (`opaque`: a custom
+  // task, or more directories than are worth comparing). In topological order, parents first.
+  const before = new Map<string, { opaque: boolean; dirs: Set<string> }>();
+  const out: StepPaths[] = [];
   for (const name of plan.order) {
     const step = plan.steps.get(name)!;
+    const paths = step.map ? [] : ownPaths(step);
+    own.set(name, paths);
+    const seen = { opaque: false, dirs: new Set<string>() };
+    for (const parent of step.parents) {
+      const above = before.get(parent);
+      if (plan.steps.get(parent)?.task.type === TaskType.Custom || above?.opaque) seen.opaque = true;
+      for (const dir of above?.dirs ?? []) seen.dirs.add(dir);
+      for (const p of own.get(parent) ?? []) if (p.kind === "output") seen.dirs.add(p.path);
+    }
+    if (seen.dirs.size > MAX_WRITTEN_DIRS) seen.opaque = true;
+    if (seen.opaque) seen.dirs.clear();
+    before.set(name, seen);
     if (step.map) continue; // a map step runs no job: its elements do
-    needs.set(name, ownPaths(step));
-  }
-  const ancestors = ancestorsOf(plan);
-  const out: StepPaths[] = [];
-  for (const [name, paths] of needs) {
-    const before = [...(ancestors.get(name) ?? [])];
-    const opaque = before.some((a) => plan.steps.get(a)?.task.type === TaskType.Custom);
-    const written = before.flatMap((a) => (needs.get(a) ?? []).filter((p) => p.kind === "output").map((p) => p.path));
-    const kept = paths.filter((p) => p.kind === "output" || (!opaque && !written.some((dir) => p.path === dir || p.path.startsWith(`${dir}/`))));
-    out.push({ step: name, queue: plan.steps.get(name)!.spec.executionQueue, paths: kept });
+    const kept = paths.filter((p) => p.kind === "output" || (!seen.opaque && ![...seen.dirs].some((dir) => p.path === dir || p.path.startsWith(`${dir}/`))));
+    out.push({ step: name, queue: step.spec.executionQueue, paths: kept });
   }
   return out;
 }
+
+/** Beyond this many output directories upstream, a step's inputs are not required before the run. */
+const MAX_WRITTEN_DIRS = 256;
 
 /** The options the step's job will see, as far as they are known before the run. */
 function knownOptions(step: PlannedStep): { options: Readonly<Record<string, unknown>>; unknown: Set<string> } {
@@ -87,21 +98,4 @@ function ownPaths(step: PlannedStep): PathNeed[] {
     if (isClusterPath(shardDir)) paths.push({ path: shardDir, kind: "output", field: "shardDir" });
   }
   return paths;
-}
-
-function ancestorsOf(plan: PipelinePlan): Map<string, Set<string>> {
-  const memo = new Map<string, Set<string>>();
-  const visit = (name: string): Set<string> => {
-    const known = memo.get(name);
-    if (known) return known;
-    const set = new Set<string>();
-    memo.set(name, set);
-    for (const parent of plan.steps.get(name)?.parents ?? []) {
-      set.add(parent);
-      for (const a of visit(parent)) set.add(a);
-    }
-    return set;
-  };
-  for (const name of plan.order) visit(name);
-  return memo;
 }
