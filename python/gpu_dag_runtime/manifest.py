@@ -14,12 +14,13 @@ dropped with a warning on stderr.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import sys
 import tempfile
-from typing import Any
+from typing import Any, Iterator, TextIO
 
 MANIFEST_NAME = "outputs.json"
 
@@ -131,13 +132,16 @@ class Manifest:
         return self.path
 
 
-def write_atomic(path: str, text: str) -> None:
-    """Writes ``text`` to ``path``: temp file in the same directory, fsync, rename, fsync the dir."""
+@contextlib.contextmanager
+def atomic_writer(path: str, prefix: str = ".tmp-", suffix: str | None = None) -> Iterator[TextIO]:
+    """A text file that becomes ``path`` only when the block ends without an error: a temp file in
+    the same directory, fsynced, renamed over ``path``, then the directory fsynced. A reader sees
+    the old file or the whole new one, never a part; on an error the temp file is removed."""
     directory = os.path.dirname(os.path.abspath(path)) or "."
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix="-" + os.path.basename(path), dir=directory)
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix="-" + os.path.basename(path) if suffix is None else suffix, dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -155,6 +159,12 @@ def write_atomic(path: str, text: str) -> None:
             os.close(dfd)
     except OSError:
         pass
+
+
+def write_atomic(path: str, text: str) -> None:
+    """Writes ``text`` to ``path`` atomically (see :func:`atomic_writer`)."""
+    with atomic_writer(path) as f:
+        f.write(text)
 
 
 def write_manifest(output_dir: str, models=(), artifacts=(), metrics=None, merge: bool = True) -> str:
