@@ -13,7 +13,8 @@ Manifest metrics: every numeric result as ``<task>/<metric>`` — lm-eval's ``,n
 dropped, another filter becomes a suffix ``<task>/<metric>/<filter>`` — stderr values as
 ``<task>/<metric>_stderr``; groups lm-eval aggregates appear under the group's name, a group it
 does not aggregate gets the plain mean of its subtasks, and when several tasks are asked for,
-``average/<metric>`` is their plain mean. Artifact ``results``: the full results JSON.
+``average/<metric>`` is their plain mean. lm-eval's ``group_subtasks`` go to the manifest's
+``groups`` (reports show a group's direct members). Artifact ``results``: the full results JSON.
 """
 from __future__ import annotations
 
@@ -199,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     manifest = Manifest(out)
     manifest.add_artifact("results", results_path)
     manifest.add_metrics(collect_metrics(results, tasks))
+    manifest.set_groups(results.get("group_subtasks") or {})
     manifest.add_metric("eval/duration_s", round(duration, 3))
     manifest.write()
     for task, values in (results.get("results") or {}).items():
