@@ -22,7 +22,7 @@ export interface ModelRow {
   run?: Pick<RunSummary, "id" | "name" | "projectName" | "pipelineName" | "tags" | "status">;
   /** What it was made from: a store model id, else a path or hub name. */
   parent?: string;
-  /** Steps (in any run) that were given this model and ended with results. */
+  /** Steps (in any run) given this model that ended with metrics and made no model (the index's view of evaluations). */
   evaluations: number;
 }
 
@@ -48,7 +48,7 @@ export async function listModelRows(store: Store, filter: ModelFilter = {}, read
   const given = new Map<string, number>();
   for (const summary of summaries) {
     for (const step of Object.values(summary.steps)) {
-      if (step.status !== "succeeded" && step.status !== "cached") continue;
+      if ((step.status !== "succeeded" && step.status !== "cached") || (step.models?.length ?? 0) > 0 || Object.keys(step.metrics ?? {}).length === 0) continue;
       for (const key of new Set([step.input, step.inputPath].filter((k): k is string => k !== undefined))) given.set(key, (given.get(key) ?? 0) + 1);
     }
   }

@@ -48,7 +48,7 @@ export interface RecoveryRow {
 
 /** A section's Average row, per candidate. */
 export interface SectionAverage {
-  /** The baseline's average over the benchmarks it shares with every candidate. */
+  /** The baseline's average over the benchmarks it shares with every candidate scored in the section. */
   baseline?: number;
   candidates: Array<{ value?: number; baseline?: number; recovery: number | null; benchmarks: string[] }>;
 }
@@ -157,7 +157,7 @@ export async function recoveryReport(store: Store, options: RecoveryOptions): Pr
       const baseStat = statOf(base?.get(metric));
       rows.push({ benchmark, metric, ...(baseStat ? { baseline: baseStat } : {}), candidates: cands.map((c) => compareStat(baseStat, statOf(c?.get(metric)))) });
     }
-    sections.push({ category, rows, average: sectionAverage(rows, candidates.length) });
+    if (rows.length > 0) sections.push({ category, rows, average: sectionAverage(rows, candidates.length) });
   }
   return {
     baseline: baseline.side,
@@ -197,7 +197,9 @@ function sectionAverage(rows: readonly RecoveryRow[], candidates: number): Secti
     const baseline = mean(shared.map((r) => r.baseline!.mean));
     return { value, baseline, recovery: recoveryOf(value, baseline), benchmarks: shared.map((r) => r.benchmark) };
   });
-  const everywhere = rows.filter((r) => r.baseline !== undefined && r.candidates.every((c) => c.stat !== undefined));
+  // Candidates with no score in the section do not narrow the baseline's own Average.
+  const present = Array.from({ length: candidates }, (_, j) => j).filter((j) => rows.some((r) => r.candidates[j]?.stat !== undefined));
+  const everywhere = rows.filter((r) => r.baseline !== undefined && present.every((j) => r.candidates[j]?.stat !== undefined));
   return { ...(everywhere.length > 0 ? { baseline: mean(everywhere.map((r) => r.baseline!.mean)) } : {}), candidates: perCandidate };
 }
 

@@ -64,7 +64,7 @@ export function escapeHtml(text: string): string {
 export function htmlTable(header: readonly string[], rows: ReadonlyArray<readonly string[]>, options: { bold?: readonly boolean[] } = {}): string {
   const head = `<tr>${header.map((h) => `<th>${escapeHtml(h)}</th>`).join("")}</tr>`;
   const body = rows
-    .map((r, i) => `<tr${options.bold?.[i] ? ' class="summary"' : ""}>${r.map((c) => `<td>${options.bold?.[i] ? `<strong>${escapeHtml(c)}</strong>` : escapeHtml(c)}</td>`).join("")}</tr>`)
+    .map((r, i) => `<tr${options.bold?.[i] ? ' class="summary"' : ""}>${r.map((c) => `<td>${options.bold?.[i] && c !== "" ? `<strong>${escapeHtml(c)}</strong>` : escapeHtml(c)}</td>`).join("")}</tr>`)
     .join("\n");
   return `<table>\n<thead>${head}</thead>\n<tbody>\n${body}\n</tbody>\n</table>\n`;
 }

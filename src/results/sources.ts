@@ -6,9 +6,10 @@
  * - `tag:<tag>` or `name:<name>`: every run with that tag or name, pooled (repeated seeds run as
  *   runs of one name or tag);
  * - `run:step`: that step, or a map step's elements;
- * - a model the store made (id, id prefix, name): every step, in any run, given that model (by
- *   store id or by its path);
- * - any other text: every step given a model by that path or hub name (e.g. a base model).
+ * - a model the store made (id, id prefix, name): every evaluation, in any run, given that model
+ *   (by store id or by its path) — a step with metrics that made no model and is no compression
+ *   or generation;
+ * - any other text: every evaluation given a model by that path or hub name (e.g. a base model).
  *
  * @module
  */
@@ -17,7 +18,7 @@ import type { ModelRecord } from "../store/records.js";
 import type { RunSummary, Scalar } from "../store/run-summary.js";
 import type { Store } from "../store/store.js";
 import { findModel, matchSteps, resolveRun, splitStepRef } from "./refs.js";
-import { hasOutputs, loadRunResults, type StepResult } from "./step-results.js";
+import { hasOutputs, isEvaluation, loadRunResults, type StepResult } from "./step-results.js";
 
 /** A resolved result ref. */
 export interface Source {
@@ -28,7 +29,7 @@ export interface Source {
   label: string;
   /** What describes it: pipeline parameters, task parameters (`step.key` for a whole run). */
   params: Record<string, Scalar>;
-  /** Steps with results (outputs), in the order they ended. */
+  /** Steps with results (outputs): runs oldest first, each in pipeline order. */
   evaluations: Array<StepResult & { outputs: NonNullable<StepResult["outputs"]> }>;
   /** The run, for run and step refs. */
   run?: RunSummary;
@@ -50,13 +51,13 @@ export async function resolveSource(context: SourceContext, ref: string): Promis
   const group = /^(tag|name):(.+)$/.exec(ref);
   if (group) {
     const [, kind, value] = group as unknown as [string, "tag" | "name", string];
-    const runs = context.summaries.filter((s) => (kind === "tag" ? s.tags.includes(value) : s.name === value));
+    const runs = context.summaries.filter((s) => (kind === "tag" ? s.tags.includes(value) : s.name === value)).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
     if (runs.length === 0) throw new RefError(ref, `no run has ${kind} "${value}"`);
     const parts: Source[] = [];
     for (const run of runs) parts.push(await resolveSource(context, run.id));
     const params: Record<string, Scalar> = {};
     for (const [key, v] of Object.entries(parts[0]!.params)) if (parts.every((p) => p.params[key] === v)) params[key] = v;
-    return { ref, kind: "run", label: value, params, evaluations: parts.flatMap((p) => p.evaluations).sort((a, b) => a.at - b.at), runs };
+    return { ref, kind: "run", label: value, params, evaluations: parts.flatMap((p) => p.evaluations), runs };
   }
   const stepRef = splitStepRef(ref);
   if (stepRef) {
@@ -93,16 +94,18 @@ export async function resolveSource(context: SourceContext, ref: string): Promis
   return { ref, kind: "model", label: model?.name ?? ref, params, evaluations, ...(model ? { model } : {}) };
 }
 
-/** Every step, in any run, that was given the model (`id`: its store id; `path`: where it lies or its hub name). */
+/** Every evaluation (`isEvaluation`), in any run, that was given the model (`id`: its store id; `path`: where it lies or its hub name). */
 export async function evaluationsOf(context: SourceContext, model: { id?: string; path: string }): Promise<Source["evaluations"]> {
   const given = (s: { input?: string; inputPath?: string }) => (model.id !== undefined && s.input === model.id) || s.inputPath === model.path || s.input === model.path;
-  const runs = context.summaries.filter((summary) => Object.values(summary.steps).some((s) => given(s) && (s.status === "succeeded" || s.status === "cached")));
+  const runs = context.summaries
+    .filter((summary) => Object.values(summary.steps).some((s) => given(s) && (s.status === "succeeded" || s.status === "cached")))
+    .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   const out: Source["evaluations"] = [];
   for (const run of runs) {
     const results = await loadRunResults(context.store, run.id).catch(() => undefined);
-    for (const step of results?.steps ?? []) if (hasOutputs(step) && given(step)) out.push(step);
+    for (const step of results?.steps ?? []) if (isEvaluation(step) && given(step)) out.push(step);
   }
-  return out.sort((a, b) => a.at - b.at);
+  return out;
 }
 
 function tryRun(summaries: readonly RunSummary[], ref: string): RunSummary | undefined {

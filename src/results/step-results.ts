@@ -47,7 +47,7 @@ export async function loadRunResults(store: Store, runId: string): Promise<RunRe
   return { record, steps: stepResults(record, await store.readJournal(runId)) };
 }
 
-/** The ended steps of a run, from its record and journal, in the order they ended. */
+/** The ended steps of a run, from its record and journal, in pipeline order (a map step's elements by index). */
 export function stepResults(record: RunRecord, entries: readonly JournalEntry[]): StepResult[] {
   const spec = record.pipeline as { steps?: Array<{ name: string; baseTaskId: string }>; tasks?: Record<string, { type: TaskRecord["type"]; options: Record<string, unknown> }> };
   const taskOf = new Map<string, StepResult["task"]>();
@@ -88,10 +88,24 @@ export function stepResults(record: RunRecord, entries: readonly JournalEntry[])
       ended.set(entry.step, { ...common(entry.step), status: "skipped", at: entry.at });
     }
   }
-  return [...ended.values()];
+  const order = new Map((spec.steps ?? []).map((step, i) => [step.name, i]));
+  const rank = (name: string) => [order.get(baseStep(name)) ?? order.size, Number(/\[(\d+)\]$/.exec(name)?.[1] ?? -1)] as const;
+  return [...ended.values()].sort((a, b) => {
+    const [x, y] = [rank(a.step), rank(b.step)];
+    return x[0] - y[0] || x[1] - y[1] || a.at - b.at;
+  });
 }
 
 /** True when the step produced results (succeeded, or reused them from the cache). */
 export function hasOutputs(step: StepResult): step is StepResult & { outputs: StepOutputs } {
   return (step.status === "succeeded" || step.status === "cached") && step.outputs !== undefined;
+}
+
+/**
+ * True for a step that measured a model: it ended with metrics and made no model, and is not a
+ * compression or a generation (those read a model too, but to make something from it).
+ */
+export function isEvaluation(step: StepResult): step is StepResult & { outputs: StepOutputs } {
+  if (!hasOutputs(step) || step.outputs.models.length > 0 || Object.keys(step.outputs.metrics).length === 0) return false;
+  return step.task?.type !== "llm-compressor" && step.task?.type !== "generate";
 }
