@@ -32,7 +32,8 @@ export function formatTime(at: number | undefined): string {
  * colours the cells of column `i` (not the header) after they are aligned.
  */
 export function formatTable(header: readonly string[], rows: ReadonlyArray<readonly string[]>, options: { paint?: ReadonlyArray<((cell: string) => string) | undefined> } = {}): string {
-  const clean = (cell: string) => sanitizeForTerminal(cell).replace(/[\n\t]+/g, " ");
+  // Most cells hold no control character at all: those are kept as they are (tables of thousands of rows).
+  const clean = (cell: string) => (CONTROL.test(cell) ? sanitizeForTerminal(cell).replace(/[\n\t]+/g, " ") : cell);
   const all = [header.map(clean), ...rows.map((r) => r.map(clean))];
   const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));
   return (
@@ -50,6 +51,9 @@ export function formatTable(header: readonly string[], rows: ReadonlyArray<reado
       .join("\n") + "\n"
   );
 }
+
+/** Any C0 or C1 control character, DEL or ESC included. */
+const CONTROL = /[\x00-\x1f\x7f-\x9f]/;
 
 /** A `[#####-----]` bar of `width` cells for `done / total`. */
 export function progressBar(done: number, total: number, width = 30): string {

@@ -66,10 +66,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option("--name <name>", "only runs with this name (a glob with *)")
     .option("--metric <name>", "show this metric as a column (repeatable; step:name picks one step's)", collect, [])
     .option("--sort <key>", "sort by created, name, status, duration, a parameter or a metric; -key or key:desc descending (default -created)")
-    .option("--limit <n>", "at most this many runs")
-    .option("--params <which>", "parameter columns: differing (those that differ between the runs shown; default) or all", "differing")
+    .option("--limit <n>", "at most this many runs (text: 50 unless given; 0: all)")
+    .addOption(new Option("--params <which>", "parameter columns: those that differ between the runs shown, or all").choices(["differing", "all"]).default("differing"))
     .addOption(json)
-    .option("--csv", "print CSV (every shown parameter and metric as a column)")
+    .option("--csv", "print CSV: every run that matches, every parameter and asked-for metric as a column")
     .action(act(async (context, options: Record<string, unknown>) => (await import("./commands/runs.js")).runsCommand(context, options as never)));
 
   program

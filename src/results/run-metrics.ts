@@ -55,10 +55,16 @@ export function metricOf(summary: RunSummary, key: string): number | undefined {
     const values = elements.flatMap(([, s]) => (s.metrics?.[name] !== undefined ? [s.metrics[name]] : []));
     return values.length > 0 ? mean(values) : undefined;
   }
-  const flat = runMetrics(summary).get(key);
-  if (flat !== undefined) return flat;
-  const reports = stepsWithOutputs(summary).flatMap(([, s]) => (s.metrics?.[key] !== undefined ? [s.metrics[key]] : []));
-  return reports[reports.length - 1];
+  // A bare name, without building the whole map (the run table asks this of every run).
+  const reports: Array<[string, number, number]> = [];
+  for (const [step, s] of Object.entries(summary.steps)) {
+    const value = s.metrics?.[key];
+    if (value !== undefined && (s.status === "succeeded" || s.status === "cached")) reports.push([step, value, s.at]);
+  }
+  if (reports.length <= 1) return reports[0]?.[1];
+  const base = baseStep(reports[0]![0]);
+  if (reports.every(([step]) => step !== baseStep(step) && baseStep(step) === base)) return mean(reports.map(([, v]) => v));
+  return reports.reduce((last, r) => (r[2] >= last[2] ? r : last))[1];
 }
 
 /** Arithmetic mean (NaN for none). */

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { parseDuration } from "../config/duration.js";
+import { parseDuration } from "../config/parse-duration.js";
 import { QueryError } from "../errors.js";
 import type { RunSummary, Scalar } from "../store/run-summary.js";
 import { metricOf } from "./run-metrics.js";

@@ -16,7 +16,8 @@ export async function runSummaries(store: Store): Promise<RunSummary[]> {
 
 /** Newest first by creation time, then by id (ids start with their time). */
 export function newestFirst(a: RunSummary, b: RunSummary): number {
-  return Date.parse(b.createdAt) - Date.parse(a.createdAt) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+  // ISO timestamps (toISOString) order as text.
+  return a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
 }
 
 /** Run `runId`'s summary rebuilt from its journal (and recorded in the index, when the store has one). */

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { JournalEntry, RunRecord } from "./records.js";
+import type { JournalEntry, RunRecord, StepOutputs } from "./records.js";
 
 /** A parameter value. */
 export type Scalar = string | number | boolean;
@@ -103,12 +103,18 @@ export interface PlannedInput {
   inputPath?: string;
 }
 
+/** A model id the store gave (`newId("model")`). */
+const STORE_MODEL_ID = /^model_[0-9a-f]{12}$/;
+
 /** What an `attempt-planned` entry says about the model the step reads. */
 export function plannedInput(entry: Extract<JournalEntry, { type: "attempt-planned" }>): PlannedInput {
   const modelId = entry.parameters["modelId"];
   const flag = entry.argv.indexOf("--model");
   const path = flag >= 0 ? entry.argv[flag + 1] : undefined;
-  return { attempt: entry.attempt, ...(typeof modelId === "string" ? { input: modelId } : {}), ...(path !== undefined ? { inputPath: path } : {}) };
+  const input = typeof modelId === "string" ? modelId : undefined;
+  // The path is kept only when the input does not already say it: a store model id leads to its record.
+  const keepPath = path !== undefined && path !== input && !(input !== undefined && STORE_MODEL_ID.test(input));
+  return { attempt: entry.attempt, ...(input !== undefined ? { input } : {}), ...(keepPath ? { inputPath: path } : {}) };
 }
 
 /**
@@ -133,7 +139,7 @@ export function deltasOf(runId: string, entry: JournalEntry, planned: Map<string
         at: entry.at,
         attempt: entry.attempt,
         ...fromPlan,
-        ...(outputs ? { metrics: outputs.metrics, models: outputs.models.map((m) => m.id), simulated: outputs.simulated } : {}),
+        ...(outputs ? outputsPart(outputs) : {}),
       };
       return [{ k: "step", id: runId, at: entry.at, step: entry.step, s }];
     }
@@ -144,7 +150,7 @@ export function deltasOf(runId: string, entry: JournalEntry, planned: Map<string
           id: runId,
           at: entry.at,
           step: entry.step,
-          s: { status: "cached", at: entry.at, metrics: entry.outputs.metrics, models: entry.outputs.models.map((m) => m.id), simulated: entry.outputs.simulated, fromRunId: entry.fromRunId },
+          s: { status: "cached", at: entry.at, ...outputsPart(entry.outputs), fromRunId: entry.fromRunId },
         },
       ];
     case "step-skipped":
@@ -154,12 +160,24 @@ export function deltasOf(runId: string, entry: JournalEntry, planned: Map<string
   }
 }
 
+interface FoldState {
+  labels?: { at: number; value: RunLabels };
+  status?: { at: number; status: IndexedRunStatus; reason?: string };
+  startedAt?: number;
+  endedAt?: number;
+  steps: Map<string, IndexedStep>;
+  /** A run whose only line so far is a `full` one: its summary as written (a compacted index is read without rebuilding it). */
+  only?: { at: number; summary: RunSummary };
+}
+
+/** What the index keeps of a step's outputs: metrics (all of them, possibly none), model ids, `simulated` when set. */
+function outputsPart(outputs: StepOutputs): Pick<IndexedStep, "metrics" | "models" | "simulated"> {
+  return { metrics: outputs.metrics, ...(outputs.models.length ? { models: outputs.models.map((m) => m.id) } : {}), ...(outputs.simulated ? { simulated: true } : {}) };
+}
+
 /** Folds index lines (any order) into one summary per run that has its labels. */
 export class SummaryFold {
-  readonly #runs = new Map<
-    string,
-    { labels?: { at: number; value: RunLabels }; status?: { at: number; status: IndexedRunStatus; reason?: string }; startedAt?: number; endedAt?: number; steps: Map<string, IndexedStep> }
-  >();
+  readonly #runs = new Map<string, FoldState>();
   /** Lines folded so far. */
   lines = 0;
 
@@ -168,38 +186,19 @@ export class SummaryFold {
     this.lines += 1;
     let run = this.#runs.get(delta.id);
     if (!run) {
+      if (delta.k === "full") {
+        this.#runs.set(delta.id, { steps: new Map(), only: { at: delta.at, summary: delta.summary } });
+        return;
+      }
       run = { steps: new Map() };
       this.#runs.set(delta.id, run);
     }
-    const setStatus = (at: number, status: IndexedRunStatus, reason?: string) => {
-      if (!run.status || at >= run.status.at) run.status = { at, status, ...(reason ? { reason } : {}) };
-      if (status === "running" && (run.startedAt === undefined || at < run.startedAt)) run.startedAt = at;
-      if (status !== "running" && status !== "created" && (run.endedAt === undefined || at > run.endedAt)) run.endedAt = at;
-    };
-    const setStep = (name: string, step: IndexedStep) => {
-      const known = run.steps.get(name);
-      if (!known || step.at >= known.at) run.steps.set(name, step);
-    };
-    switch (delta.k) {
-      case "run":
-        if (!run.labels || delta.at >= run.labels.at) run.labels = { at: delta.at, value: delta.run };
-        break;
-      case "status":
-        setStatus(delta.at, delta.status, delta.reason);
-        break;
-      case "step":
-        setStep(delta.step, delta.s);
-        break;
-      case "full": {
-        const { status, statusAt, startedAt, endedAt, reason, steps, ...labels } = delta.summary;
-        if (!run.labels || delta.at >= run.labels.at) run.labels = { at: delta.at, value: labels };
-        if (startedAt !== undefined) setStatus(startedAt, "running");
-        setStatus(statusAt, status, reason);
-        if (endedAt !== undefined && (run.endedAt === undefined || endedAt > run.endedAt)) run.endedAt = endedAt;
-        for (const [name, step] of Object.entries(steps)) setStep(name, step);
-        break;
-      }
+    if (run.only) {
+      const { at, summary } = run.only;
+      delete run.only;
+      apply(run, { k: "full", id: delta.id, at, summary });
     }
+    apply(run, delta);
   }
 
   /** Ids of every run seen (with or without labels). */
@@ -210,6 +209,7 @@ export class SummaryFold {
   /** The summary of run `id`, or `undefined` when no line gave its labels. */
   summary(id: string): RunSummary | undefined {
     const run = this.#runs.get(id);
+    if (run?.only) return run.only.summary;
     if (!run?.labels) return undefined;
     const labels = run.labels.value;
     const status = run.status ?? { at: Date.parse(labels.createdAt), status: "created" as const };
@@ -228,6 +228,39 @@ export class SummaryFold {
   /** Every summary. */
   summaries(): RunSummary[] {
     return this.ids().flatMap((id) => this.summary(id) ?? []);
+  }
+}
+
+/** Folds one line into a run's state (the latest `at` of each part wins). */
+function apply(run: FoldState, delta: IndexDelta): void {
+  const setStatus = (at: number, status: IndexedRunStatus, reason?: string) => {
+    if (!run.status || at >= run.status.at) run.status = { at, status, ...(reason ? { reason } : {}) };
+    if (status === "running" && (run.startedAt === undefined || at < run.startedAt)) run.startedAt = at;
+    if (status !== "running" && status !== "created" && (run.endedAt === undefined || at > run.endedAt)) run.endedAt = at;
+  };
+  const setStep = (name: string, step: IndexedStep) => {
+    const known = run.steps.get(name);
+    if (!known || step.at >= known.at) run.steps.set(name, step);
+  };
+  switch (delta.k) {
+    case "run":
+      if (!run.labels || delta.at >= run.labels.at) run.labels = { at: delta.at, value: delta.run };
+      break;
+    case "status":
+      setStatus(delta.at, delta.status, delta.reason);
+      break;
+    case "step":
+      setStep(delta.step, delta.s);
+      break;
+    case "full": {
+      const { status, statusAt, startedAt, endedAt, reason, steps, ...labels } = delta.summary;
+      if (!run.labels || delta.at >= run.labels.at) run.labels = { at: delta.at, value: labels };
+      if (startedAt !== undefined) setStatus(startedAt, "running");
+      setStatus(statusAt, status, reason);
+      if (endedAt !== undefined && (run.endedAt === undefined || endedAt > run.endedAt)) run.endedAt = endedAt;
+      for (const [name, step] of Object.entries(steps)) setStep(name, step);
+      break;
+    }
   }
 }
 

@@ -9,8 +9,8 @@ import { describe, expect, it } from "vitest";
 import type { JournalEntry, RunRecord } from "../../../src/store/records.js";
 import { RunIndex, readIndex } from "../../../src/store/run-index.js";
 import { deltasOf, labelsOf, type PlannedInput, SummaryFold, summarizeRun } from "../../../src/store/run-summary.js";
-import { spawnTsx } from "../runner/durable/durable-helpers.js";
 import { mulberry32, tempDir } from "../helpers.js";
+import { spawnTsx } from "../runner/durable/durable-helpers.js";
 
 const RECORD: RunRecord = {
   id: "r1",
@@ -25,8 +25,22 @@ const RECORD: RunRecord = {
   mode: "local",
   options: { parameters: { seed: 3 } },
 };
-const outputs = (metrics: Record<string, number>, models: string[] = []) => ({ models: models.map((id) => ({ id, name: id, path: `/m/${id}`, framework: "hf" })), artifacts: [], metrics, simulated: false });
-const planned = (step: string, attempt: number, modelId?: string): JournalEntry => ({ type: "attempt-planned", at: 0, step, attempt, jobName: "j", argv: ["run", ...(modelId ? ["--model", `/m/${modelId}`] : [])], parameters: modelId ? { modelId } : {}, queue: "q" });
+const outputs = (metrics: Record<string, number>, models: string[] = []) => ({
+  models: models.map((id) => ({ id, name: id, path: `/m/${id}`, framework: "hf" })),
+  artifacts: [],
+  metrics,
+  simulated: false,
+});
+const planned = (step: string, attempt: number, modelId?: string): JournalEntry => ({
+  type: "attempt-planned",
+  at: 0,
+  step,
+  attempt,
+  jobName: "j",
+  argv: ["run", ...(modelId ? ["--model", `/m/${modelId}`] : [])],
+  parameters: modelId ? { modelId } : {},
+  queue: "q",
+});
 /** A run that failed, was resumed, retried a step and succeeded. */
 const JOURNAL: JournalEntry[] = [
   { type: "run-started", at: 10, controller: "a" },
