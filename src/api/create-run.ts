@@ -16,6 +16,7 @@ import { newRunId } from "../store/ids.js";
 import { type RunRecord, runLabelProblem } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import { type ClusterConfigInput, planRun } from "./plan-run.js";
+import { resolveRunAfter } from "./run-after.js";
 import { forgetRunSecrets, redactRunRecord } from "./run-secrets.js";
 
 export type { ClusterConfigInput } from "./plan-run.js";
@@ -73,6 +74,8 @@ export async function createRun(pipeline: PipelineDefinition, options: CreateRun
   }
   const runId = options.runId ?? newRunId();
   const labels = runLabels(pipeline, options);
+  // Refs are resolved now (a name means the newest run with it at this moment): the record holds ids.
+  if (labels.runAfter) labels.runAfter = await resolveRunAfter(store, labels.runAfter);
   const seen = new Set<string>();
   const tasks = [...plan.steps.values()].map((s) => s.task.toRecord()).filter((t) => !seen.has(t.id) && seen.add(t.id));
   // Secret-looking env values are recorded as "***"; the controller gets them back (run-secrets.ts).

@@ -81,6 +81,7 @@ export async function runCommand(context: CliContext, file: string, options: Run
       home: context.home,
       signal: cancel.signal,
       onEvent: progressPrinter({ clock: "elapsed", write, colours }),
+      onWaiting: (message) => write(`waiting  ${message}`),
       ...(options.force.length ? { force: options.force } : {}),
     });
     return reportRunOutcome(result, { json: options.json, colours, write });

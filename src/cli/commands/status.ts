@@ -41,7 +41,7 @@ export function formatStatus(view: RunView, colours: Colours = NO_COLOURS): stri
   if (view.remoteController?.warning) header.push(`warning: ${view.remoteController.warning}`);
   if (view.result.reason) header.push(`reason: ${sanitizeForTerminal(view.result.reason).replace(/\n/g, " ")}`);
   const notice = view.stored.replay.notice;
-  if (notice) header.push(`cluster connection: ${sanitizeForTerminal(notice.message).replace(/\n/g, " ")} (at ${formatTime(notice.at)})`);
+  if (notice) header.push(`${notice.kind === "run-after" ? "run after" : "cluster connection"}: ${sanitizeForTerminal(notice.message).replace(/\n/g, " ")} (at ${formatTime(notice.at)})`);
   if (view.state === "interrupted") header.push(`no controller holds this run: continue it with \`gpu-dag resume ${r.id}\``);
   const steps = Object.values(view.result.steps);
   const table = formatTable(
