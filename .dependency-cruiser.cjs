@@ -12,7 +12,7 @@
  * | ---- | ---------------- | --------------------------------------------- | ------- |
  * | 0    | foundation       | src/errors.ts, src/package-root.ts            | error classes; where the package lies |
  * | 1    | args             | src/args/                                     | wrapArguments, shell quoting, didYouMean |
- * | 1    | store            | src/store/                                    | Store contract, records, file store, journal |
+ * | 1    | store            | src/store/                                    | Store contract, records, file store, journal, run index |
  * | 1    | backend-contract | src/backends/*.ts                             | QueueBackend, JobSpec, JobState, job environment |
  * | 2    | config           | src/config/                                   | cluster config schemas, YAML/zod helpers, queue resolution |
  * | 3    | manifest         | src/manifest/                                 | outputs.json schema and reader |

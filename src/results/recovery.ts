@@ -111,7 +111,31 @@ interface SideData {
   samples: Map<string, Map<string, Map<string, number[]>>>;
 }
 
-/** Builds the report (throws `RefError` for a ref that names nothing, {@link QueryError} for a side without evaluations). */
+/**
+ * Builds the report (throws `RefError` for a ref that names nothing, {@link QueryError} for a side
+ * without evaluations). `formatRecovery()` prints it as markdown, CSV, HTML or JSON.
+ *
+ * @example
+ * ```ts
+ * import { defaultStore, formatRecovery, Pipeline, recoveryReport, Task } from "gpu-dag";
+ *
+ * // An evaluation that reports one lm-eval-style score (a real pipeline runs an LMEvalTask).
+ * const scores = new Task({
+ *   projectName: "docs", taskName: "scores", parameters: { acc: 0 },
+ *   command: ["sh", "-c", `printf '{{"metrics": {{"arc/acc": %s}}}}' {acc} > "$GPU_DAG_OUTPUT_DIR/outputs.json"`],
+ * });
+ * await scores.createTask();
+ * for (const [name, acc] of [["base", 0.5], ["w4a16", 0.48]] as const) {
+ *   const pipeline = new Pipeline({ projectName: "docs", pipelineName: "evals" });
+ *   pipeline.addStep({ name: "eval", baseTaskId: scores.id!, executionQueue: "default", parameterOverride: { acc } });
+ *   await pipeline.executeLocally({ name }); // runs are found by name (or id, or id prefix)
+ * }
+ *
+ * const report = await recoveryReport(defaultStore(), { baseline: "base", candidates: ["w4a16"] });
+ * console.log(report.sections[0]?.rows[0]?.candidates[0]?.recovery); // prints: 96
+ * console.log(formatRecovery(report, "markdown").split("\n")[4]); // prints: | eval | arc (acc) | 0.5 | 0.48 | 96.00% |
+ * ```
+ */
 export async function recoveryReport(store: Store, options: RecoveryOptions): Promise<RecoveryReport> {
   if (options.candidates.length === 0) throw new QueryError("--candidate", "a recovery report needs at least one candidate (--candidate <ref>)");
   const reduce = options.reduce ?? "last";
