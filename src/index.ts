@@ -15,7 +15,7 @@ export { checkKnownKeys, didYouMean, shellJoin, shellQuote, WrappedArguments, wr
 export { DEFAULT_LEASE_DIR, LEASE_BUSY_EXIT, LEASE_DIR_ENV, resolveLeaseDir } from "./backends/local/gpu-leases.js";
 export { detectGpus, GpuPool } from "./backends/local/gpu-pool.js";
 export { LocalBackend, type LocalBackendOptions } from "./backends/local/local-backend.js";
-export type { BackendNotice, BackendNoticeListener, JobResources, JobSpec, JobState, QueueBackend, SubmittedJob } from "./backends/queue-backend.js";
+export type { BackendNotice, BackendNoticeListener, JobGroup, JobResources, JobSpec, JobState, QueueBackend, SubmittedJob } from "./backends/queue-backend.js";
 export { jobNameFor } from "./backends/queue-backend.js";
 export { type BatchScriptInput, renderBatchScript } from "./backends/slurm/batch-script.js";
 export type { SlurmJobConfig } from "./backends/slurm/resolve-job.js";
@@ -27,6 +27,7 @@ export { gpusFromQueueName, resolveQueue } from "./config/resolve-queue.js";
 export * from "./errors.js";
 export { checkManifestPaths } from "./manifest/manifest-paths.js";
 export { type OutputsManifest, OutputsManifestSchema, readOutputsManifest } from "./manifest/outputs-manifest.js";
+export { MAX_MAP_ELEMENTS, type MapElement, type MapInput, type MapSpec, range } from "./pipeline/map-spec.js";
 export { type AddStepOptions, PipelineDefinition, type PipelineOptions } from "./pipeline/pipeline-definition.js";
 export type { PipelineSpec, StepPolicy, StepSpec } from "./pipeline/pipeline-spec.js";
 export { escapePlaceholders, findPlaceholders, type Placeholder, type PlaceholderRef, parseTemplate } from "./pipeline/placeholders.js";

@@ -13,8 +13,22 @@ Manifest metrics: every numeric result as ``<task>/<metric>`` — lm-eval's ``,n
 dropped, another filter becomes a suffix ``<task>/<metric>/<filter>`` — stderr values as
 ``<task>/<metric>_stderr``; groups lm-eval aggregates appear under the group's name, a group it
 does not aggregate gets the plain mean of its subtasks, and when several tasks are asked for,
-``average/<metric>`` is their plain mean. lm-eval's ``group_subtasks`` go to the manifest's
-``groups`` (reports show a group's direct members). Artifact ``results``: the full results JSON.
+``average/<metric>`` is their plain mean; ``<task>/n_samples`` (and ``<task>/n_samples_original``,
+before ``--limit``) per leaf task. lm-eval's ``group_subtasks`` go to the manifest's ``groups``
+(reports show a group's direct members). Artifact ``results``: the full results JSON.
+
+Split evaluation (one job per leaf subtask of a group, then one recombination):
+
+    python -m gpu_dag_runtime.evaluate list --tasks GROUPS [--include-path DIR]
+    python -m gpu_dag_runtime.evaluate --tasks GROUPS --subtask LEAF ...   (the options above)
+    python -m gpu_dag_runtime.evaluate recombine --tasks GROUPS [--include-path DIR]
+        (--results FILE... | --elements JSON)
+
+``list`` writes the leaf subtasks (``subtasks.json``, a JSON array of names) found by lm-eval's
+TaskManager without loading a dataset. ``--subtask LEAF`` evaluates that one leaf of ``--tasks``,
+built exactly as the group builds it (the group's overrides included). ``recombine`` aggregates
+the leaves' results with lm-eval's own group aggregation and writes what an unsplit run writes;
+see :mod:`gpu_dag_runtime.eval_split`.
 """
 from __future__ import annotations
 
@@ -99,6 +113,13 @@ def collect_metrics(results: dict, requested: list[str]) -> dict[str, float]:
         for name, number in mean_over(list(subtasks)).items():
             metrics.setdefault(f"{group}/{name}", number)
 
+    for task, counts in (results.get("n-samples") or {}).items():
+        if isinstance(counts, dict):
+            for key, suffix in (("effective", "n_samples"), ("original", "n_samples_original")):
+                number = _number(counts.get(key))
+                if number is not None:
+                    metrics[f"{task}/{suffix}"] = number
+
     top = [t for t in requested if t in per_task]
     if len(top) > 1:
         for name, number in mean_over(top).items():
@@ -120,10 +141,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model-args", default=None, help="extra lm-eval model_args, k=v,k2=v2")
     p.add_argument("--device", default=None, help="cpu|cuda (default: cuda when available)")
     p.add_argument("--output-dir", default=None, help="used when GPU_DAG_OUTPUT_DIR is unset")
+    p.add_argument("--subtask", default=None, help="evaluate only this leaf subtask of --tasks (see `list`)")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] in (["list"], ["recombine"]):
+        from .eval_split import list_main, recombine_main
+
+        return (list_main if argv[0] == "list" else recombine_main)(argv[1:])
     args = build_parser().parse_args(argv)
     out = resolve_output_dir(args.output_dir)
     tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
@@ -131,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         raise RunnerError("--tasks is empty")
     if args.include_path and not os.path.isdir(os.path.expanduser(args.include_path)):
         raise RunnerError(f"--include-path {args.include_path} is not a directory")
+    if args.subtask is not None and not args.subtask.strip():
+        raise RunnerError("--subtask is empty")
     user_model_args = parse_model_args(args.model_args)
     batch_size: int | str = args.batch_size
     if str(batch_size) != "auto" and not str(batch_size).startswith("auto:"):
@@ -157,18 +186,23 @@ def main(argv: list[str] | None = None) -> int:
     model_args.update(user_model_args)
 
     from lm_eval import simple_evaluate
-    from lm_eval.tasks import TaskManager
 
-    include = os.path.abspath(os.path.expanduser(args.include_path)) if args.include_path else None
-    task_manager = TaskManager(include_path=include)
-    known = set(task_manager.all_tasks)
-    unknown = [t for t in tasks if t not in known]
-    if unknown:
-        hints = []
-        for t in unknown:
-            close = difflib.get_close_matches(t, list(known), n=3)
-            hints.append(f"{t!r}" + (f" (did you mean {', '.join(close)}?)" if close else ""))
-        raise RunnerError(f"unknown lm-eval task(s): {'; '.join(hints)}" + ("" if include else "; pass --include-path for local task YAMLs"), EXIT_USAGE)
+    from .eval_tree import build_leaf, check_known, load_tree, task_manager as make_task_manager
+
+    task_manager = make_task_manager(args.include_path)
+    check_known(task_manager, tasks, args.include_path)
+    to_run: list = list(tasks)
+    reported = tasks
+    if args.subtask:
+        leaves = load_tree(task_manager, tasks)["tasks"]
+        if args.subtask not in leaves:
+            close = difflib.get_close_matches(args.subtask, list(leaves), n=3)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise RunnerError(f"--subtask {args.subtask!r} is not a leaf subtask of {','.join(tasks)}{hint}; "
+                              f"leaves: {', '.join(list(leaves)[:20])}{' …' if len(leaves) > 20 else ''}", EXIT_USAGE)
+        # Built as the group builds it (its overrides included), so it evaluates as in an unsplit run.
+        to_run = [build_leaf(task_manager, leaves[args.subtask])]
+        reported = [args.subtask]
 
     limit = None
     if args.limit is not None:
@@ -178,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     results = simple_evaluate(
         model=args.backend,
         model_args=model_args,
-        tasks=tasks,
+        tasks=to_run,
         num_fewshot=args.num_fewshot,
         batch_size=batch_size,
         device=device if args.backend == "hf" else None,
@@ -199,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
 
     manifest = Manifest(out)
     manifest.add_artifact("results", results_path)
-    manifest.add_metrics(collect_metrics(results, tasks))
+    manifest.add_metrics(collect_metrics(results, reported))
     manifest.set_groups(results.get("group_subtasks") or {})
     manifest.add_metric("eval/duration_s", round(duration, 3))
     manifest.write()

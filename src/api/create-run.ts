@@ -86,7 +86,8 @@ export async function createRun(pipeline: PipelineDefinition, options: CreateRun
     pipelineName: pipeline.pipelineName,
     createdAt: new Date().toISOString(),
     cluster: { name: clusterName, source },
-    pipeline: pipeline.toSpec(),
+    // The spec as planned: a task that fanned out (GenerateTask fanOut) is recorded as its steps.
+    pipeline: plan.spec,
     tasks,
     mode: options.mode ?? "local",
     clusterConfig: config,

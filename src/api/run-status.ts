@@ -3,25 +3,48 @@
  *
  * @module
  */
+import { MapSpecSchema, mapElements } from "../pipeline/map-spec.js";
 import { type ReplayedRun, replayJournal } from "../runner/replay.js";
 import type { RunResult, StepResult } from "../runner/run-types.js";
-import type { RunRecord } from "../store/records.js";
+import type { JournalEntry, RunRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
 
 /** A run as stored: its record and its replayed journal. */
 export interface StoredRun {
   record: RunRecord;
   replay: ReplayedRun;
-  /** Step names in pipeline order. */
+  /** Step names in pipeline order; a map step's elements (`gen[0]` …) come just before it. */
   stepNames: string[];
+  /** Map steps: their element step names and labels, in order. */
+  maps: Map<string, Array<{ step: string; label: string }>>;
 }
 
 /** Loads a run and replays its journal (throws `RunNotFoundError`). */
 export async function readRun(store: Store, runId: string): Promise<StoredRun> {
   const record = await store.getRun(runId);
-  const stepNames = ((record.pipeline as { steps?: Array<{ name: string }> }).steps ?? []).map((s) => s.name);
-  const replay = replayJournal(await store.readJournal(runId), stepNames);
-  return { record, replay, stepNames };
+  const entries = await store.readJournal(runId);
+  const { stepNames, maps } = stepsOf(record, entries);
+  const replay = replayJournal(entries, stepNames);
+  return { record, replay, stepNames, maps };
+}
+
+/** The step names of a recorded pipeline, map elements included (expanded as the plan expands them). */
+function stepsOf(record: RunRecord, entries: readonly JournalEntry[]): Pick<StoredRun, "stepNames" | "maps"> {
+  const stepNames: string[] = [];
+  const maps: StoredRun["maps"] = new Map();
+  // A map with itemsFrom has the elements its journal says it made.
+  const made = new Map(entries.flatMap((e) => (e.type === "map-expanded" ? [[e.step, e.items] as const] : [])));
+  for (const step of (record.pipeline as { steps?: Array<{ name: string; map?: unknown }> }).steps ?? []) {
+    const map = step.map === undefined ? undefined : MapSpecSchema.safeParse(step.map);
+    if (map?.success) {
+      const items = made.get(step.name);
+      const elements = mapElements(step.name, items ? { items } : map.data).map((e) => ({ step: e.key, label: e.label }));
+      maps.set(step.name, elements);
+      stepNames.push(...elements.map((e) => e.step));
+    }
+    stepNames.push(step.name);
+  }
+  return { stepNames, maps };
 }
 
 /** The run's result as the journal tells it (`status` may be `running`). */
@@ -31,6 +54,7 @@ export function resultOf(store: Store, run: StoredRun): Omit<RunResult, "status"
   const metrics: RunResult["metrics"] = {};
   let simulated = false;
   const queues = new Map(((run.record.pipeline as { steps?: Array<{ name: string; executionQueue: string }> }).steps ?? []).map((s) => [s.name, s.executionQueue]));
+  for (const [map, elements] of run.maps) for (const e of elements) queues.set(e.step, queues.get(map) ?? "");
   for (const name of run.stepNames) {
     const step = run.replay.steps.get(name)!;
     const last = step.attempts[step.attempts.length - 1];
@@ -48,6 +72,7 @@ export function resultOf(store: Store, run: StoredRun): Omit<RunResult, "status"
       ...(last?.endedAt ? { endedAt: last.endedAt } : {}),
       ...(last?.startedAt && last.endedAt ? { durationMs: last.endedAt - last.startedAt } : {}),
       ...(step.outputs ? { outputs: step.outputs } : {}),
+      ...(step.elements ? { elements: step.elements } : {}),
     };
     if (step.outputs) {
       models.push(...step.outputs.models.map((m) => ({ ...m, step: name })));

@@ -13,7 +13,7 @@
 import type { CreateRunOptions } from "../api/create-run.js";
 import { planRun } from "../api/plan-run.js";
 import { shellJoin } from "../args/shell-quote.js";
-import type { JobResources } from "../backends/queue-backend.js";
+import type { JobResources, JobSpec } from "../backends/queue-backend.js";
 import type { ClusterConfig } from "../config/cluster-config.js";
 import type { ResolvedQueue } from "../config/resolve-queue.js";
 import type { PipelineDefinition } from "../pipeline/pipeline-definition.js";
@@ -58,6 +58,22 @@ export interface DryRunStep {
   attemptDir: string;
   /** The sbatch script (Slurm clusters). */
   batchScript?: string;
+  /** Set on an element of a map step: its map and label (`gen[seed=0,chunk=1]`). */
+  element?: { map: string; label: string };
+}
+
+/** A map step of the plan: it runs no job; its elements (steps of `steps`) do. */
+export interface DryRunMap {
+  name: string;
+  /** Element step names, in order (`gen[0]`, …). */
+  elements: string[];
+  /** Successes it needs (`minSuccess`). */
+  required: number;
+  maxParallel?: number;
+  /** Its items come from a parent (`itemsFrom`): the elements are made when the run gets there. */
+  itemsFrom?: string;
+  /** Slurm clusters: the job arrays its elements are submitted as (each element's own script is its step's `batchScript`). */
+  arrays?: Array<{ jobName: string; throttle?: number; script: string }>;
 }
 
 /** See the module comment. */
@@ -71,6 +87,8 @@ export interface DryRunPlan {
   /** Topological order. */
   order: string[];
   steps: DryRunStep[];
+  /** Map steps (their elements are in `steps`). */
+  maps: DryRunMap[];
 }
 
 /**
@@ -92,8 +110,16 @@ export async function planDryRun(pipeline: PipelineDefinition, options: CreateRu
   const scope: ResolutionScope = { runId, spec, parameters, outputs: () => undefined, resolvedOptions: () => undefined };
 
   const steps: DryRunStep[] = [];
+  const maps: DryRunMap[] = [];
+  /** Slurm: each map's element jobs, rendered together below as its arrays. */
+  const elementJobs = new Map<string, JobSpec[]>();
   for (const name of plan.order) {
     const planned = plan.steps.get(name)!;
+    if (planned.map) {
+      const { elements, required, maxParallel, source } = planned.map;
+      maps.push({ name, elements: elements.map((e) => e.key), required, ...(maxParallel !== undefined ? { maxParallel } : {}), ...(source !== undefined ? { itemsFrom: source } : {}) });
+      continue;
+    }
     const queue = environment.resolveQueue(planned.spec.executionQueue) as ResolvedQueue;
     const ahead: AheadOfRun = { unresolved: [], notes: [] };
     const { resolved, env } = await renderAttempt({ planned, queue, scope, store, environment, runtime, ahead });
@@ -123,8 +149,11 @@ export async function planDryRun(pipeline: PipelineDefinition, options: CreateRu
       unresolved: ahead.unresolved,
       notes: ahead.notes,
       attemptDir: job.attemptDir,
+      ...(planned.element ? { element: { map: planned.element.map, label: planned.element.label } } : {}),
     };
-    if (loaded.config.executor === "slurm") {
+    if (loaded.config.executor === "slurm" && planned.element) {
+      elementJobs.set(planned.element.map, [...(elementJobs.get(planned.element.map) ?? []), job]);
+    } else if (loaded.config.executor === "slurm") {
       const { resolveBatchJob } = await import("../backends/slurm/resolve-job.js");
       const { renderBatchScript } = await import("../backends/slurm/batch-script.js");
       const input = resolveBatchJob(loaded.config, job, loaded.config.jobDir);
@@ -132,6 +161,19 @@ export async function planDryRun(pipeline: PipelineDefinition, options: CreateRu
       step.batchScript = renderBatchScript(input);
     }
     steps.push(step);
+  }
+  if (loaded.config.executor === "slurm" && elementJobs.size > 0) {
+    const { renderSlurmSubmission } = await import("../backends/slurm/render-arrays.js");
+    for (const map of maps) {
+      const jobs = elementJobs.get(map.name) ?? [];
+      const rendered = renderSlurmSubmission(loaded.config, jobs, loaded.config.jobDir);
+      map.arrays = rendered.arrays.map((a) => ({ jobName: a.jobName, script: a.script, ...(a.throttle !== undefined ? { throttle: a.throttle } : {}) }));
+      const scripts = new Map([...rendered.arrays.flatMap((a) => a.elements), ...rendered.singles].map((e) => [e.jobName, e.script]));
+      for (const step of steps) {
+        const script = step.element?.map === map.name ? scripts.get(step.jobName) : undefined;
+        if (script !== undefined) step.batchScript = script;
+      }
+    }
   }
   return {
     dryRun: true,
@@ -142,6 +184,7 @@ export async function planDryRun(pipeline: PipelineDefinition, options: CreateRu
     parameters,
     order: [...plan.order],
     steps,
+    maps,
   };
 }
 
@@ -151,6 +194,20 @@ export function formatDryRun(plan: DryRunPlan): string {
     `dry run of pipeline ${plan.projectName}/${plan.pipelineName} on cluster "${plan.cluster.name}" (${plan.cluster.executor}, ${plan.cluster.source}), runtime ${plan.runtime}: nothing is submitted`,
     `order: ${plan.order.join(" → ")}`,
   ];
+  for (const m of plan.maps) {
+    const cap = m.maxParallel !== undefined ? `, at most ${m.maxParallel} at once` : "";
+    if (m.itemsFrom !== undefined) lines.push(`map ${m.name}: one element per item of ${m.itemsFrom}, made once that step has run${cap}`);
+    else lines.push(`map ${m.name}: ${m.elements.length} elements (${m.elements.length === m.required ? "all" : `at least ${m.required}`} must succeed${cap}), each a step below`);
+    for (const a of m.arrays ?? []) {
+      lines.push(
+        `  job array ${a.jobName}:`,
+        ...a.script
+          .trimEnd()
+          .split("\n")
+          .map((l) => `     ${l}`),
+      );
+    }
+  }
   plan.steps.forEach((s, i) => {
     const r = s.resources;
     const resources = [
@@ -162,7 +219,7 @@ export function formatDryRun(plan: DryRunPlan): string {
     ]
       .filter(Boolean)
       .join(", ");
-    lines.push("", `${i + 1}. ${s.name}  [${s.taskType}, base ${s.baseTaskId}]`);
+    lines.push("", `${i + 1}. ${s.element ? `${s.name} = ${s.element.label}` : s.name}  [${s.taskType}, base ${s.baseTaskId}]`);
     lines.push(`   queue:    ${s.queue}${s.partition ? ` → partition ${s.partition}` : ""} (${resources})`);
     lines.push(`   job:      ${s.jobName}`);
     lines.push(`   parents:  ${s.parents.join(", ") || "-"}`);

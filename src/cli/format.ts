@@ -53,7 +53,7 @@ export function formatTable(header: readonly string[], rows: ReadonlyArray<reado
 }
 
 /** Any C0 or C1 control character, DEL or ESC included (built from text: the linter refuses them in a literal). */
-const CONTROL = new RegExp("[\\u0000-\\u001f\\u007f-\\u009f]");
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** A `[#####-----]` bar of `width` cells for `done / total`. */
 export function progressBar(done: number, total: number, width = 30): string {

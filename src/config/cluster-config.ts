@@ -43,6 +43,11 @@ export const QueueConfigSchema = z.strictObject({
   container: z.string().min(1).optional(),
   /** Python interpreter for this queue's jobs. */
   python: z.string().min(1).optional(),
+  /**
+   * Most jobs of one run on this queue at once (map elements and steps alike): the controller
+   * holds the rest until one ends. Default: no cap (the backend's resources decide).
+   */
+  maxParallel: z.number().int().positive().optional(),
 });
 
 /** A queue as written in the config. */

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { DurationSchema } from "../config/duration.js";
+import { MapSpecSchema } from "./map-spec.js";
 
 const Scalar = z.union([z.string(), z.number(), z.boolean()]);
 
@@ -24,6 +25,7 @@ export function stepNameProblem(name: string): string | undefined {
     return `contains ${shown}, only ASCII letters, digits, "_" and "-" are allowed`;
   }
   if (!/^[A-Za-z_]/.test(name)) return 'must start with an ASCII letter or "_"';
+  if (name === "item" || name === "pipeline") return `"${name}" is reserved (\${${name}.…} placeholders)`;
   return undefined;
 }
 
@@ -72,6 +74,11 @@ export const StepSpecSchema = z.strictObject({
   executionQueue: QueueNameSchema,
   /** Draft options to replace: `modelId` or the seed's `Args/model_id`; values may hold placeholders. */
   parameterOverride: z.record(z.string(), z.union([Scalar, z.array(Scalar), z.record(z.string(), z.unknown())])).default({}),
+  /**
+   * Runs the step once per element: over `axes` (their cartesian product) or `items`. Element
+   * values reach the task as `${item.<axis>}`; see map-spec.ts.
+   */
+  map: MapSpecSchema.optional(),
   ...StepPolicySchema.shape,
 });
 export type StepSpec = z.infer<typeof StepSpecSchema>;

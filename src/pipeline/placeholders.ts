@@ -11,6 +11,13 @@
  * ${<step>.artifacts.<name>.url|id}
  * ${<step>.models.output.<index>.id|url|name}   index may be negative (-1 = last)
  * ${<step>.metrics.<name>}
+ * ${item} ${item.<axis>} ${item.index}   in a map step: the element's item, axis value, index
+ * ${<map>[<selector>].<ref>}             a map step's elements (ref: any of the above after <step>.)
+ *     [*]              every element that succeeded, as a list (in element order)
+ *     [*].elements     path of a JSON file listing every element, gaps included ([item].elements: the selected ones)
+ *     [3]  [2,5]       elements by index (one → a value, several → a list)
+ *     [seed=0,chunk=1] the element with these axis values
+ *     [item]           in a map step: the elements whose values agree with this element's item
  * $${…}  or  $$<…>                       a literal "${…}" / "$<…>"
  * ```
  *
@@ -18,14 +25,22 @@
  */
 import { PlaceholderError } from "../errors.js";
 
+/** Which elements of a map step a reference means; see the module comment. */
+export type ElementSelector = { kind: "all" } | { kind: "item" } | { kind: "indices"; indices: number[] } | { kind: "values"; values: Record<string, string> };
+
+/** What refers to a step's results, optionally to elements of a map step. */
+type StepTarget = { step: string; select?: ElementSelector };
+
 /** What a placeholder refers to. */
 export type PlaceholderRef =
   | { kind: "pipeline"; param: string }
-  | { kind: "id"; step: string }
-  | { kind: "parameter"; step: string; name: string }
-  | { kind: "artifact"; step: string; name: string; field: "url" | "id" }
-  | { kind: "model"; step: string; index: number; field: "id" | "url" | "name" }
-  | { kind: "metric"; step: string; name: string };
+  | { kind: "item"; name?: string }
+  | ({ kind: "id" } & StepTarget)
+  | ({ kind: "parameter"; name: string } & StepTarget)
+  | ({ kind: "artifact"; name: string; field: "url" | "id" } & StepTarget)
+  | ({ kind: "model"; index: number; field: "id" | "url" | "name" } & StepTarget)
+  | ({ kind: "metric"; name: string } & StepTarget)
+  | ({ kind: "elements" } & StepTarget);
 
 /** One placeholder found in a string. */
 export interface Placeholder {
@@ -39,23 +54,51 @@ export interface Placeholder {
 /** A string split into literal text and placeholders. */
 export type Template = ReadonlyArray<string | Placeholder>;
 
-const STEP = "[A-Za-z_][A-Za-z0-9_-]*";
-const PATTERNS: ReadonlyArray<readonly [RegExp, (m: RegExpExecArray) => PlaceholderRef]> = [
-  [/^pipeline\.(.+)$/, (m) => ({ kind: "pipeline", param: m[1]! })],
-  [new RegExp(`^(${STEP})\\.id$`), (m) => ({ kind: "id", step: m[1]! })],
-  [new RegExp(`^(${STEP})\\.parameters\\.(.+)$`), (m) => ({ kind: "parameter", step: m[1]!, name: m[2]! })],
-  [new RegExp(`^(${STEP})\\.artifacts\\.(.+)\\.(url|id)$`), (m) => ({ kind: "artifact", step: m[1]!, name: m[2]!, field: m[3] as "url" | "id" })],
-  [new RegExp(`^(${STEP})\\.models\\.output\\.(-?\\d+)\\.(id|url|name)$`), (m) => ({ kind: "model", step: m[1]!, index: Number(m[2]), field: m[3] as "id" | "url" | "name" })],
-  [new RegExp(`^(${STEP})\\.metrics\\.(.+)$`), (m) => ({ kind: "metric", step: m[1]!, name: m[2]! })],
+/** A step name, then optionally an element selector in brackets (group 2). */
+const STEP = "([A-Za-z_][A-Za-z0-9_-]*)(?:\\[([^\\]]*)\\])?";
+type Target = StepTarget;
+const PATTERNS: ReadonlyArray<readonly [RegExp, (m: RegExpExecArray, t: Target) => PlaceholderRef]> = [
+  [new RegExp(`^${STEP}\\.id$`), (_, t) => ({ kind: "id", ...t })],
+  [new RegExp(`^${STEP}\\.elements$`), (_, t) => ({ kind: "elements", ...t })],
+  [new RegExp(`^${STEP}\\.parameters\\.(.+)$`), (m, t) => ({ kind: "parameter", ...t, name: m[3]! })],
+  [new RegExp(`^${STEP}\\.artifacts\\.(.+)\\.(url|id)$`), (m, t) => ({ kind: "artifact", ...t, name: m[3]!, field: m[4] as "url" | "id" })],
+  [new RegExp(`^${STEP}\\.models\\.output\\.(-?\\d+)\\.(id|url|name)$`), (m, t) => ({ kind: "model", ...t, index: Number(m[3]), field: m[4] as "id" | "url" | "name" })],
+  [new RegExp(`^${STEP}\\.metrics\\.(.+)$`), (m, t) => ({ kind: "metric", ...t, name: m[3]! })],
 ];
 
-const HELP = "expected ${pipeline.<param>}, ${<step>.id}, ${<step>.parameters.<name>}, ${<step>.artifacts.<name>.url}, ${<step>.models.output.<index>.id|url|name} or ${<step>.metrics.<name>}";
+const HELP =
+  "expected ${pipeline.<param>}, ${<step>.id}, ${<step>.parameters.<name>}, ${<step>.artifacts.<name>.url}, ${<step>.models.output.<index>.id|url|name}, ${<step>.metrics.<name>}, ${item.<axis>} or, for a map step, ${<step>[<selector>].…}";
+
+/** Parses an element selector (the text between the brackets). */
+function parseSelector(text: string, raw: string): ElementSelector {
+  const body = text.trim();
+  if (body === "*") return { kind: "all" };
+  if (body === "item") return { kind: "item" };
+  if (/^\d+(\s*,\s*\d+)*$/.test(body)) return { kind: "indices", indices: body.split(",").map((i) => Number(i.trim())) };
+  const values: Record<string, string> = {};
+  for (const pair of body.split(",")) {
+    const match = /^\s*([A-Za-z_][A-Za-z0-9_-]*)\s*=\s*([^=]*?)\s*$/.exec(pair);
+    if (!match) {
+      throw new PlaceholderError(raw, `invalid element selector "[${text}]" in "${raw}": expected [*], [item], indices such as [3] or [0,2], or axis values such as [seed=0,chunk=1]`);
+    }
+    values[match[1]!] = match[2]!;
+  }
+  return { kind: "values", values };
+}
 
 /** Parses the inside of a placeholder (`step1.models.output.-1.id`). */
 export function parsePlaceholderBody(body: string, raw: string): PlaceholderRef {
+  const pipeline = /^pipeline\.(.+)$/.exec(body);
+  if (pipeline) return { kind: "pipeline", param: pipeline[1]! };
+  const item = /^item(?:\.([A-Za-z_][A-Za-z0-9_-]*))?$/.exec(body);
+  if (item) return item[1] === undefined ? { kind: "item" } : { kind: "item", name: item[1] };
   for (const [pattern, build] of PATTERNS) {
     const match = pattern.exec(body);
-    if (match) return build(match);
+    if (match) {
+      const target: Target = { step: match[1]! };
+      if (match[2] !== undefined) target.select = parseSelector(match[2], raw);
+      return build(match, target);
+    }
   }
   const models = /^[^.]+\.models\.(.*)$/.exec(body);
   if (models) {
@@ -112,21 +155,30 @@ export function findPlaceholders(value: unknown): Placeholder[] {
   return [];
 }
 
-/** The step a placeholder refers to, or `undefined` for pipeline parameters. */
+/** The step a placeholder refers to, or `undefined` for pipeline parameters and map items. */
 export function referencedStep(ref: PlaceholderRef): string | undefined {
-  return ref.kind === "pipeline" ? undefined : ref.step;
+  return ref.kind === "pipeline" || ref.kind === "item" ? undefined : ref.step;
 }
+
+/** What a placeholder resolves to: a scalar, or a list (a map step's elements). */
+export type PlaceholderValue = string | number | boolean | ReadonlyArray<string | number | boolean>;
 
 /**
  * Replaces every placeholder in `value` (deeply) using `resolve`. A string that is exactly one
- * placeholder takes the resolved value's type (a metric stays a number); otherwise the results
- * are joined as text.
+ * placeholder takes the resolved value's type (a metric stays a number, a list stays a list);
+ * otherwise the results are joined as text (a list as JSON).
  */
-export function substitute(value: unknown, resolve: (p: Placeholder) => string | number | boolean): unknown {
+export function substitute(value: unknown, resolve: (p: Placeholder) => PlaceholderValue): unknown {
   if (typeof value === "string") {
     const template = parseTemplate(value);
     if (template.length === 1 && typeof template[0] !== "string") return resolve(template[0]!);
-    return template.map((part) => (typeof part === "string" ? part : String(resolve(part)))).join("");
+    return template
+      .map((part) => {
+        if (typeof part === "string") return part;
+        const resolved = resolve(part);
+        return Array.isArray(resolved) ? JSON.stringify(resolved) : String(resolved);
+      })
+      .join("");
   }
   if (Array.isArray(value)) return value.map((v) => substitute(v, resolve));
   if (value && typeof value === "object") {

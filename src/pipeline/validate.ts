@@ -7,32 +7,16 @@
 import { didYouMean } from "../args/did-you-mean.js";
 import { GpuDagError, type PipelineProblem, PipelineValidationError, TaskNotFoundError } from "../errors.js";
 import type { TaskDraft } from "../tasks/task-draft.js";
+import { cloneProblem } from "./clone-problem.js";
+import { expandMaps } from "./expand-maps.js";
 import { buildGraph, findCyclePaths, longestRemainingPath, topologicalOrder } from "./graph.js";
 import type { PipelineSpec, StepSpec } from "./pipeline-spec.js";
 import { findPlaceholders, type Placeholder, referencedStep, substitute } from "./placeholders.js";
+import type { PipelinePlan, PlannedStep } from "./plan-types.js";
+import { expandTaskFanOut } from "./task-fan-out.js";
+import { itemsSourceOf, type MapOfStep, mapPlaceholderProblem, mapProblems } from "./validate-maps.js";
 
-/** A validated step. */
-export interface PlannedStep {
-  /** The step with pipeline defaults applied. */
-  spec: StepSpec;
-  /** The base draft (never mutated; each attempt runs a clone). */
-  task: TaskDraft;
-  /** Declared parents plus steps referenced by placeholders, sorted. */
-  parents: string[];
-  children: string[];
-  /** Placeholders in `parameterOverride`. */
-  placeholders: Placeholder[];
-  /** Longest path (in steps) from here to the end: steps on long chains start first. */
-  priority: number;
-}
-
-/** A validated pipeline, ready to run. */
-export interface PipelinePlan {
-  spec: PipelineSpec;
-  steps: ReadonlyMap<string, PlannedStep>;
-  /** Topological order. */
-  order: readonly string[];
-}
+export type { PipelinePlan, PlannedStep } from "./plan-types.js";
 
 /** What validation needs from outside the pipeline (kept as functions so this module stays pure). */
 export interface ValidationContext {
@@ -79,6 +63,18 @@ export async function validatePipeline(spec: PipelineSpec, context: ValidationCo
     }
   });
 
+  const maps = new Map<string, MapOfStep>();
+  for (const step of spec.steps) {
+    if (!step.map) continue;
+    const { field, message, elements } = mapProblems(step.name, step.map);
+    if (message) problems.push({ step: step.name, field, message });
+    if (elements && !maps.has(step.name)) maps.set(step.name, { map: step.map, elements });
+  }
+
+  // A task that fans out by itself (GenerateTask fanOut) becomes its steps: validate those.
+  const fannedOut = problems.length === 0 ? expandTaskFanOut(spec, tasks) : undefined;
+  if (fannedOut) return validatePipeline(fannedOut, context);
+
   const planned = new Map<string, PlannedStep>();
   /** Literal store model ids of `modelFromStore` steps, checked together once the loop is done. */
   const storeModels: Array<{ step: string; field: string; id: string }> = [];
@@ -95,6 +91,11 @@ export async function validatePipeline(spec: PipelineSpec, context: ValidationCo
       } else parents.add(parent);
     }
 
+    if (step.map?.itemsFrom !== undefined) {
+      const source = itemsSourceOf(step.name, step.map.itemsFrom, nameSet);
+      if ("message" in source) problems.push({ step: step.name, field: "map.itemsFrom", message: source.message });
+      else if (source.placeholder.ref.kind === "artifact") parents.add(source.placeholder.ref.step);
+    }
     const queueError = context.checkQueue(step.executionQueue);
     if (queueError) problems.push({ step: step.name, field: "executionQueue", message: queueError });
 
@@ -127,7 +128,7 @@ export async function validatePipeline(spec: PipelineSpec, context: ValidationCo
         if (known) parameterOverrides[key] = substitute(value, (f) => known.get(f.raw)!);
       }
       for (const placeholder of found) {
-        const message = checkPlaceholder(placeholder, step.name, spec, nameSet, tasks);
+        const message = mapPlaceholderProblem(placeholder, step.name, maps) ?? checkPlaceholder(placeholder, step.name, spec, nameSet, tasks);
         if (message) problems.push({ step: step.name, field, message });
         const referenced = referencedStep(placeholder.ref);
         if (referenced && referenced !== step.name && nameSet.has(referenced)) parents.add(referenced);
@@ -194,7 +195,7 @@ export async function validatePipeline(spec: PipelineSpec, context: ValidationCo
     step.children = (graph.successors(name) ?? []).sort();
     step.priority = priority.get(name) ?? 1;
   }
-  return { spec, steps: planned, order };
+  return maps.size > 0 ? expandMaps({ spec, steps: planned, order }, maps) : { spec, steps: planned, order };
 }
 
 /**
@@ -237,19 +238,9 @@ function knownParameterValues(found: readonly Placeholder[], spec: PipelineSpec,
   return values;
 }
 
-/** The error message of cloning `task` with `overrides`, or `undefined` when the clone is valid. */
-function cloneProblem(task: TaskDraft, overrides: Record<string, unknown>): string | undefined {
-  try {
-    task.clone(overrides);
-    return undefined;
-  } catch (error) {
-    if (!(error instanceof GpuDagError)) throw error;
-    return error.message;
-  }
-}
-
 function checkPlaceholder(placeholder: Placeholder, stepName: string, spec: PipelineSpec, names: ReadonlySet<string>, tasks: ReadonlyMap<string, TaskDraft>): string | undefined {
   const { ref, raw } = placeholder;
+  if (ref.kind === "item") return undefined; // see validate-maps.ts
   if (ref.kind === "pipeline") {
     if (ref.param in spec.parameters) return undefined;
     const hint = didYouMean(ref.param, Object.keys(spec.parameters));

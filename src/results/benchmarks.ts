@@ -9,7 +9,7 @@
  * the manifest (`groups`, lm-eval's `group_subtasks`); without them, a task `P_x` is taken as a
  * subtask of a task `P` that is present and was not requested (`mmlu_anatomy` under `mmlu`), and a
  * requested task is hidden when other tasks are present (it was a group). `average/*` and
- * `eval/*` (the runner's own) and `*_stderr` metrics are never scores.
+ * `eval/*` (the runner's own), `*_stderr` and `n_samples` metrics are never scores.
  *
  * @module
  */
@@ -20,6 +20,8 @@ import type { StepResult } from "./step-results.js";
 export const PREFERRED_METRICS = ["acc_norm", "acc", "exact_match/strict-match", "exact_match", "f1", "em", "score"] as const;
 
 const NOT_BENCHMARKS = new Set(["average", "eval"]);
+/** Metrics that are never a score: standard errors (`acc_stderr`, `exact_match_stderr/strict-match`) and sample counts. */
+const NOT_SCORES = /(^|\/)[^/]*_stderr(\/|$)|^n_samples(_original)?$/;
 
 /** One evaluation's metrics by benchmark: task → metric name → value. */
 export interface BenchmarkScores {
@@ -55,7 +57,7 @@ export function benchmarkScores(
     const slash = key.indexOf("/");
     const task = slash > 0 ? key.slice(0, slash) : key;
     const metric = slash > 0 ? key.slice(slash + 1) : "";
-    if (NOT_BENCHMARKS.has(task) || metric.endsWith("_stderr") || /(^|\/)[^/]*_stderr(\/|$)/.test(metric)) continue;
+    if (NOT_BENCHMARKS.has(task) || NOT_SCORES.test(metric)) continue;
     const scores = byTask.get(task) ?? new Map<string, number>();
     scores.set(metric, value);
     byTask.set(task, scores);

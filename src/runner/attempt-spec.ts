@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { type JobSpec, jobNameFor } from "../backends/queue-backend.js";
+import { type JobSpec, jobNameFor, type QueueBackend } from "../backends/queue-backend.js";
 import { type ResolvedQueue, stepResources } from "../config/resolve-queue.js";
 import type { PlannedStep } from "../pipeline/validate.js";
 import type { Store } from "../store/store.js";
@@ -39,6 +39,8 @@ export interface RenderInput {
   runtime: "real" | "simulate" | undefined;
   /** The dry run: what only the run can resolve stays as text (see `AheadOfRun`). */
   ahead?: AheadOfRun;
+  /** The attempt directory as the job sees it, for the files it reads (see {@link inputsDirFor}). */
+  jobDir?: string;
 }
 
 /** A step rendered for an attempt: resolved (placeholders, draft, command) and its job env. */
@@ -49,7 +51,8 @@ export interface RenderedAttempt {
 
 /** Resolves the step and builds its job environment (what the cache key and the spec share). */
 export async function renderAttempt(input: RenderInput): Promise<RenderedAttempt> {
-  const resolved = await resolveStep(input.planned, input.scope, input.store, input.queue, { runtime: input.runtime, python: input.environment.python(input.queue) }, input.ahead);
+  const render = { runtime: input.runtime, python: input.environment.python(input.queue), ...(input.jobDir !== undefined ? { jobDir: input.jobDir } : {}) };
+  const resolved = await resolveStep(input.planned, input.scope, input.store, input.queue, render, input.ahead);
   return { resolved, env: jobEnv(input.environment.env, resolved.command) };
 }
 
@@ -68,11 +71,25 @@ export interface AttemptSpecInput {
   attemptDir: string;
   /** A journaled attempt's job name and queue name, kept as journaled (resume). */
   journaled?: { jobName: string; queue: string };
+  /** Files the job reads (from the rendered step's `inputFiles`). */
+  inputFiles?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Where a job of `planned` sees its attempt directory, when the step reads files there (a map's
+ * collection, `${gen[*].elements}`); `undefined` when it reads none (no backend call then).
+ */
+export async function inputsDirFor(backend: QueueBackend, store: Store, runId: string, planned: PlannedStep, attempt: number): Promise<string | undefined> {
+  if (!planned.placeholders.some((p) => p.ref.kind === "elements")) return undefined;
+  const local = store.attemptPath(runId, planned.spec.name, attempt);
+  const probe = { runId, step: planned.spec.name, attempt, attemptDir: local } as JobSpec;
+  return (await backend.jobDirFor?.(probe)) ?? local;
 }
 
 /** The job spec of one attempt; see the module comment. */
 export function attemptSpec(input: AttemptSpecInput): JobSpec {
   const name = input.planned.spec.name;
+  const element = input.planned.element;
   return {
     jobName: input.journaled?.jobName ?? jobNameFor(input.runId, name, input.attempt),
     runId: input.runId,
@@ -86,5 +103,7 @@ export function attemptSpec(input: AttemptSpecInput): JobSpec {
     secretEnv: input.secretEnv,
     attemptDir: input.attemptDir,
     priority: input.planned.priority,
+    ...(input.inputFiles && Object.keys(input.inputFiles).length > 0 ? { inputFiles: input.inputFiles } : {}),
+    ...(element ? { group: { key: `${element.map}/a${input.attempt}`, map: element.map, index: element.index, ...(element.throttle !== undefined ? { throttle: element.throttle } : {}) } } : {}),
   };
 }

@@ -6,7 +6,9 @@
  *
  * @module
  */
+import { type BackendNotice, describeNotice } from "../backends/queue-backend.js";
 import { BackendError, type GpuDagError, type JobRefusal, permanentErrorOf } from "../errors.js";
+import type { RunContext } from "./run-context.js";
 
 /** What a failed batch submission means. */
 export type SubmitFailure =
@@ -30,4 +32,12 @@ export function classifySubmitError(error: unknown, jobNames: readonly string[])
 /** A permanent error in a few words, for step reasons (the run's reason has the full message). */
 export function refusal(error: GpuDagError): string {
   return `the cluster refused the connection (${error.code})`;
+}
+
+/** An outage of the backend's connection, or its end: journaled and emitted as `run:notice`. */
+export function recordNotice(ctx: RunContext, notice: BackendNotice): void {
+  const message = ctx.journal.scrub(describeNotice(notice));
+  const at = Date.now();
+  void ctx.journal.appendTracked({ type: "backend-notice", at, kind: notice.kind, message });
+  ctx.emit({ type: "run:notice", runId: ctx.options.runId, kind: notice.kind, message, at });
 }

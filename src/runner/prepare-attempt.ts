@@ -8,7 +8,7 @@
  */
 import { redactOptions } from "../store/redact.js";
 import { stepFailed } from "./attempt-failures.js";
-import { attemptSpec, renderAttempt, secretNamesOf } from "./attempt-spec.js";
+import { attemptSpec, inputsDirFor, renderAttempt, secretNamesOf } from "./attempt-spec.js";
 import { cachedOutputs, stepCacheKey } from "./cache-decision.js";
 import { preExecuteAllows } from "./hook-runner.js";
 import type { RunContext, StepState } from "./run-context.js";
@@ -19,7 +19,16 @@ export async function prepareAttempt(ctx: RunContext, state: StepState): Promise
   const name = state.name;
   const attempt = state.attempt + 1; // spent only when the step is to run (or fails to launch)
   try {
-    const rendered = await renderAttempt({ planned: state.planned, queue: state.queue, scope: ctx.scope(), store, environment, runtime: ctx.options.runtime });
+    const jobDir = await inputsDirFor(environment.backend, store, runId, state.planned, attempt);
+    const rendered = await renderAttempt({
+      planned: state.planned,
+      queue: state.queue,
+      scope: ctx.scope(),
+      store,
+      environment,
+      runtime: ctx.options.runtime,
+      ...(jobDir !== undefined ? { jobDir } : {}),
+    });
     const { resolved, env } = rendered;
     state.resolvedOptions = { ...resolved.task.options };
     const key = stepCacheKey(ctx, state, rendered);
@@ -45,7 +54,7 @@ export async function prepareAttempt(ctx: RunContext, state: StepState): Promise
     attemptDirReady.catch(() => undefined); // awaited below; this only keeps an early throw from leaving it unhandled
     const secretEnv = environment.secrets(secretNamesOf(state.resolvedOptions));
     ctx.journal.learnSecrets({ env, secretEnv });
-    const spec = attemptSpec({ runId, planned: state.planned, queue: state.queue, attempt, argv: resolved.command.argv, env, secretEnv, attemptDir: "" });
+    const spec = attemptSpec({ runId, planned: state.planned, queue: state.queue, attempt, argv: resolved.command.argv, env, secretEnv, attemptDir: "", inputFiles: resolved.inputFiles });
     const [attemptDir] = await Promise.all([
       attemptDirReady,
       ctx.journal.append({

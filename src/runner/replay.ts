@@ -5,7 +5,7 @@
  * @module
  */
 import type { JournalEntry, StepOutputs } from "../store/records.js";
-import type { RunStatus, StepStatus } from "./run-types.js";
+import type { MapTally, RunStatus, StepStatus } from "./run-types.js";
 
 /** One attempt as the journal tells it. */
 export interface ReplayedAttempt {
@@ -36,6 +36,8 @@ export interface ReplayedStep {
   outputs?: StepOutputs;
   /** Set when the step reused an earlier run's outputs. */
   cachedFrom?: { runId: string; step: string };
+  /** A map step, once settled: how its elements ended. */
+  elements?: MapTally;
 }
 
 /** A run as the journal tells it. */
@@ -143,6 +145,14 @@ export function replayJournal(entries: readonly JournalEntry[], stepNames: reado
         const s = step(entry.step);
         s.status = "skipped";
         s.reason = entry.reason;
+        break;
+      }
+      case "map-finished": {
+        const s = step(entry.step);
+        s.status = entry.status;
+        s.elements = { total: entry.total, required: entry.required, succeeded: entry.succeeded, missing: entry.missing };
+        if (entry.reason !== undefined) s.reason = entry.reason;
+        else delete s.reason;
         break;
       }
       case "step-cached": {

@@ -9,11 +9,12 @@
 import type { ResolvedQueue } from "../config/resolve-queue.js";
 import { GpuDagError, PlaceholderError } from "../errors.js";
 import type { PipelineSpec } from "../pipeline/pipeline-spec.js";
-import { findPlaceholders, type Placeholder, substitute } from "../pipeline/placeholders.js";
+import { findPlaceholders, type Placeholder, type PlaceholderValue, substitute } from "../pipeline/placeholders.js";
 import type { PlannedStep } from "../pipeline/validate.js";
 import type { StepOutputs } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import type { RenderedCommand, TaskDraft } from "../tasks/task-draft.js";
+import { type ElementView, type JobInputs, resolveSelected } from "./resolve-elements.js";
 
 /** What placeholders can see: finished steps' outputs and resolved parameters. */
 export interface ResolutionScope {
@@ -24,6 +25,8 @@ export interface ResolutionScope {
   outputs(step: string): StepOutputs | undefined;
   /** The resolved options a step ran with. */
   resolvedOptions(step: string): Readonly<Record<string, unknown>> | undefined;
+  /** The elements of map step `map` as they stand; `undefined` when it is not a map step. */
+  elements?(map: string): readonly ElementView[] | undefined;
 }
 
 /** A step ready to submit. */
@@ -34,6 +37,8 @@ export interface ResolvedStep {
   command: RenderedCommand;
   /** Path of the store model `modelId` named, when `modelFromStore`. */
   modelPath?: string;
+  /** Files the job reads (a map's collection for `${gen[*].elements}`), relative to its attempt dir. */
+  inputFiles: Record<string, string>;
 }
 
 /**
@@ -55,10 +60,11 @@ export async function resolveStep(
   scope: ResolutionScope,
   store: Store,
   queue: ResolvedQueue,
-  render: { runtime: "real" | "simulate" | undefined; python: string },
+  render: { runtime: "real" | "simulate" | undefined; python: string; jobDir?: string },
   ahead?: AheadOfRun,
 ): Promise<ResolvedStep> {
-  const resolve = ahead ? (p: Placeholder) => resolveAhead(p, scope, ahead) : (p: Placeholder) => resolvePlaceholder(p, scope);
+  const inputs: JobInputs | undefined = render.jobDir === undefined ? undefined : { dir: render.jobDir, files: {} };
+  const resolve = ahead ? (p: Placeholder) => resolveAhead(p, scope, ahead) : (p: Placeholder) => resolvePlaceholder(p, scope, inputs);
   const overrides: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(step.spec.parameterOverride)) {
     try {
@@ -87,11 +93,11 @@ export async function resolveStep(
   const runtime = (options["runtime"] as "real" | "simulate" | undefined) ?? render.runtime ?? "real";
   const python = (options["python"] as string | undefined) ?? render.python;
   const command = task.render({ runtime, python, gpus: queue.resources.gpus, ...(modelPath ? { modelPath } : {}) });
-  return { task, overrides, command, ...(modelPath ? { modelPath } : {}) };
+  return { task, overrides, command, inputFiles: inputs?.files ?? {}, ...(modelPath ? { modelPath } : {}) };
 }
 
 /** Ahead of a run: a pipeline parameter's value, anything else (or a parameter without one) as text. */
-function resolveAhead(placeholder: Placeholder, scope: ResolutionScope, ahead: AheadOfRun): string | number | boolean {
+function resolveAhead(placeholder: Placeholder, scope: ResolutionScope, ahead: AheadOfRun): PlaceholderValue {
   if (placeholder.ref.kind === "pipeline") {
     try {
       return resolvePlaceholder(placeholder, scope);
@@ -117,9 +123,23 @@ function cloneAhead(step: PlannedStep, overrides: Record<string, unknown>, ahead
   }
 }
 
-/** The value of one placeholder in `scope`. */
-export function resolvePlaceholder(placeholder: Placeholder, scope: ResolutionScope): string | number | boolean {
+/**
+ * The value of one placeholder in `scope`; `inputs` collects the files a job reads
+ * (`${gen[*].elements}`).
+ */
+export function resolvePlaceholder(placeholder: Placeholder, scope: ResolutionScope, inputs?: JobInputs): PlaceholderValue {
+  const { ref } = placeholder;
+  if (ref.kind !== "pipeline" && ref.kind !== "item" && ref.select) {
+    return resolveSelected({ ...placeholder, ref }, scope.elements?.(ref.step), (p) => resolveOne(p, scope), inputs);
+  }
+  return resolveOne(placeholder, scope);
+}
+
+/** The value of a placeholder on one step (or a pipeline parameter). */
+function resolveOne(placeholder: Placeholder, scope: ResolutionScope): string | number | boolean {
   const { ref, raw } = placeholder;
+  if (ref.kind === "item") throw new PlaceholderError(raw, `placeholder "${raw}": \${item…} outside a map element (a bug: plans expand maps)`);
+  if (ref.kind === "elements") throw new PlaceholderError(raw, `placeholder "${raw}": .elements needs [*]`);
   if (ref.kind === "pipeline") {
     const value = scope.parameters[ref.param] ?? scope.spec.parameters[ref.param]?.default;
     if (value === undefined) throw new PlaceholderError(raw, `placeholder "${raw}": pipeline parameter "${ref.param}" has no value and no default`);

@@ -1,22 +1,37 @@
 /**
- * Resuming a run from its journal (see the controller's module comment for the rules): step
- * states and retry budgets are restored, done steps stay done, and each attempt left open is
- * adopted from the backend — or, planned but never journaled as submitted, submitted again by its
- * deterministic job name with `reuseExisting`, so a job that did reach the backend is adopted.
+ * Resuming a run from its journal: step states and retry budgets are restored, done steps stay
+ * done, and each attempt left open is adopted from the backend — or, planned but never journaled
+ * as submitted, submitted again by its deterministic job name with `reuseExisting`, so a job that
+ * did reach the backend is adopted.
+ *
+ * Resume rules (a controller killed at any instant, then restarted):
+ * - succeeded / cached steps are not run again (unless forced, with their descendants);
+ * - an attempt with a journaled job id is adopted from the backend (never submitted twice);
+ * - an attempt planned but not journaled as submitted is submitted again with the same
+ *   deterministic job name and `reuseExisting`, so a job that did reach the backend is adopted;
+ * - failed, cancelled and skipped steps run again, as new attempts;
+ * - a map element that runs again re-opens its map, and what consumed the map's collection runs
+ *   again too (a gap filled, never an output appended twice).
  *
  * @module
  */
 import type { JobSpec } from "../backends/queue-backend.js";
 import { permanentErrorOf } from "../errors.js";
 import type { JournalEntry } from "../store/records.js";
-import { attemptSpec, renderAttempt, secretNamesOf } from "./attempt-spec.js";
+import { attemptSpec, inputsDirFor, renderAttempt, secretNamesOf } from "./attempt-spec.js";
 import { refusal } from "./backend-failures.js";
+import { awaitsExpansion, registerElements } from "./dynamic-map.js";
 import { type ReplayedAttempt, replayJournal } from "./replay.js";
 import type { RunContext, StepState } from "./run-context.js";
 import { isTerminalPhase } from "./step-state.js";
 
 /** Applies the journal; returns adoption work to run once every step's state is set. */
 export function restoreRun(ctx: RunContext, entries: readonly JournalEntry[], releaseChildren: (state: StepState) => void): Array<() => Promise<void>> {
+  // Maps whose items came from a parent get the elements they were given, before anything else.
+  for (const entry of entries) {
+    const map = entry.type === "map-expanded" ? ctx.steps.get(entry.step) : undefined;
+    if (entry.type === "map-expanded" && map && awaitsExpansion(map)) registerElements(ctx, map, entry.items);
+  }
   const replay = replayJournal(entries, [...ctx.steps.keys()]);
   const rerun = new Set<string>();
   const markRerun = (name: string) => {
@@ -25,8 +40,16 @@ export function restoreRun(ctx: RunContext, entries: readonly JournalEntry[], re
     for (const child of ctx.steps.get(name)!.planned.children) markRerun(child);
   };
   for (const name of ctx.forced) markRerun(name);
+  // An element that runs again (it failed, or never ran) re-opens its map: the map settles again
+  // and what consumed the map's collection runs again with the gap filled (never appended to).
+  for (const [name, state] of ctx.steps) {
+    const element = state.planned.element;
+    const status = replay.steps.get(name)?.status;
+    if (element && (rerun.has(name) || (status !== "succeeded" && status !== "cached"))) markRerun(element.map);
+  }
   const adoptions: Array<() => Promise<void>> = [];
   for (const [name, state] of ctx.steps) {
+    if (state.planned.map) continue; // a map step has no attempts: it settles again from its elements
     const replayed = replay.steps.get(name)!;
     state.attempt = Math.max(0, ...replayed.attempts.map((a) => a.attempt));
     state.result.attempts = state.attempt;
@@ -101,8 +124,17 @@ async function adoptOrThrow(ctx: RunContext, state: StepState, attempt: Replayed
  */
 async function specFor(ctx: RunContext, state: StepState, attempt: ReplayedAttempt): Promise<JobSpec> {
   const { runId, store, environment } = ctx.options;
-  const rendered = await renderAttempt({ planned: state.planned, queue: state.queue, scope: ctx.scope(), store, environment, runtime: ctx.options.runtime }).then(
-    (r) => r.env,
+  const jobDir = await inputsDirFor(environment.backend, store, runId, state.planned, attempt.attempt);
+  const rendered = await renderAttempt({
+    planned: state.planned,
+    queue: state.queue,
+    scope: ctx.scope(),
+    store,
+    environment,
+    runtime: ctx.options.runtime,
+    ...(jobDir !== undefined ? { jobDir } : {}),
+  }).then(
+    (r) => r,
     () => undefined,
   );
   const attemptDir = await store.attemptDir(runId, state.name, attempt.attempt);
@@ -113,7 +145,8 @@ async function specFor(ctx: RunContext, state: StepState, attempt: ReplayedAttem
     queue: state.queue,
     attempt: attempt.attempt,
     argv: attempt.argv,
-    env: rendered ?? environment.env,
+    env: rendered?.env ?? environment.env,
+    ...(rendered ? { inputFiles: rendered.resolved.inputFiles } : {}),
     secretEnv: environment.secrets(secretNamesOf(attempt.parameters)),
     attemptDir,
     journaled: { jobName: attempt.jobName, queue: attempt.queue },

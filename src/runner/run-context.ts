@@ -65,6 +65,8 @@ export interface StepState {
   waitingParents: number;
   /** Why its queued job waits, as the backend last said ("" for no reason given). */
   waitReason?: string;
+  /** A map with `itemsFrom`: its elements have been made (dynamic-map.ts). */
+  expanded?: boolean;
 }
 
 /** The run as its parts see it; see the module comment. */
@@ -90,6 +92,10 @@ export interface RunContext {
   finishStep(state: StepState, status: StepStatus & StepPhase, reason?: string, releaseChildren?: boolean): void;
   /** Queues a step for the next batch (from pending, or when its retry delay passed). */
   markReady(state: StepState): void;
+  /** Adds steps made at run time (the elements of an `itemsFrom` map). */
+  addSteps(states: readonly StepState[]): void;
+  /** A step ended: steps a `maxParallel` held back may go now. */
+  releaseHeld(): void;
   /** Skips a pending step (or, `fromPreparing`, one its preExecute hook declined) and its descendants. */
   skip(state: StepState, reason: string, fromPreparing?: boolean): void;
   /** Cancels the run (steps not started, running jobs) with `reason`. */

@@ -9,12 +9,7 @@
  * called (e.g. its lock's run directory vanished) — ends at once: its running jobs are cancelled
  * (nobody would watch or record them) and `done` rejects with the error.
  *
- * Resume rules (a controller killed at any instant, then restarted):
- * - succeeded / cached steps are not run again (unless forced, with their descendants);
- * - an attempt with a journaled job id is adopted from the backend (never submitted twice);
- * - an attempt planned but not journaled as submitted is submitted again with the same
- *   deterministic job name and `reuseExisting`, so a job that did reach the backend is adopted;
- * - failed, cancelled and skipped steps run again, as new attempts.
+ * Resume rules: see restore-run.ts.
  *
  * Permanent backend errors (`isPermanentError`: a refused SSH host key or key) are not retried:
  * the run fails at once, its reason (journaled with `run-finished`) says why once, and steps say
@@ -30,17 +25,21 @@
  *
  * @module
  */
-import { type BackendNotice, describeNotice } from "../backends/queue-backend.js";
+import type { BackendNotice } from "../backends/queue-backend.js";
 import { GpuDagError, permanentErrorOf } from "../errors.js";
-import { refusal } from "./backend-failures.js";
+import { recordNotice, refusal } from "./backend-failures.js";
+import { awaitsExpansion, expandDynamicMap, freshState } from "./dynamic-map.js";
 import { emitSafely, notifyStatusChange } from "./hook-runner.js";
 import { onJobUpdate } from "./job-updates.js";
+import { settleMap } from "./map-settle.js";
+import { MapThrottle } from "./map-throttle.js";
 import { prepareAttempt } from "./prepare-attempt.js";
 import type { ResolutionScope } from "./resolve-step.js";
 import { restoreRun } from "./restore-run.js";
 import type { RunContext, RunControllerOptions, StepState } from "./run-context.js";
 import { RunJournal } from "./run-journal.js";
 import { runResultOf, runStatusOf } from "./run-result.js";
+import { scopeOf } from "./run-scope.js";
 import type { RunEvent, RunResult } from "./run-types.js";
 import { finishStep, releaseChildrenOf, skipStep } from "./scheduling.js";
 import { isTerminalPhase, STATUS_OF_PHASE, type StepPhase, transition } from "./step-state.js";
@@ -57,6 +56,8 @@ export class RunController {
   readonly #journal: RunJournal;
   readonly #ctx: RunContext;
   #ready: StepState[] = [];
+  /** Steps held back by a map's or a queue's `maxParallel` (see map-throttle.ts). */
+  readonly #throttle: MapThrottle;
   #flushScheduled = false;
   #aborted = false;
   #cancelReason = "run was cancelled";
@@ -86,21 +87,12 @@ export class RunController {
       const planned = options.plan.steps.get(name)!;
       const queue = options.environment.resolveQueue(planned.spec.executionQueue);
       if ("error" in queue) throw new GpuDagError("E_CONFIG", `step "${name}": ${queue.error}`);
-      this.#steps.set(name, {
-        name,
-        phase: "pending",
-        planned,
-        queue,
-        attempt: 0,
-        jobFailures: 0,
-        infraFailures: 0,
-        waitingParents: planned.parents.length,
-        result: { name, status: "pending", queue: planned.spec.executionQueue, attempts: 0 },
-      });
+      this.#steps.set(name, freshState(planned, queue));
     }
     for (const name of this.#forced) {
       if (!this.#steps.has(name)) throw new GpuDagError("E_PIPELINE_INVALID", `--force names unknown step "${name}" (steps: ${[...this.#steps.keys()].join(", ")})`);
     }
+    this.#throttle = new MapThrottle(this.#steps, options.environment.backend.throttlesGroups === true);
     this.#ctx = {
       options,
       steps: this.#steps,
@@ -115,6 +107,12 @@ export class RunController {
       setPhase: (state, phase, quiet) => this.#setPhase(state, phase, quiet),
       finishStep: (state, status, reason, release) => finishStep(this.#ctx, state, status, reason, release),
       markReady: (state) => this.#markReady(state),
+      addSteps: (states) => {
+        for (const state of states) this.#steps.set(state.name, state);
+      },
+      releaseHeld: () => {
+        for (const state of this.#throttle.release()) this.#enqueue(state);
+      },
       skip: (state, reason, fromPreparing) => skipStep(this.#ctx, state, reason, fromPreparing),
       abort: (reason) => this.#abort(reason),
       checkDone: () => this.#checkDone(),
@@ -148,7 +146,17 @@ export class RunController {
   }
 
   #markReady(state: StepState): void {
+    if (state.planned.map) {
+      // A map step runs no job: its items are made now (itemsFrom), or every element is final.
+      if (awaitsExpansion(state)) void expandDynamicMap(this.#ctx, state).catch((e: unknown) => this.#fail(e));
+      else settleMap(this.#ctx, state);
+      return;
+    }
     this.#setPhase(state, "ready");
+    this.#enqueue(state);
+  }
+
+  #enqueue(state: StepState): void {
     this.#ready.push(state);
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
@@ -159,10 +167,10 @@ export class RunController {
 
   async #flush(): Promise<void> {
     this.#flushScheduled = false;
-    const batch = this.#ready;
+    const batch = this.#aborted ? this.#ready : this.#throttle.admit(this.#ready);
     this.#ready = [];
     if (this.#aborted) {
-      for (const state of batch) this.#ctx.finishStep(state, "cancelled", this.#cancelReason);
+      for (const state of [...batch, ...this.#throttle.release()]) this.#ctx.finishStep(state, "cancelled", this.#cancelReason);
       return;
     }
     for (const state of batch) this.#setPhase(state, "preparing");
@@ -186,6 +194,7 @@ export class RunController {
         state.result.reason = reason;
       }
     }
+    for (const state of this.#throttle.release()) this.#ctx.finishStep(state, "cancelled", reason);
     const ids = [...this.#byJob.keys()];
     if (ids.length > 0) void this.#o.environment.backend.cancel(ids).catch((e: unknown) => this.#failOrFatal(e));
     this.#checkDone();
@@ -198,7 +207,7 @@ export class RunController {
     this.#finished = true;
     if (this.#runTimer) clearTimeout(this.#runTimer);
     const pending = this.#journal.pending();
-    const status = runStatusOf(this.#steps.values(), { fatal: this.#fatalReason !== undefined, aborted: this.#aborted });
+    const status = runStatusOf(this.#steps, { fatal: this.#fatalReason !== undefined, aborted: this.#aborted });
     const reason = this.#fatalReason;
     void Promise.all(pending)
       .then(() => this.#journal.append({ type: "run-finished", at: Date.now(), status, ...(reason !== undefined ? { reason } : {}) }))
@@ -214,9 +223,7 @@ export class RunController {
 
   /** What placeholders see: the run's parameters and its finished steps' outputs. */
   #scope(): ResolutionScope {
-    const steps = this.#steps;
-    const { runId, plan, parameters } = this.#o;
-    return { runId, spec: plan.spec, parameters: parameters ?? {}, outputs: (s) => steps.get(s)?.result.outputs, resolvedOptions: (s) => steps.get(s)?.resolvedOptions };
+    return scopeOf(this.#steps, this.#o);
   }
 
   /**
@@ -282,11 +289,7 @@ export class RunController {
       this.#fatal(notice.error);
       return;
     }
-    if (this.#finished) return;
-    const message = this.#journal.scrub(describeNotice(notice));
-    const at = Date.now();
-    void this.#journal.appendTracked({ type: "backend-notice", at, kind: notice.kind, message });
-    this.#emit({ type: "run:notice", runId: this.#o.runId, kind: notice.kind, message, at });
+    if (!this.#finished) recordNotice(this.#ctx, notice);
   }
 
   /**

@@ -15,12 +15,14 @@ import type { RunResult, RunStatus, StepResult } from "./run-types.js";
  * skip is not a failure of its own: it follows a failed ancestor (which fails the run) or a
  * preExecute hook that chose to skip (which must not).
  */
-export function runStatusOf(steps: Iterable<StepState>, run: { fatal: boolean; aborted: boolean }): RunStatus {
+export function runStatusOf(steps: ReadonlyMap<string, StepState>, run: { fatal: boolean; aborted: boolean }): RunStatus {
   if (run.fatal) return "failed";
   if (run.aborted) return "cancelled";
-  for (const s of steps) {
+  for (const s of steps.values()) {
     const ok = s.phase === "succeeded" || s.phase === "cached" || s.phase === "skipped" || (s.phase === "failed" && s.planned.spec.continueOnFail === true);
-    if (!ok) return "failed";
+    // An element's failure is its map's to judge (minSuccess): the map's status counts instead.
+    const judgedByMap = s.planned.element !== undefined && steps.get(s.planned.element.map)?.phase !== undefined;
+    if (!ok && !judgedByMap) return "failed";
   }
   return "succeeded";
 }

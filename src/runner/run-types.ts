@@ -44,6 +44,18 @@ export interface StepResult {
   /** Local directory of the last attempt (logs, outputs manifest). */
   attemptDir?: string;
   outputs?: StepOutputs;
+  /** A map step's elements (`gen[0]` …, each a step result of its own), once it settled. */
+  elements?: MapTally;
+}
+
+/** How a map step's elements ended. */
+export interface MapTally {
+  total: number;
+  /** Successes the map needed (`minSuccess`). */
+  required: number;
+  succeeded: number;
+  /** Elements that did not succeed (step names, `gen[3]`). */
+  missing: string[];
 }
 
 /** Final state of a run. */
@@ -87,6 +99,8 @@ export type RunEvent =
   | { type: "step:success"; runId: string; step: string; attempt: number; outputs: StepOutputs; cached: boolean; at: number }
   | { type: "step:failure"; runId: string; step: string; attempt: number; reason: string; exitCode: number | null; willRetry: boolean; at: number }
   | { type: "step:skipped"; runId: string; step: string; reason: string; at: number }
+  /** A map step settled: every element is final (see runner/map-settle.ts). */
+  | { type: "map:settled"; runId: string; step: string; status: StepStatus; total: number; succeeded: number; reason?: string; at: number }
   | { type: "run:complete"; runId: string; result: RunResult; at: number }
   /** The backend's connection was lost (retrying: attempt, next delay) or restored; see `BackendNotice`. */
   | { type: "run:notice"; runId: string; kind: string; message: string; at: number };

@@ -8,9 +8,11 @@
  * phase        status     to (what makes it so)
  * ──────────── ────────── ─────────────────────────────────────────────────────────────────────
  * pending      pending    ready      (every parent succeeded, or continueOnFail failed)
+ *                         succeeded  (a map step: every element final, minSuccess met — no job)
  *                         skipped    (a parent failed, was skipped or cancelled)
  *                         cancelled  (the run was cancelled first)
  *                         submitted, running        (resume: an open attempt is adopted)
+ *                         failed     (a map step whose elements fell short of minSuccess)
  *                         succeeded, cached         (resume: done in an earlier controller)
  * ready        queued     preparing  (its batch is flushed)
  *                         cancelled  (the run was cancelled before the flush)
@@ -44,7 +46,7 @@ export const STEP_PHASES = ["pending", "ready", "preparing", "submitted", "runni
 
 /** Legal transitions: phase → the phases it may go to. */
 export const STEP_TRANSITIONS = {
-  pending: ["ready", "skipped", "cancelled", "submitted", "running", "succeeded", "cached"],
+  pending: ["ready", "skipped", "cancelled", "submitted", "running", "succeeded", "cached", "failed"],
   ready: ["preparing", "cancelled"],
   preparing: ["submitted", "cached", "skipped", "failed", "backoff", "cancelled"],
   submitted: ["running", "succeeded", "failed", "cancelled", "backoff"],

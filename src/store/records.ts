@@ -172,6 +172,25 @@ export const JournalEntrySchema = z.discriminatedUnion("type", [
     outputs: StepOutputsSchema.optional(),
   }),
   z.object({ type: z.literal("step-skipped"), ...at, step: z.string(), reason: z.string() }),
+  // A map whose items came from a parent (itemsFrom) made its elements from these items.
+  z.object({
+    type: z.literal("map-expanded"),
+    ...at,
+    step: z.string(),
+    items: z.array(z.union([z.string(), z.number(), z.boolean(), z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]))])),
+  }),
+  // A map step settled once every element was final (its elements have entries of their own).
+  z.object({
+    type: z.literal("map-finished"),
+    ...at,
+    step: z.string(),
+    status: z.enum(["succeeded", "failed", "skipped", "cancelled"]),
+    total: z.number().int(),
+    required: z.number().int(),
+    succeeded: z.number().int(),
+    missing: z.array(z.string()),
+    reason: z.string().optional(),
+  }),
   z.object({
     type: z.literal("step-cached"),
     ...at,

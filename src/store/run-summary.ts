@@ -155,6 +155,9 @@ export function deltasOf(runId: string, entry: JournalEntry, planned: Map<string
       ];
     case "step-skipped":
       return [{ k: "step", id: runId, at: entry.at, step: entry.step, s: { status: "skipped", at: entry.at } }];
+    case "map-finished":
+      // The map step itself (its elements, `step[i]`, have their own entries).
+      return [{ k: "step", id: runId, at: entry.at, step: entry.step, s: { status: entry.status, at: entry.at } }];
     default:
       return [];
   }

@@ -20,8 +20,12 @@ export const TaskOptionsSchema = z.strictObject({
    * involved, so values need no quoting); `{{` and `}}` are literal braces.
    */
   command: z.array(z.string()).min(1),
-  /** Named parameters (the seed's `Args/…` section); overridable per step. */
-  parameters: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/), Scalar).default({}),
+  /**
+   * Named parameters (the seed's `Args/…` section); overridable per step. A list (e.g. every
+   * element's output of a map step, `${gen[*].artifacts.out.url}`) fills a command word that is
+   * exactly `{name}` with one word per value, and is written as JSON inside a longer word.
+   */
+  parameters: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/), z.union([Scalar, z.array(Scalar)])).default({}),
 });
 
 /** Options of {@link Task}. */
@@ -95,17 +99,26 @@ export class Task extends TaskDraft<z.output<typeof TaskOptionsSchema>> {
 
   render(_context: RenderContext): RenderedCommand {
     const params = this.options.parameters;
-    const argv = this.options.command.map((word) =>
-      word.replace(/\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_.-]*)\}/g, (match, name: string | undefined) => {
-        if (match === "{{") return "{";
-        if (match === "}}") return "}";
-        const value = params[name!];
-        if (value === undefined) {
-          throw new TaskOptionError("Task", "command", `Task "${this.taskName}": command uses "{${name}}" but parameters has no "${name}" (has: ${Object.keys(params).join(", ") || "none"})`);
-        }
-        return String(value);
-      }),
-    );
+    const parameterValue = (name: string) => {
+      const value = params[name];
+      if (value === undefined) {
+        throw new TaskOptionError("Task", "command", `Task "${this.taskName}": command uses "{${name}}" but parameters has no "${name}" (has: ${Object.keys(params).join(", ") || "none"})`);
+      }
+      return value;
+    };
+    const argv = this.options.command.flatMap((word) => {
+      const whole = /^\{([A-Za-z_][A-Za-z0-9_.-]*)\}$/.exec(word);
+      const list = whole ? parameterValue(whole[1]!) : undefined;
+      if (Array.isArray(list)) return list.map(String);
+      return [
+        word.replace(/\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_.-]*)\}/g, (match, name: string | undefined) => {
+          if (match === "{{") return "{";
+          if (match === "}}") return "}";
+          const value = parameterValue(name!);
+          return Array.isArray(value) ? JSON.stringify(value) : String(value);
+        }),
+      ];
+    });
     return { argv, env: { ...this.options.env }, simulated: false };
   }
 }

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { checkKnownKeys, WrappedArguments, wrapArguments } from "../args/index.js";
 import { TaskOptionError } from "../errors.js";
 import { TaskType } from "../store/records.js";
-import { baseOptionsShape, modelOptionsShape, numberOption } from "./option-schemas.js";
+import { baseOptionsShape, booleanOption, modelOptionsShape, numberOption } from "./option-schemas.js";
 import { modelArgument, pythonRunnerCommand, Runner } from "./python-command.js";
 import { type GenerateConfig, loadTaskConfig } from "./task-config.js";
 import { type BaseTaskOptions, type RenderContext, type RenderedCommand, TaskDraft } from "./task-draft.js";
@@ -61,9 +61,33 @@ export const GenerateTaskOptionsSchema = z.strictObject({
   outputFile: z.string().min(1).optional(),
   /** Prompt config YAML: `system`, `user` template with `{field}`s, optional few-shot examples. */
   promptConfig: z.string().min(1).optional(),
+  /** Random seeds: one output file per seed, `output-rs{S}.jsonl`, request seed `inference.random_seed + S`. */
   numRandomSeeds: numberOption(z.number().int().positive()).optional(),
+  /** Contiguous slices of the input. In one job: this job does slice `chunkId`. */
   numChunks: numberOption(z.number().int().positive()).optional(),
   chunkId: numberOption(z.number().int().min(0)).optional(),
+  /**
+   * Fan out over (seed, chunk): one job per element, each with its own server, then one merge per
+   * seed; `generationFanOut()` (`tasks/generate-fan-out.ts`) gives the map axes and each job's overrides. The map sets
+   * `seedIndex` and `chunkId`, so they must be unset here; `script` cannot be used. Default
+   * `false`: one job generates every seed (of chunk `chunkId`), as before.
+   */
+  fanOut: booleanOption.optional(),
+  /**
+   * Run one element: only seed `seedIndex` (below `numRandomSeeds`) of chunk `chunkId`, into its
+   * shard `<stem>.chunk-{C}-of-{N}.rows-{a}-{b}.jsonl` (rows a to b, b exclusive; stem `output-rs{S}`,
+   * or `output` with one seed) with resume per shard. With `merge`: the seed to merge.
+   */
+  seedIndex: numberOption(z.number().int().min(0)).optional(),
+  /** Where element shards are written and a merge without `elements`/`shards` finds them (default: the output file's directory). */
+  shardDir: z.string().min(1).optional(),
+  /**
+   * Render the merge job of seed `seedIndex` instead of generating: it checks that every chunk's
+   * shard is there and complete (their rows add up to the input's) and writes the seed's final
+   * file atomically. Shards from `elements` (a map's elements file), `shards` (paths, or one JSON
+   * array of paths), or else the files in `shardDir`. Needs no GPU and no server.
+   */
+  merge: z.strictObject({ elements: z.string().min(1).optional(), shards: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional() }).optional(),
   maxConcurrency: numberOption(z.number().int().positive()).optional(),
   /** Seconds to wait for the server to become ready. */
   serverTimeout: numberOption(z.number().int().positive()).optional(),
@@ -130,6 +154,36 @@ export class GenerateTask extends TaskDraft<z.output<typeof GenerateTaskOptionsS
     if (this.options.chunkId !== undefined && this.options.chunkId >= (this.options.numChunks ?? 1)) {
       throw new TaskOptionError("GenerateTask", "chunkId", `GenerateTask option "chunkId": must be below numChunks (${this.options.numChunks ?? 1}), got ${this.options.chunkId}`);
     }
+    this.#validateFanOut();
+  }
+  #validateFanOut(): void {
+    const o = this.options;
+    const fail = (option: string, why: string) => {
+      throw new TaskOptionError("GenerateTask", option, `GenerateTask option "${option}": ${why}`);
+    };
+    if (o.seedIndex !== undefined && o.seedIndex >= this.numRandomSeeds()) fail("seedIndex", `must be below numRandomSeeds (${this.numRandomSeeds()}), got ${o.seedIndex}`);
+    for (const [option, set] of [
+      ["fanOut", o.fanOut === true],
+      ["seedIndex", o.seedIndex !== undefined],
+      ["merge", o.merge !== undefined],
+    ] as const) {
+      if (set && o.script) fail(option, "needs the built-in generation client; it cannot be used with script");
+    }
+    if (o.fanOut) {
+      for (const [option, set] of [
+        ["chunkId", o.chunkId],
+        ["seedIndex", o.seedIndex],
+        ["merge", o.merge],
+      ] as const) {
+        if (set !== undefined) fail(option, "is set per element by the map when fanOut is true; leave it unset");
+      }
+    }
+    if (o.merge?.elements !== undefined && o.merge.shards !== undefined) fail("merge", "give elements or shards, not both");
+  }
+
+  /** Seeds after config defaults (1 when unset). */
+  numRandomSeeds(): number {
+    return this.options.numRandomSeeds ?? this.config().numRandomSeeds ?? 1;
   }
 
   /** The resolved config, or an empty one. */
@@ -171,6 +225,7 @@ export class GenerateTask extends TaskDraft<z.output<typeof GenerateTaskOptionsS
   }
 
   render(context: RenderContext): RenderedCommand {
+    if (this.options.merge) return this.#renderMerge(this.options.merge, context);
     const config = this.config();
     const o = this.options;
     const gpus = o.serverGpus ?? context.gpus;
@@ -192,6 +247,8 @@ export class GenerateTask extends TaskDraft<z.output<typeof GenerateTaskOptionsS
         ["--num-random-seeds", o.numRandomSeeds ?? config.numRandomSeeds],
         ["--num-chunks", o.numChunks],
         ["--chunk-id", o.numChunks !== undefined ? (o.chunkId ?? 0) : undefined],
+        ["--seed-index", o.seedIndex],
+        ["--shard-dir", o.shardDir],
         ["--max-concurrency", o.maxConcurrency ?? config.maxConcurrency],
         ["--timeout-s", o.serverTimeout],
         ["--script", o.script],
@@ -202,4 +259,22 @@ export class GenerateTask extends TaskDraft<z.output<typeof GenerateTaskOptionsS
     );
     return command;
   }
+
+  /** `python -m gpu_dag_runtime.generate merge …` for seed `seedIndex`. */
+  #renderMerge(merge: NonNullable<GenerateTaskOptionsOutput["merge"]>, context: RenderContext): RenderedCommand {
+    const o = this.options;
+    const shards = merge.shards === undefined ? [] : ["--shards", ...(Array.isArray(merge.shards) ? merge.shards : [merge.shards])];
+    const flags = [
+      ["--input-file", o.inputFile],
+      ["--num-chunks", o.numChunks ?? 1],
+      ["--seed-index", o.seedIndex ?? 0],
+      ["--num-random-seeds", this.numRandomSeeds()],
+      ["--output-file", o.outputFile],
+      ["--elements", merge.elements],
+      ["--shard-dir", merge.elements === undefined && merge.shards === undefined ? o.shardDir : undefined],
+    ] as const;
+    return pythonRunnerCommand(Runner.Generate, flags, context, o.env, [...this.extraArguments().argv, ...shards], "merge");
+  }
 }
+
+type GenerateTaskOptionsOutput = z.output<typeof GenerateTaskOptionsSchema>;

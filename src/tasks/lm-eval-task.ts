@@ -4,6 +4,7 @@
  * @module
  */
 import { z } from "zod";
+import { TaskOptionError } from "../errors.js";
 import { TaskType } from "../store/records.js";
 import { baseOptionsShape, booleanOption, modelOptionsShape, numberOption } from "./option-schemas.js";
 import { modelArgument, pythonRunnerCommand, Runner } from "./python-command.js";
@@ -31,6 +32,22 @@ export const LMEvalTaskOptionsSchema = z.strictObject({
   includePath: z.string().min(1).optional(),
   /** `cpu` or `cuda` (default: `cuda` when the job has GPUs). */
   device: z.enum(["cpu", "cuda"]).optional(),
+  /**
+   * Split the tasks' groups into their leaf subtasks, one job each, then recombine the group
+   * scores with lm-eval's own aggregation; `evalSplit()` (`tasks/lm-eval-split.ts`) gives the steps' overrides. Default
+   * `false`: one job evaluates every task, as before.
+   */
+  splitSubtasks: booleanOption.optional(),
+  /** Render the job that lists the leaf subtasks of `tasks` (`subtasks.json`, a JSON array of names). No GPU, no dataset. */
+  listSubtasks: booleanOption.optional(),
+  /** Evaluate only this leaf subtask of `tasks`, built as its group builds it (one element of a split evaluation). */
+  subtask: z.string().min(1).optional(),
+  /**
+   * Render the job that recombines the subtask runs' results into the group scores (the metrics an
+   * unsplit run writes): from `elements` (a map's elements file; each element's `results`
+   * artifact) or `results` (results JSON paths, or one JSON array of paths). No GPU.
+   */
+  recombine: z.strictObject({ elements: z.string().min(1).optional(), results: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional() }).optional(),
 });
 
 /** Options of {@link LMEvalTask}. */
@@ -71,6 +88,22 @@ export class LMEvalTask extends TaskDraft<z.output<typeof LMEvalTaskOptionsSchem
     super(options);
     // Resolved now so an unknown or invalid config fails where the draft is made.
     this.#config = loadTaskConfig("lm-eval", this.options.config, 'LMEvalTask option "config"');
+    this.#validateSplit();
+  }
+  #validateSplit(): void {
+    const o = this.options;
+    const fail = (option: string, why: string) => {
+      throw new TaskOptionError("LMEvalTask", option, `LMEvalTask option "${option}": ${why}`);
+    };
+    const roles = (["listSubtasks", "subtask", "recombine"] as const).filter((k) => o[k] !== undefined && o[k] !== false);
+    if (roles.length > 1) fail(roles[1]!, `cannot be combined with ${roles[0]}`);
+    if (o.splitSubtasks && roles.length > 0) fail(roles[0]!, "is set by the split's steps when splitSubtasks is true; leave it unset");
+    if (o.recombine && (o.recombine.elements === undefined) === (o.recombine.results === undefined)) fail("recombine", "give elements or results (one of them)");
+  }
+
+  /** The task and group names evaluated (the option, else the config's). */
+  tasks(): string[] {
+    return [...(this.options.tasks ?? this.config().tasks)];
   }
 
   get type(): TaskType {
@@ -90,6 +123,15 @@ export class LMEvalTask extends TaskDraft<z.output<typeof LMEvalTaskOptionsSchem
   render(context: RenderContext): RenderedCommand {
     const config = this.config();
     const o = this.options;
+    const where = [
+      ["--tasks", this.tasks().join(",")],
+      ["--include-path", o.includePath ?? config.includePath],
+    ] as const;
+    if (o.listSubtasks) return pythonRunnerCommand(Runner.Evaluate, where, context, o.env, [], "list");
+    if (o.recombine) {
+      const results = o.recombine.results === undefined ? [] : ["--results", ...(Array.isArray(o.recombine.results) ? o.recombine.results : [o.recombine.results])];
+      return pythonRunnerCommand(Runner.Evaluate, [...where, ["--elements", o.recombine.elements]], context, o.env, results, "recombine");
+    }
     const backend = o.backend ?? config.backend ?? "hf";
     const modelArgs = { ...config.modelArgs, ...o.modelArgs };
     const numFewshot = o.numFewshot ?? config.numFewshot ?? undefined;
@@ -98,8 +140,7 @@ export class LMEvalTask extends TaskDraft<z.output<typeof LMEvalTaskOptionsSchem
       [
         ["--model", modelArgument(o, context)],
         ["--backend", backend],
-        ["--tasks", (o.tasks ?? config.tasks).join(",")],
-        ["--include-path", o.includePath ?? config.includePath],
+        ...where,
         ["--num-fewshot", numFewshot],
         ["--batch-size", o.batchSize ?? config.batchSize],
         ["--limit", o.limit ?? config.limit],
@@ -114,6 +155,7 @@ export class LMEvalTask extends TaskDraft<z.output<typeof LMEvalTaskOptionsSchem
             : undefined,
         ],
         ["--device", o.device ?? (context.gpus > 0 ? "cuda" : "cpu")],
+        ["--subtask", o.subtask],
       ],
       context,
       o.env,

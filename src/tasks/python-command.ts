@@ -24,12 +24,25 @@ export function flagsToArgv(flags: Flags): string[] {
 }
 
 /**
- * Renders a runner invocation. In `simulate` mode the same arguments go to
+ * A runner's entry point other than its main one, the first word after the module:
+ * `generate merge`, `evaluate list`, `evaluate recombine`.
+ */
+export type RunnerSubcommand = "merge" | "list" | "recombine";
+
+/**
+ * Renders a runner invocation (`subcommand`, when given, is the first argument). In `simulate` mode the same arguments go to
  * `gpu_dag_runtime.simulate <runner>`, which parses them like the real runner and writes outputs
  * of the same shape, marked simulated.
  */
-export function pythonRunnerCommand(runner: Runner, flags: Flags, context: RenderContext, env: Record<string, string>, passthrough: readonly string[] = []): RenderedCommand {
-  const args = [...flagsToArgv(flags), ...passthrough];
+export function pythonRunnerCommand(
+  runner: Runner,
+  flags: Flags,
+  context: RenderContext,
+  env: Record<string, string>,
+  passthrough: readonly string[] = [],
+  subcommand?: RunnerSubcommand,
+): RenderedCommand {
+  const args = [...(subcommand ? [subcommand] : []), ...flagsToArgv(flags), ...passthrough];
   const simulated = context.runtime === "simulate";
   const module = simulated ? ["-m", "gpu_dag_runtime.simulate", runner] : ["-m", `gpu_dag_runtime.${runner}`];
   return { argv: [context.python, ...module, ...args], env: { PYTHONUNBUFFERED: "1", ...env }, simulated };

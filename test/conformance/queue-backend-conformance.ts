@@ -352,6 +352,33 @@ export function runQueueBackendConformance(name: string, makeBackend: () => Prom
       }
     });
 
+    it("map elements (JobSpec.group) each get their own id, state, logs and outputs; cancelling one leaves the others", async () => {
+      // A backend may carry them as one array job (Slurm) or as jobs of their own (local); the
+      // contract is the same either way. Element 1 sleeps and is cancelled alone.
+      const elements = [0, 1, 2].map((index) => ({
+        ...h.makeSpec({
+          step: `conf-map[${index}]`,
+          argv: index === 1 ? ["sleep", "300"] : ["sh", "-c", `echo element-${index}; printf '{"metrics":{"index":${index}}}' > "$GPU_DAG_OUTPUT_DIR/${OUTPUTS_FILE}"`],
+        }),
+        group: { key: "conf-map/a1", map: "conf-map", index },
+      }));
+      const jobs = await h.backend.submit(elements);
+      expect(jobs.map((j) => j.jobName)).toEqual(elements.map((e) => e.jobName));
+      const ids = jobs.map((j) => j.backendJobId);
+      expect(new Set(ids).size).toBe(3);
+      await h.backend.cancel([ids[1]!]);
+      await watcher.until(ids, isTerminal, "every element to end");
+      expect(ids.map((id) => watcher.states.get(id)?.status)).toEqual(["succeeded", "cancelled", "succeeded"]);
+      for (const index of [0, 2]) {
+        await h.backend.collect(ids[index]!);
+        const dir = elements[index]!.attemptDir;
+        expect(await readFile(join(dir, STDOUT_FILE), "utf8")).toBe(`element-${index}\n`);
+        expect(JSON.parse(await readFile(join(dir, OUTPUTS_FILE), "utf8"))).toEqual({ metrics: { index } });
+      }
+      const dirs = await Promise.all(jobs.map(async (j, i) => j.jobDir ?? (await h.backend.jobDirFor?.(elements[i]!)) ?? elements[i]!.attemptDir));
+      expect(new Set(dirs).size).toBe(3);
+    });
+
     it("a listener that throws breaks neither the backend nor the listeners after it", async () => {
       const thrownFor: string[] = [];
       const unsubscribeThrower = h.backend.onUpdate((id) => {

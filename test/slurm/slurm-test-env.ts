@@ -128,7 +128,10 @@ export async function specFactory(prefix: string): Promise<{
   };
 }
 
-/** Every Slurm job id of this run that squeue still lists as pending or running. */
+/**
+ * Every Slurm job id of this run that squeue still lists as pending or running (an array's
+ * pending elements as one `123_[4-63%8]`).
+ */
 export function activeJobsOfRun(runId: string): string[] {
   const out = execFileSync("squeue", ["-h", "-t", "PENDING,RUNNING,CONFIGURING,COMPLETING", "-o", "%i %j"], { encoding: "utf8" });
   return out
@@ -137,9 +140,17 @@ export function activeJobsOfRun(runId: string): string[] {
     .map((l) => l.split(" ")[0] ?? "");
 }
 
-/** Cancels every job of a run still in squeue (test cleanup). */
+/** Cancels every job of a run still in squeue (test cleanup); an array by its array job id. */
 export function cancelRun(runId: string): void {
-  const ids = activeJobsOfRun(runId);
+  const out = execFileSync("squeue", ["-h", "-t", "PENDING,RUNNING,CONFIGURING,COMPLETING", "-o", "%F %j"], { encoding: "utf8" });
+  const ids = [
+    ...new Set(
+      out
+        .split("\n")
+        .filter((l) => l.includes(`gd-${runId}-`))
+        .map((l) => l.split(" ")[0] ?? ""),
+    ),
+  ];
   if (ids.length > 0) execFileSync("scancel", ids);
 }
 

@@ -31,6 +31,14 @@ writes each input row plus ``generation`` to the output JSONL, in input order.
   under the merge lock merges the chunks into the final file and removes them.
 - resume (``++skip_filled=true``, the default): rows already in an output file (line i = input row i)
   are kept; generation starts after the last complete line.
+- ``--seed-index S`` (with ``--num-chunks N --chunk-id C``): one element of a fanned-out generation
+  (a map over (seed, chunk), one process and server each): only seed ``S``'s rows of chunk ``C``,
+  into the shard ``<stem>.chunk-{C}-of-{N}.rows-{a}-{b}.jsonl`` (rows ``a`` to ``b``, ``b``
+  exclusive) in ``--shard-dir`` (default: the final file's directory), resumed per shard; it never
+  merges. See :mod:`.element`.
+- ``python -m gpu_dag_runtime.generate merge ...``: one seed's shards into its final file, after
+  checking every chunk's shard is there and complete (their rows add up to the input's) — every gap
+  named, nothing written otherwise — atomically (temp file, fsync, rename). See :mod:`.merge`.
 
 Main (Hydra-style) arguments: see :data:`KNOWN_KEYS`; an unknown ``++key`` is an error with a
 "did you mean". ``--script PATH`` runs your own main script instead of the built-in client (see
@@ -38,7 +46,10 @@ Main (Hydra-style) arguments: see :data:`KNOWN_KEYS`; an unknown ``++key`` is an
 ``output.jsonl`` in ``$GPU_DAG_OUTPUT_DIR`` (or ``--output-dir``).
 
 Manifest: artifacts ``output`` (or ``output-rs{seed}``, or ``output_chunk{K}`` for a chunk that did
-not merge) and ``server_log``; metrics ``generation/num_rows``, ``generation/duration_s``.
+not merge) and ``server_log``; metrics ``generation/num_rows``, ``generation/duration_s``. An element:
+``shard`` and ``server_log``, plus ``generation/row_start``, ``generation/row_end``,
+``generation/seed_index``, ``generation/chunk_id``. A merge: ``output``/``output-rs{S}`` and
+``merged``, ``generation/num_rows``, ``generation/num_shards``, ``generation/seed_index``.
 """
 from __future__ import annotations
 
@@ -47,11 +58,14 @@ from __future__ import annotations
 # their merge), server_command.py (launch command, ports), server_process.py (the server's
 # process group), model_server.py (``with ModelServer(...) as server:``: start, ready, always
 # stopped), client.py (requests, output rows), outputs.py (output paths, manifest), script.py
-# (``--script``), cli.py (``main``). ``python -m gpu_dag_runtime.generate`` runs __main__.py.
+# (``--script``), shards.py (an element's shard name), element.py (one (seed, chunk) element),
+# merge.py (``generate merge``), cli.py (``main``). ``python -m gpu_dag_runtime.generate`` runs __main__.py.
 from .arguments import KNOWN_KEYS, SERVER_TYPES, build_parser, parse_main_args
 from .chunks import chunk_path, done_marker, merge_chunks, seed_paths
 from .cli import main
 from .client import Client, generate_file
+from .merge import merge_main, plan_merge, write_merged
+from .shards import ShardName, expected_shard, parse_shard_name
 from .jsonl import count_filled, read_jsonl
 from .model_server import ModelServer
 from .prompts import build_messages, load_prompt_config, messages_to_prompt
@@ -65,22 +79,28 @@ __all__ = [
     "Client",
     "ModelServer",
     "Server",
+    "ShardName",
     "build_messages",
     "build_parser",
     "chunk_path",
     "count_filled",
     "done_marker",
+    "expected_shard",
     "generate_file",
     "load_prompt_config",
     "log_tail",
     "main",
     "merge_chunks",
+    "merge_main",
     "messages_to_prompt",
     "parse_main_args",
+    "parse_shard_name",
     "pick_free_port",
+    "plan_merge",
     "port_is_free",
     "read_jsonl",
     "run_script",
     "seed_paths",
     "server_command",
+    "write_merged",
 ]

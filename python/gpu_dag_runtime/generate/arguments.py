@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--num-random-seeds", type=int, default=1)
     p.add_argument("--num-chunks", type=int, default=1)
     p.add_argument("--chunk-id", type=int, default=0)
+    p.add_argument("--seed-index", type=int, default=None,
+                   help="one (seed, chunk) element: seed S only, written to its chunk shard (merged by `generate merge`)")
+    p.add_argument("--shard-dir", default=None, help="where an element's shard goes (default: the final file's directory)")
     p.add_argument("--max-concurrency", type=int, default=None)
     p.add_argument("--output-dir", default=None, help="manifest directory when GPU_DAG_OUTPUT_DIR is unset")
     return p

@@ -1,5 +1,6 @@
 """``main``: the built-in client run — arguments checked, input sliced, the server started, every
-seed's file generated, chunks merged, the manifest written."""
+seed's file generated, chunks merged, the manifest written; or one (seed, chunk) element
+(``--seed-index``, :mod:`.element`); or ``merge`` (:mod:`.merge`)."""
 from __future__ import annotations
 
 import os
@@ -10,7 +11,9 @@ from .._common import RunnerError, check_model, require
 from .arguments import build_parser, parse_main_args
 from .chunks import chunk_path, chunk_slice, mark_done, seed_paths
 from .client import Client, generate_file
-from .jsonl import count_filled, read_jsonl
+from .element import check_element_args, run_element
+from .jsonl import count_filled, load_input
+from .merge import merge_main
 from .model_server import ModelServer, install_signal_handlers
 from .outputs import output_paths, produced_files, write_manifest
 from .prompts import build_messages, load_prompt_config
@@ -19,8 +22,12 @@ from .script import run_script
 
 def main(argv: list[str] | None = None) -> int:
     """Runs the runner with ``argv`` (default: ``sys.argv[1:]``); returns the exit code (the client's)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["merge"]:
+        return merge_main(argv[1:])
     parser = build_parser()
     args, rest = parser.parse_known_args(argv)
+    check_element_args(args)
     require("yaml")
     if args.server_type == "openai" and not args.server_address:
         raise RunnerError("--server-type openai needs --server-address (the running server's base URL)")
@@ -37,12 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     config = load_prompt_config(prompt_path)
     max_concurrency = args.max_concurrency or options["max_concurrent_requests"] or 16
 
-    input_file = os.path.abspath(os.path.expanduser(args.input_file))
-    if not os.path.isfile(input_file):
-        raise RunnerError(f"input file not found: {input_file}")
-    rows = read_jsonl(input_file)
-    if isinstance(options["max_samples"], int) and options["max_samples"] >= 0:
-        rows = rows[: options["max_samples"]]
+    _input_file, rows = load_input(args.input_file, options["max_samples"])
     n = len(rows)
     indices = chunk_slice(n, args.chunk_id, args.num_chunks)
 
@@ -52,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     # Build the prompts now: a template error is the user's, found before a server is started.
     for i in indices[:1]:
         build_messages(config, rows[i], i, options["system_message"])
+
+    if args.seed_index is not None:
+        return run_element(args, model, rows, config, options, output_file, manifest_dir, max_concurrency)
 
     # Work per seed; a seed whose final file is complete is skipped.
     work: list[tuple[int, str, str]] = []  # (seed, final file, file this job writes)

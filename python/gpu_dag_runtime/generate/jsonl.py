@@ -24,6 +24,17 @@ def read_jsonl(path: str) -> list[dict]:
     return rows
 
 
+def load_input(path: str, max_samples) -> tuple[str, list[dict]]:
+    """``(absolute path, rows)`` of the input file, cut to ``++max_samples`` when that is ≥ 0."""
+    input_file = os.path.abspath(os.path.expanduser(path))
+    if not os.path.isfile(input_file):
+        raise RunnerError(f"input file not found: {input_file}")
+    rows = read_jsonl(input_file)
+    if isinstance(max_samples, int) and not isinstance(max_samples, bool) and max_samples >= 0:
+        rows = rows[:max_samples]
+    return input_file, rows
+
+
 def count_filled(path: str, key: str, repair: bool = False) -> int:
     """Number of leading complete rows (valid JSON objects with ``key``) in ``path``.
 

@@ -26,14 +26,14 @@ def output_paths(args: argparse.Namespace) -> tuple[str, str]:
     return output_file, manifest_dir
 
 
-def write_manifest(manifest_dir: str, artifacts: list[tuple[str, str]], log_path: str, metrics: dict[str, Any]) -> None:
+def write_manifest(manifest_dir: str, artifacts: list[tuple[str, str]], log_path: str | None, metrics: dict[str, Any]) -> None:
     """``outputs.json`` in ``manifest_dir``: ``artifacts``, then ``server_log`` when there is one, then ``metrics``."""
     from ..manifest import Manifest
 
     manifest = Manifest(manifest_dir)
     for name, path in artifacts:
         manifest.add_artifact(name, path)
-    if os.path.exists(log_path):
+    if log_path and os.path.exists(log_path):
         manifest.add_artifact("server_log", log_path)
     for name, value in metrics.items():
         manifest.add_metric(name, value)

@@ -8,6 +8,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import { join } from "node:path";
+import { writeInputFiles } from "../input-files.js";
 import { jobEnvironment } from "../job-environment.js";
 import { STDERR_FILE, STDOUT_FILE } from "../queue-backend.js";
 import { writeJobFile } from "./attempt-files.js";
@@ -37,6 +38,7 @@ export function spawnJob(job: LocalJob, devices: string[], leases: GpuLeases | u
   let out: number | undefined;
   let err: number | undefined;
   try {
+    writeInputFiles(spec, spec.attemptDir);
     lockFds = locked.map((d) => leases!.openLock(d));
     out = openSync(join(spec.attemptDir, STDOUT_FILE), "a");
     err = openSync(join(spec.attemptDir, STDERR_FILE), "a");

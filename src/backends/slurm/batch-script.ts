@@ -92,8 +92,17 @@ export function slurmTime(seconds: number): string {
 
 /** The `#SBATCH` option list (without the prefix), in a fixed order. */
 export function sbatchDirectives(input: Pick<BatchScriptInput, "jobName" | "remoteAttemptDir" | "sbatch">): string[] {
-  const o = input.sbatch;
-  const lines = [`--job-name=${input.jobName}`, `--output=${input.remoteAttemptDir}/${STDOUT_FILE}`, `--error=${input.remoteAttemptDir}/${STDERR_FILE}`, `--chdir=${input.remoteAttemptDir}`];
+  const dir = input.remoteAttemptDir;
+  return checkedDirectives([`--job-name=${input.jobName}`, `--output=${dir}/${STDOUT_FILE}`, `--error=${dir}/${STDERR_FILE}`, `--chdir=${dir}`, ...resourceDirectives(input.sbatch)]);
+}
+
+/**
+ * The options of {@link SbatchOptions} (partition, nodes, GPUs, …, the queue's extra ones) in a
+ * fixed order: what a single job and an array job of the same queue and resources share.
+ * Unchecked: pass the whole list through {@link checkedDirectives}.
+ */
+export function resourceDirectives(o: SbatchOptions): string[] {
+  const lines: string[] = [];
   if (o.partition !== undefined) lines.push(`--partition=${o.partition}`);
   lines.push(`--nodes=${o.nodes}`);
   if (o.gres !== undefined) lines.push(`--gres=${o.gres}`);
@@ -106,6 +115,11 @@ export function sbatchDirectives(input: Pick<BatchScriptInput, "jobName" | "remo
   if (o.account !== undefined) lines.push(`--account=${o.account}`);
   if (o.qos !== undefined) lines.push(`--qos=${o.qos}`);
   lines.push(...o.extra);
+  return lines;
+}
+
+/** `lines`, once each is known to hold no whitespace, quotes, `\`, `` ` `` or `$` (sbatch reads them unquoted). */
+export function checkedDirectives(lines: string[]): string[] {
   for (const line of lines) {
     if (/[\s'"\\`$]/.test(line)) {
       throw new BackendError("slurm", `sbatch option ${JSON.stringify(line)} must not contain whitespace, quotes, "\\", "\`" or "$"`);
@@ -155,16 +169,32 @@ function runLines(command: string, limit: number | undefined): string[] {
   ];
 }
 
+/** `text` on one line, for a comment. */
+export function oneLine(text: string): string {
+  return text.replace(/[\r\n]+/g, " ");
+}
+
 /** Renders the batch script. Pure and deterministic. */
 export function renderBatchScript(input: BatchScriptInput): string {
+  return ["#!/bin/bash", ...sbatchDirectives(input).map((d) => `#SBATCH ${d}`), ...scriptBody(input)].join("\n");
+}
+
+/**
+ * Renders the script of one element of an array job: the same as {@link renderBatchScript}'s
+ * but without `#SBATCH` lines (the array's script holds them, and it starts this one in the
+ * element's attempt directory with stdout and stderr already there). Pure and deterministic.
+ */
+export function renderElementScript(input: BatchScriptInput): string {
+  return ["#!/bin/bash", "# an element of a gpu-dag array job: its array's script runs it (Slurm options are there)", ...scriptBody(input)].join("\n");
+}
+
+/** Everything after the `#SBATCH` lines, ending in an empty line. */
+function scriptBody(input: BatchScriptInput): string[] {
   const dir = shellQuote(input.remoteAttemptDir);
   const envLines = exportLines(input.env);
   // Without a resolved jobEnv (hand-built inputs), at least the output directory.
   const jobEnvLines = exportLines(input.jobEnv ?? { GPU_DAG_OUTPUT_DIR: input.remoteAttemptDir });
-  const oneLine = (text: string): string => text.replace(/[\r\n]+/g, " ");
   return [
-    "#!/bin/bash",
-    ...sbatchDirectives(input).map((d) => `#SBATCH ${d}`),
     `# gpu-dag run ${oneLine(input.runId)}, step ${oneLine(input.step)}, attempt ${input.attempt}`,
     "set -euo pipefail",
     `__gd_dir=${dir}`,
@@ -181,7 +211,7 @@ export function renderBatchScript(input: BatchScriptInput): string {
     ...jobEnvLines,
     ...runLines(commandLine(input.argv, input.container), input.sbatch.timeLimitSeconds),
     "",
-  ].join("\n");
+  ];
 }
 
 /**

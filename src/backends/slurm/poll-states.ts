@@ -14,6 +14,11 @@ export interface PollAnswers {
   markers: ReadonlyMap<string, number>;
   /** Ids whose marker says the step's time limit stopped them. */
   timedOut: ReadonlySet<string>;
+  /**
+   * Ids this backend scancelled. One Slurm no longer knows at all was a pending array element:
+   * Slurm drops those without a record (22.05), so it is `cancelled`, not `lost`.
+   */
+  cancelled?: ReadonlySet<string>;
 }
 
 /**
@@ -36,6 +41,7 @@ export function pollStates(ids: readonly string[], answers: PollAnswers, overrid
       }
       states.set(id, state);
     } else if (answers.markers.has(id)) states.set(id, markerState(id, answers.markers.get(id) as number, context));
+    else if (answers.cancelled?.has(id)) states.set(id, { status: "cancelled", reason: `Slurm job ${id} cancelled before it started` });
     else states.set(id, { status: "lost", reason: `Slurm does not know job ${id} (finished and purged, or never submitted)` });
   }
   return neverSatisfied;

@@ -18,11 +18,40 @@ export type SlurmJobConfig = Pick<SlurmClusterConfig, "jobDir" | "account" | "pa
 const SAFE_SEGMENT = /[^A-Za-z0-9_.-]/g;
 
 /**
- * Attempt directory on the cluster: `<jobDir>/<runId>/<step>/a<attempt>` (each segment made
- * filesystem-safe). Deterministic, so an adopted job is found again.
+ * A step name as one directory name, injective (no two steps share a directory) and safe
+ * (no `/`, no leading `.`, nothing a shell or a glob reads specially):
+ *
+ * - a plain step name (`[A-Za-z0-9_-]+`, every name a pipeline accepts) stays as it is;
+ * - a map element `gen[3]` becomes `gen.3` (as in its job name: "." is in no plain name);
+ * - anything else has every byte outside `[A-Za-z0-9_-]` written as `+XX` (hex of its UTF-8
+ *   bytes; "+" itself too), so `gen_3_` and a literal `gen+5B3+5D` never meet `gen[3]`.
+ *
+ * The three forms cannot meet: only the second holds a "." without a "+", only the third a "+".
+ */
+export function stepDirName(step: string): string {
+  if (/^[A-Za-z0-9_-]+$/.test(step)) return step;
+  const element = /^([A-Za-z0-9_-]+)\[(\d+)\]$/.exec(step);
+  if (element) return `${element[1]}.${element[2]}`;
+  if (step === "") return "+";
+  let out = "";
+  for (const byte of Buffer.from(step, "utf8")) {
+    const c = String.fromCharCode(byte);
+    out += /[A-Za-z0-9_-]/.test(c) ? c : `+${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return out;
+}
+
+/**
+ * Attempt directory on the cluster: `<jobDir>/<runId>/<step>/a<attempt>` (the run id made
+ * filesystem-safe, the step by {@link stepDirName}). Deterministic, so an adopted job is found again.
  */
 export function remoteAttemptDir(jobDir: string, spec: Pick<JobSpec, "runId" | "step" | "attempt">): string {
-  return posix.join(jobDir, spec.runId.replace(SAFE_SEGMENT, "_"), spec.step.replace(SAFE_SEGMENT, "_"), `a${spec.attempt}`);
+  return posix.join(jobDir, runDirName(spec.runId), stepDirName(spec.step), `a${spec.attempt}`);
+}
+
+/** The run id as a directory name (unchanged for the ids gpu-dag makes). */
+export function runDirName(runId: string): string {
+  return runId.replace(SAFE_SEGMENT, "_");
 }
 
 /**

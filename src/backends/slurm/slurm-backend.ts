@@ -2,12 +2,16 @@
  * {@link QueueBackend} on Slurm, over SSH or on a login node.
  *
  * Round trips, per operation:
- * - `submit(batch)`: ONE remote program writes every script and secret file and runs `sbatch`
- *   for each job (a whole ready set in one exec).
+ * - `submit(batch)`: ONE remote program writes every script, secret and input file and runs
+ *   `sbatch` for each single job and once per job array (a whole ready set in one exec). Map
+ *   elements sharing `group.key`, queue and resources go as arrays (`--array=0-N%K`, chunked at
+ *   the cluster's `MaxArraySize`, asked once); each element keeps its own id `<array>_<index>`,
+ *   attempt directory, logs, outputs and state (submit-batch.ts, submit-program.ts).
  * - each poll cycle: ONE exec running one `squeue` for every active job plus reading every
  *   exit-code marker; a second (`sacct`) only for ids Slurm's controller has forgotten and no
  *   marker explains.
- * - `cancel`: one `scancel` for all ids. `logs`/`collect`: SFTP reads of tails.
+ * - `cancel`: one `scancel` for all ids (an array whose every element goes is named by its array
+ *   id). `logs`/`collect`: SFTP reads of tails.
  *
  * Poll interval is adaptive (poll-loop.ts): {@link PollIntervals.min} right after a submit or a
  * state change, then ×{@link PollIntervals.factor} per quiet cycle up to {@link PollIntervals.max}.
@@ -19,7 +23,6 @@
  *
  * @module
  */
-import type { SlurmClusterConfig } from "../../config/cluster-config.js";
 import { AbortedError, BackendError } from "../../errors.js";
 import {
   type BackendNoticeListener,
@@ -35,72 +38,62 @@ import {
   STDOUT_FILE,
   type SubmittedJob,
 } from "../queue-backend.js";
+import { addArrayElement, scancelIds } from "./array-ids.js";
+import { ClusterFacts } from "./cluster-facts.js";
 import { collectFiles } from "./collect-files.js";
 import { checkPartitionCapacity } from "./partition-capacity.js";
-import { type PollIntervals, PollLoop, type TrackedJob } from "./poll-loop.js";
-import { pollStates } from "./poll-states.js";
-import { cancelProgram, parsePollOutput, parseSubmitOutput, pollProgram, RUN_STDIN, submitProgram } from "./remote-scripts.js";
-import { remoteAttemptDir, type SlurmJobConfig } from "./resolve-job.js";
+import { type PollCycleContext, pollCycle } from "./poll-cycle.js";
+import { PollLoop, type TrackedJob } from "./poll-loop.js";
+import { cancelProgram, RUN_STDIN } from "./remote-scripts.js";
+import { remoteAttemptDir } from "./resolve-job.js";
 import { ShippedRuntime } from "./ship-runtime.js";
-import { DEFINE_SEP, isSlurmJobId, parseSacct, parseSqueue, sacctCommand } from "./slurm-output.js";
-import { submitFailure, submitItems } from "./submit-batch.js";
+import type { SlurmBackendOptions, SlurmBackendStats } from "./slurm-backend-options.js";
+import { isSlurmJobId } from "./slurm-output.js";
+import { attemptDirsOf, submitBatch, submitFailure } from "./submit-batch.js";
+import { parseSubmitOutput, submitProgram } from "./submit-program.js";
 import { ConnectionDroppedError, type ExecResult, type Transport } from "./transport.js";
 import { transportFor } from "./transport-for.js";
 
 export type { PollIntervals } from "./poll-loop.js";
-
-/** Counters of remote work, for benchmarks and tests. */
-export interface SlurmBackendStats {
-  /** Remote execs (round trips that ran a command). */
-  execs: number;
-  /** `sbatch` invocations. */
-  sbatch: number;
-  /** Poll cycles (each one `squeue` exec, plus `sacct` when needed). */
-  pollCycles: number;
-  squeue: number;
-  sacct: number;
-  scancel: number;
-}
-
-/** Options of {@link SlurmBackend}. */
-export interface SlurmBackendOptions {
-  /** The Slurm cluster config (only the fields in {@link SlurmJobConfig} and `ssh` are used). */
-  config: SlurmJobConfig & Partial<Pick<SlurmClusterConfig, "ssh">>;
-  /** Transport to use; default: SSH when `config.ssh` is set, else this machine (login node). */
-  transport?: Transport;
-  /** Poll interval tuning. */
-  pollIntervals?: Partial<PollIntervals>;
-  /** Called with errors of background polling (default: ignored; the next cycle retries). */
-  onPollError?: (error: unknown) => void;
-  /**
-   * Local directory of the job-side Python runtime (the package's `python/`). When set, it is
-   * shipped to `<jobDir>/.runtime/<hash>` once and put on every job's PYTHONPATH.
-   */
-  pythonRuntimeDir?: string;
-}
+export type { SlurmBackendOptions, SlurmBackendStats } from "./slurm-backend-options.js";
 
 const LOG_TAIL_DEFAULT = 64 * 1024;
 
 /** Slurm queue backend; see the module comment. */
 export class SlurmBackend implements QueueBackend {
   readonly kind = "slurm";
+  /** `--array=…%K` keeps a map to its throttle: the runner may submit all ready elements at once. */
+  readonly throttlesGroups = true;
   readonly #config: SlurmBackendOptions["config"];
   readonly #transport: Transport;
   readonly #jobs = new Map<string, TrackedJob>();
   readonly #active = new Set<string>();
   /** States the backend decided itself (dependency never satisfied → failed, then scancelled). */
   readonly #overrides = new Map<string, JobState>();
+  /** Ids this instance scancelled (a pending array element leaves no trace in Slurm). */
+  readonly #cancelled = new Set<string>();
   readonly #listeners = new Set<JobUpdateListener>();
-  #jobDir: Promise<string> | undefined;
+  /** Arrays this instance submitted: array id → its element ids (for cancelling whole arrays). */
+  readonly #arrays = new Map<string, Set<string>>();
+  readonly #facts: ClusterFacts;
   /** The job-side runtime to ship, when there is one. */
   readonly #runtime: ShippedRuntime | undefined;
   readonly #loop: PollLoop;
+  readonly #pollContext: PollCycleContext = {
+    exec: (command, options) => this.#exec(command, options),
+    dirOf: (id) => this.#jobs.get(id)?.dir,
+    timeLimitOf: (id) => this.#jobs.get(id)?.spec.resources.timeLimitSeconds,
+    overrides: this.#overrides,
+    cancelled: this.#cancelled,
+    count: (command) => void this.#stats[command]++,
+  };
   #closed = false;
-  readonly #stats: SlurmBackendStats = { execs: 0, sbatch: 0, pollCycles: 0, squeue: 0, sacct: 0, scancel: 0 };
+  readonly #stats: SlurmBackendStats = { execs: 0, sbatch: 0, arrays: 0, pollCycles: 0, squeue: 0, sacct: 0, scancel: 0 };
 
   constructor(options: SlurmBackendOptions) {
     this.#config = options.config;
     this.#transport = options.transport ?? transportFor(options.config);
+    this.#facts = new ClusterFacts((command, o) => this.#exec(command, o), options.config.jobDir, options.maxArraySize);
     this.#runtime = options.pythonRuntimeDir === undefined ? undefined : new ShippedRuntime(this.#transport, options.pythonRuntimeDir);
     this.#loop = new PollLoop({
       intervals: options.pollIntervals,
@@ -127,53 +120,48 @@ export class SlurmBackend implements QueueBackend {
     return { ...this.#stats };
   }
 
-  /** The job directory on the cluster, with a leading `~` resolved once. */
-  async #resolvedJobDir(): Promise<string> {
-    this.#jobDir ??= (async () => {
-      const dir = this.#config.jobDir;
-      if (dir !== "~" && !dir.startsWith("~/")) return dir;
-      const home = (await this.#exec('printf %s "$HOME"', { idempotent: true })).stdout.trim();
-      return home + dir.slice(1);
-    })();
-    return this.#jobDir;
-  }
-
   async #exec(command: string, options: { stdin?: string; idempotent?: boolean } = {}) {
     this.#stats.execs++;
     return this.#transport.exec(command, options);
   }
 
   /**
-   * Submits the batch in one remote program (`submitProgram` in `remote-scripts.ts`). With `reuseExisting`
-   * (resume after a crash), jobs Slurm already knows by name are returned instead of resubmitted;
-   * the same happens on its own when the connection drops mid-submit.
+   * Submits the batch in one remote program (`submitProgram` in `submit-program.ts`). With
+   * `reuseExisting` (resume after a crash), jobs Slurm already has — single jobs by name, array
+   * elements through their array's element list — are returned instead of resubmitted; the same
+   * happens on its own when the connection drops mid-submit.
    */
   async submit(jobs: readonly JobSpec[], options: { signal?: AbortSignal; reuseExisting?: boolean } = {}): Promise<SubmittedJob[]> {
     this.#assertOpen();
     if (jobs.length === 0) return [];
     if (options.signal?.aborted) throw new AbortedError("submit aborted before anything was submitted");
-    const jobDir = await this.#resolvedJobDir();
+    const jobDir = await this.#facts.jobDir();
     const runtimeSetup = (await this.#runtime?.setupLines(jobDir)) ?? [];
-    const items = submitItems(this.#config, jobs, jobDir, runtimeSetup);
+    const maxArraySize = jobs.some((j) => j.group) ? await this.#facts.maxArraySize() : 0;
+    const batch = submitBatch(this.#config, jobs, jobDir, { runtimeSetup, maxArraySize });
     let result: ExecResult;
     try {
-      result = await this.#exec(RUN_STDIN, { stdin: submitProgram(items, { reuseExisting: options.reuseExisting ?? false }) });
+      result = await this.#exec(RUN_STDIN, { stdin: submitProgram(batch, { reuseExisting: options.reuseExisting ?? false }) });
     } catch (error) {
       if (!(error instanceof ConnectionDroppedError)) throw error;
-      // Some may have been submitted: submit again, reusing jobs Slurm already knows by name.
-      result = await this.#exec(RUN_STDIN, { stdin: submitProgram(items, { reuseExisting: true }) });
+      // Some may have been submitted: submit again, reusing jobs Slurm already knows.
+      result = await this.#exec(RUN_STDIN, { stdin: submitProgram(batch, { reuseExisting: true }) });
     }
     const outcome = parseSubmitOutput(result.stdout);
-    this.#stats.sbatch += outcome.ok.size + outcome.errors.size;
+    this.#stats.sbatch += outcome.sbatchCalls;
+    this.#stats.arrays += outcome.arrayCalls;
     if (outcome.ok.size !== jobs.length) {
-      const submitted = [...outcome.ok.values()];
+      // Only what this call submitted: a job found already submitted belongs to an earlier one.
+      const submitted = [...outcome.ok].filter(([i]) => !outcome.reused.has(i)).map(([, id]) => id);
       if (submitted.length > 0) await this.cancel(submitted).catch(() => {});
       throw submitFailure(jobs, outcome, result);
     }
+    const dirs = attemptDirsOf(batch);
     const submitted = jobs.map((spec, i) => {
       const id = outcome.ok.get(i) as string;
-      const dir = items[i]?.remoteAttemptDir ?? "";
+      const dir = dirs.get(i) ?? "";
       this.#track(id, spec, dir);
+      if (!outcome.reused.has(i)) addArrayElement(this.#arrays, id);
       return { jobName: spec.jobName, backendJobId: id, jobDir: dir };
     });
     this.#loop.schedule(true);
@@ -195,24 +183,8 @@ export class SlurmBackend implements QueueBackend {
       return false;
     });
     if (ids.length === 0) return states;
-    const markerDirs = new Map<string, string>();
-    for (const id of ids) {
-      const dir = this.#jobs.get(id)?.dir;
-      if (dir) markerDirs.set(id, dir);
-    }
     this.#stats.pollCycles++;
-    this.#stats.squeue++;
-    const result = await this.#exec(RUN_STDIN, { stdin: pollProgram(ids, markerDirs), idempotent: true });
-    const { squeue, markers, timedOut } = parsePollOutput(result.stdout);
-    const infos = new Map(parseSqueue(squeue).map((info) => [info.jobId, info]));
-    const missing = ids.filter((id) => !infos.has(id) && !markers.has(id) && !this.#overrides.has(id));
-    if (missing.length > 0) {
-      this.#stats.sacct++;
-      const sacct = await this.#exec(`${DEFINE_SEP}; ${sacctCommand(missing)} || true`, { idempotent: true });
-      for (const info of parseSacct(sacct.stdout)) if (missing.includes(info.jobId)) infos.set(info.jobId, info);
-    }
-    const timeLimitOf = (id: string) => this.#jobs.get(id)?.spec.resources.timeLimitSeconds;
-    const neverSatisfied = pollStates(ids, { infos, markers, timedOut }, this.#overrides, timeLimitOf, states);
+    const neverSatisfied = await pollCycle(ids, this.#pollContext, states);
     if (neverSatisfied.length > 0) await this.#scancel(neverSatisfied, []);
     return states;
   }
@@ -237,7 +209,11 @@ export class SlurmBackend implements QueueBackend {
       const dir = this.#jobs.get(id)?.dir;
       return dir ? [dir] : [];
     });
-    await this.#scancel(ids, dirs);
+    await this.#scancel(
+      scancelIds(ids, this.#arrays, (id) => !this.#active.has(id)),
+      dirs,
+    );
+    for (const id of ids) this.#cancelled.add(id);
     this.#loop.schedule(true);
   }
 
@@ -264,13 +240,13 @@ export class SlurmBackend implements QueueBackend {
 
   /** The job's attempt directory on the cluster (deterministic from run, step and attempt). */
   async jobDirFor(spec: JobSpec): Promise<string> {
-    return remoteAttemptDir(await this.#resolvedJobDir(), spec);
+    return remoteAttemptDir(await this.#facts.jobDir(), spec);
   }
 
   /** Watches a job submitted by an earlier controller and returns its current state. */
   async adopt(spec: JobSpec, backendJobId: string): Promise<JobState> {
     this.#assertOpen();
-    const jobDir = await this.#resolvedJobDir();
+    const jobDir = await this.#facts.jobDir();
     this.#track(backendJobId, spec, remoteAttemptDir(jobDir, spec));
     const state = (await this.poll([backendJobId])).get(backendJobId) ?? { status: "lost", reason: "no answer" };
     const job = this.#jobs.get(backendJobId);

@@ -17,16 +17,19 @@ export const FIELD_SEP = "\u001f";
 /** Shell snippet that defines `$d` as {@link FIELD_SEP} without putting the byte in a command line. */
 export const DEFINE_SEP = `d=$(printf '\\037')`;
 
-const SQUEUE_FIELDS = ["JobID", "State", "exit_code", "Reason", "NodeList", "StartTime", "Name"] as const;
+// JobArrayID: `123` for a single job, `123_4` for an array element (JobID would be its raw id).
+const SQUEUE_FIELDS = ["JobArrayID", "State", "exit_code", "Reason", "NodeList", "StartTime", "Name"] as const;
 
 /**
  * `squeue` for the given ids in every state Slurm still remembers (`-t all`: finished jobs stay
- * for `MinJobAge`), one line per job. Needs {@link DEFINE_SEP} before it. Ids must be numeric.
+ * for `MinJobAge`), one line per job and per array element (`-r`: a pending array's elements
+ * each get their own line, `123_4`). Needs {@link DEFINE_SEP} before it. Ids must be numeric
+ * (`123` or `123_4`).
  */
 export function squeueCommand(jobIds: readonly string[]): string {
   assertJobIds(jobIds);
   const format = SQUEUE_FIELDS.map((f, i) => (i === SQUEUE_FIELDS.length - 1 ? `${f}:` : `${f}:$d`)).join(",");
-  return `squeue -h -t all -j ${jobIds.join(",")} -O "${format}" 2>/dev/null`;
+  return `squeue -h -r -t all -j ${jobIds.join(",")} -O "${format}" 2>/dev/null`;
 }
 
 /** Parses {@link squeueCommand} output. Lines that do not parse are skipped. */
@@ -54,7 +57,8 @@ export function parseSqueue(text: string): SlurmJobInfo[] {
   return jobs;
 }
 
-const SACCT_FIELDS = ["JobIDRaw", "State", "ExitCode", "Reason", "NodeList", "Start", "JobName"] as const;
+// JobID: `123`, or `123_4` for an array element (JobIDRaw would be its raw id).
+const SACCT_FIELDS = ["JobID", "State", "ExitCode", "Reason", "NodeList", "Start", "JobName"] as const;
 
 /**
  * `sacct` for ids that left `squeue` (needs slurmdbd on the cluster; without it the command fails
@@ -115,4 +119,22 @@ export function assertJobIds(jobIds: readonly string[]): void {
 /** True when `id` looks like a Slurm job id. */
 export function isSlurmJobId(id: string): boolean {
   return /^\d+(_\d+)?$/.test(id);
+}
+
+/** What {@link parseArrayLimits} reads from `scontrol show config`. */
+export const SCONTROL_CONFIG = "scontrol show config";
+
+/** Largest array (in elements) when the cluster's config cannot be read: Slurm's default. */
+export const DEFAULT_MAX_ARRAY_SIZE = 1001;
+
+/**
+ * The most elements one array job may have, from `scontrol show config` output: `MaxArraySize`
+ * (indices run 0 … MaxArraySize − 1), lowered by `max_array_tasks` in `SchedulerParameters`
+ * when set. {@link DEFAULT_MAX_ARRAY_SIZE} when neither can be read. 0 or 1: no arrays.
+ */
+export function parseArrayLimits(text: string): number {
+  const size = /^MaxArraySize\s*=\s*(\d+)\s*$/m.exec(text);
+  const tasks = /^SchedulerParameters\s*=.*\bmax_array_tasks=(\d+)/m.exec(text);
+  const max = size ? Number(size[1]) : DEFAULT_MAX_ARRAY_SIZE;
+  return tasks ? Math.min(max, Number(tasks[1])) : max;
 }

@@ -10,6 +10,7 @@ import { type Colours, coloursFor, NO_COLOURS, paintState } from "../colour.js";
 import { type CliContext, note, openStore, out, printJson } from "../context.js";
 import { viewHints } from "../failure-hints.js";
 import { formatDuration, formatTable, formatTime } from "../format.js";
+import { mapCounts, mapRows, shortElementLines } from "../map-summary.js";
 import { loadRunView, type RunView } from "../run-view.js";
 import { sanitizeForTerminal } from "../sanitize.js";
 
@@ -43,10 +44,14 @@ export function formatStatus(view: RunView, colours: Colours = NO_COLOURS): stri
   const notice = view.stored.replay.notice;
   if (notice) header.push(`${notice.kind === "run-after" ? "run after" : "cluster connection"}: ${sanitizeForTerminal(notice.message).replace(/\n/g, " ")} (at ${formatTime(notice.at)})`);
   if (view.state === "interrupted") header.push(`no controller holds this run: continue it with \`gpu-dag resume ${r.id}\``);
-  const steps = Object.values(view.result.steps);
+  // A map step is one row (its elements counted under it), not one row per element.
+  const { rows: maps, elements } = mapRows(view.stored, view.result.steps);
+  const steps = Object.values(view.result.steps).filter((s) => !elements.has(s.name));
   const table = formatTable(
     ["STEP", "STATE", "QUEUE", "JOB", "ATTEMPT", "DURATION", "EXIT"],
     steps.map((s) => {
+      const map = maps.get(s.name);
+      if (map) return [s.name, map.status, s.queue, mapCounts(map), "-", "-", "-"];
       const running = s.status === "running" && s.startedAt !== undefined ? Date.now() - s.startedAt : undefined;
       return [s.name, s.status, s.queue, s.jobId ?? "-", String(s.attempts), formatDuration(s.durationMs ?? running), s.exitCode === undefined || s.exitCode === null ? "-" : String(s.exitCode)];
     }),
@@ -55,6 +60,7 @@ export function formatStatus(view: RunView, colours: Colours = NO_COLOURS): stri
   const reasons = steps
     .filter((s) => s.reason && (s.status === "failed" || s.status === "skipped" || s.status === "cancelled" || s.status === "cached" || s.status === "queued"))
     .map((s) => `  ${s.name}: ${sanitizeForTerminal(s.reason!).replace(/\n/g, " ")}`);
+  for (const map of maps.values()) reasons.push(...shortElementLines(map));
   return `${header.join("\n")}\n\n${table}${reasons.length ? `\nreasons:\n${reasons.join("\n")}\n` : ""}`;
 }
 

@@ -17,6 +17,7 @@ import { viewHints } from "../failure-hints.js";
 import { fitLines } from "../fit-width.js";
 import { followRun } from "../follow-run.js";
 import { formatDuration, progressBar } from "../format.js";
+import { mapCounts, mapRows, shortElementLines } from "../map-summary.js";
 import { isFinished, type RunView } from "../run-view.js";
 import { sanitizeForTerminal } from "../sanitize.js";
 import { statusDocument } from "./status.js";
@@ -49,8 +50,15 @@ export function waitingLines(view: RunView): string[] {
 export function renderWatch(view: RunView, colours: Colours = NO_COLOURS): string[] {
   const r = view.stored.record;
   const lines = [`run ${r.id}  ${r.projectName}/${r.pipelineName}`, summaryLine(view, colours)];
-  const width = Math.max(...Object.keys(view.result.steps).map((n) => n.length), 4);
-  for (const s of Object.values(view.result.steps)) {
+  const { rows: maps, elements } = mapRows(view.stored, view.result.steps);
+  const steps = Object.values(view.result.steps).filter((s) => !elements.has(s.name));
+  const width = Math.max(...steps.map((s) => s.name.length), 4);
+  for (const s of steps) {
+    const map = maps.get(s.name);
+    if (map) {
+      lines.push(`  ${s.name.padEnd(width)}  ${paintState(colours, map.status)}${" ".repeat(Math.max(0, 9 - map.status.length))}  ${mapCounts(map)}`, ...shortElementLines(map, "      "));
+      continue;
+    }
     const running = s.status === "running" && s.startedAt !== undefined ? Date.now() - s.startedAt : undefined;
     const time = s.durationMs ?? running;
     const reason = s.reason && (s.status === "failed" || s.status === "skipped" || s.status === "queued") ? `  ${oneLine(s.reason)}` : "";

@@ -36,3 +36,26 @@ describe("dry run of the compress → eval → generate pipeline on Slurm", () =
     }
   });
 });
+
+describe("dry run of a map step on Slurm", () => {
+  it("shows the job array its elements go as (%K from maxParallel) and each element's own script", async () => {
+    const home = await tempHome();
+    const cluster = join(home, "slurm.yaml");
+    const { writeFile } = await import("node:fs/promises");
+    await writeFile(
+      cluster,
+      ["executor: slurm", "ssh: { host: login.example.org, user: me }", "jobDir: /shared/me/gpu-dag", "partition: cpu", "queues:", "  cpu: { partition: cpu, cpus: 1, time: 1h }"].join("\n"),
+    );
+    const result = await gd(home, ["run", "examples/map-pipeline/pipeline.yaml", "--cluster", cluster, "--dry-run", "--json"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(existsSync(join(home, "runs"))).toBe(false);
+    const plan = json<DryRun & { maps: Array<{ name: string; arrays: Array<{ jobName: string; throttle?: number; script: string }> }> }>(result);
+    const [map] = plan.maps;
+    expect(map!.name).toBe("generate");
+    expect(map!.arrays).toHaveLength(1);
+    expect(map!.arrays[0]!.script).toContain("#SBATCH --array=0-5%4");
+    await expect(map!.arrays[0]!.script).toMatchFileSnapshot("./__snapshots__/map-pipeline/generate.array.sbatch");
+    const element = plan.steps.find((s) => s.name === "generate[4]")!;
+    await expect(element.batchScript).toMatchFileSnapshot("./__snapshots__/map-pipeline/generate-4.sh");
+  });
+});

@@ -74,6 +74,8 @@ beforeAll(async () => {
   const { outDir: _outDir, rootDir: _rootDir, declaration: _declaration, sourceMap: _sourceMap, ...compilerOptions } = base.compilerOptions;
   await writeFile(join(work, "tsconfig.json"), JSON.stringify({ compilerOptions: { ...compilerOptions, noEmit: true, paths: { "gpu-dag": [join(ROOT, "src", "index.ts")] } }, include: ["*.ts"] }));
   await symlink(join(ROOT, "node_modules"), join(work, "node_modules"));
+  // ES modules (top-level await), whatever package.json may or may not sit above the temp dir.
+  await writeFile(join(work, "package.json"), JSON.stringify({ type: "module", private: true }));
   // A top-level await makes each file a module.
   for (const example of examples) await writeFile(join(work, fileOf(example)), `${example.code}\nexport {};\n`);
 }, 60_000);

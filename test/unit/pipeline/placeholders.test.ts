@@ -68,7 +68,8 @@ describe("parseTemplate", () => {
   });
 
   it("reports a malformed placeholder with the grammar", () => {
-    const help = "expected ${pipeline.<param>}, ${<step>.id}, ${<step>.parameters.<name>}, ${<step>.artifacts.<name>.url}, ${<step>.models.output.<index>.id|url|name} or ${<step>.metrics.<name>}";
+    const help =
+      "expected ${pipeline.<param>}, ${<step>.id}, ${<step>.parameters.<name>}, ${<step>.artifacts.<name>.url}, ${<step>.models.output.<index>.id|url|name}, ${<step>.metrics.<name>}, ${item.<axis>} or, for a map step, ${<step>[<selector>].…}";
     for (const text of ["${s.foo}", "${}", "${s.artifacts.a.path}", "$<1s.id>", "${s.models.output.-1.path}"]) {
       const error = thrown(() => parseTemplate(text));
       expect(error.message, text).toBe(

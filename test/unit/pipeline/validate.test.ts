@@ -158,7 +158,7 @@ describe("pipeline validation", () => {
         step: "s",
         field: "parameterOverride.Args/b",
         message:
-          'invalid placeholder "$<up.weights>": expected ${pipeline.<param>}, ${<step>.id}, ${<step>.parameters.<name>}, ${<step>.artifacts.<name>.url}, ${<step>.models.output.<index>.id|url|name} or ${<step>.metrics.<name>}',
+          'invalid placeholder "$<up.weights>": expected ${pipeline.<param>}, ${<step>.id}, ${<step>.parameters.<name>}, ${<step>.artifacts.<name>.url}, ${<step>.models.output.<index>.id|url|name}, ${<step>.metrics.<name>}, ${item.<axis>} or, for a map step, ${<step>[<selector>].…}',
       },
       { step: "s", field: "parameterOverride.Args/c", message: 'unclosed placeholder at column 3 of "x ${up.metrics.acc": missing "}"' },
       { step: "s", field: "parameterOverride.Args/d", message: 'placeholder "${upp.metrics.acc}" refers to unknown step "upp" (did you mean "up"?)' },

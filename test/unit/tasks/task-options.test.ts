@@ -25,7 +25,7 @@ function error<E extends Error>(type: new (...args: never[]) => E, f: () => unkn
 }
 
 const EVAL_OPTIONS =
-  "projectName, taskName, runtime, python, env, secretEnv, tags, modelId, modelFromStore, config, tasks, numFewshot, batchSize, backend, limit, applyChatTemplate, modelArgs, includePath, device";
+  "projectName, taskName, runtime, python, env, secretEnv, tags, modelId, modelFromStore, config, tasks, numFewshot, batchSize, backend, limit, applyChatTemplate, modelArgs, includePath, device, splitSubtasks, listSubtasks, subtask, recombine";
 
 describe("task option errors", () => {
   it("name the option, the value and what was expected", () => {

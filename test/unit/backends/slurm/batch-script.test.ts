@@ -122,7 +122,8 @@ describe("renderBatchScript", () => {
     expect(script).toContain("export GPU_DAG_RUN_ID='r'\\''1'");
     expect(script).toContain("export GPU_DAG_STEP='a step'");
     expect(script).toContain("export GPU_DAG_ATTEMPT=1");
-    expect(script).toContain("export GPU_DAG_OUTPUT_DIR=/shared/me/gpu-dag/r_1/a_step/a1");
+    // A step name no pipeline accepts ("a step") gets an injective directory name (stepDirName).
+    expect(script).toContain("export GPU_DAG_OUTPUT_DIR=/shared/me/gpu-dag/r_1/a+20step/a1");
     expect(script.indexOf("export GPU_DAG_STEP='a step'")).toBeGreaterThan(script.indexOf("export GPU_DAG_STEP=spoof"));
   });
 

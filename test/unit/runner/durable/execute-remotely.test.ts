@@ -48,7 +48,9 @@ async function deadPid(): Promise<number> {
 
 describe("executeRemotely() with a local detached controller", () => {
   it("the launching script exits at once; attach().wait() and status() follow the run to success; a second controller is refused", { timeout: 60_000 }, async () => {
-    const { home, markers, store, pipeline } = await setup(0.6);
+    // Steps long enough that the two refused CLI starts below land while the run still runs,
+    // even on a loaded machine.
+    const { home, markers, store, pipeline } = await setup(1.5);
     const file = join(home, "pipeline.json");
     await writeFile(file, JSON.stringify(pipeline.toSpec()));
 

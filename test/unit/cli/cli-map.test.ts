@@ -1,0 +1,38 @@
+/**
+ * A map step from a pipeline file through the CLI: the dry run lists its elements, the run
+ * folds them back, and `status` shows the map as one row with counts instead of one per element.
+ */
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { gd, json, ROOT, tempHome } from "./cli-helpers.js";
+
+const FILE = join(ROOT, "examples", "map-pipeline", "pipeline.yaml");
+
+describe("map steps in the CLI", { timeout: 120_000 }, () => {
+  let home: string;
+  beforeAll(async () => {
+    home = await tempHome();
+  });
+
+  it("dry run lists the elements; the run succeeds; status shows one row per map", async () => {
+    const dry = await gd(home, ["run", FILE, "--dry-run"]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain("map generate: 6 elements (all must succeed, at most 4 at once), each a step below");
+    expect(dry.stdout).toContain("generate[5] = generate[seed=1,chunk=2]");
+    expect(dry.stdout).toContain("command:  sh -c");
+
+    const run = await gd(home, ["run", FILE, "--json"]);
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    const result = json<{ runId: string; metrics: Record<string, Record<string, number>> }>(run);
+    // rows: chunks 0..2 give 10, 11, 12; two seeds.
+    expect(result.metrics["summarize"]).toEqual({ rows: 66, chunks: 6 });
+
+    const status = await gd(home, ["status", result.runId]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/generate\s+succeeded\s+cpu\s+6 elements: 6 succeeded/);
+    expect(status.stdout).not.toContain("generate[3]");
+    const doc = json<{ steps: Record<string, { status: string; elements?: unknown }> }>(await gd(home, ["status", result.runId, "--json"]));
+    expect(doc.steps["generate[3]"]!.status).toBe("succeeded");
+    expect(doc.steps["generate"]!.elements).toEqual({ total: 6, required: 6, succeeded: 6, missing: [] });
+  });
+});
