@@ -52,9 +52,8 @@ export function splitStepRef(ref: string): { run: string; step: string } | undef
 
 /** The step names of `summary` that `step` means: the step itself, or a map step's elements. */
 export function matchSteps(summary: RunSummary, step: string): string[] {
-  const names = Object.keys(summary.steps);
-  if (names.includes(step)) return [step];
-  return names.filter((n) => baseStep(n) === step);
+  // A map step's own entry (it settled) comes with its elements'.
+  return Object.keys(summary.steps).filter((n) => n === step || baseStep(n) === step);
 }
 
 /** `gen[3]` → `gen`; other names unchanged. */

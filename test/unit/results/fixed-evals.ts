@@ -44,3 +44,20 @@ export async function runFixed(
   if (result.status !== "succeeded") throw new Error(`fixed run failed: ${JSON.stringify(result.steps)}`);
   return result.runId;
 }
+
+/** The job of a map element: writes the manifest `argv[1]` (JSON: seed → manifest) holds for seed `argv[2]`. */
+const WRITE_SEED_MANIFEST = 'require("node:fs").writeFileSync(process.env.GPU_DAG_OUTPUT_DIR + "/outputs.json", JSON.stringify(JSON.parse(process.argv[1])[process.argv[2]]))';
+
+/**
+ * Runs a pipeline whose one step `step` is a map over `seed` (one element per manifest of
+ * `bySeed`): element `step[i]` reports `bySeed[i]`. Returns the run id.
+ */
+export async function runSeedMap(store: FileStore, options: { name: string; step: string; bySeed: FixedManifest[] }): Promise<string> {
+  const pipeline = new Pipeline({ projectName: "results-test", pipelineName: "seed_map" });
+  const task = new Task({ projectName: "results-test", taskName: options.step, command: [process.execPath, "-e", WRITE_SEED_MANIFEST, "{table}", "{seed}"], parameters: { table: JSON.stringify(options.bySeed), seed: 0 } });
+  await task.createTask({ store });
+  pipeline.addStep({ name: options.step, baseTaskId: task.id!, executionQueue: "cpu", map: { axes: { seed: options.bySeed.map((_, i) => i) } }, parameterOverride: { seed: "${item.seed}" } });
+  const result = await pipeline.executeLocally({ store, home: store.home, cluster: localCluster(), retryBackoffMs: 10, name: options.name });
+  if (result.status !== "succeeded") throw new Error(`seed map run failed: ${JSON.stringify(result.steps)}`);
+  return result.runId;
+}

@@ -12,7 +12,7 @@ import { formatRecovery } from "../../../src/results/recovery-format.js";
 import { roundTo } from "../../../src/results/render.js";
 import { FileStore } from "../../../src/store/file-store.js";
 import { gd, tempHome } from "../cli/cli-helpers.js";
-import { runFixed } from "./fixed-evals.js";
+import { runFixed, runSeedMap } from "./fixed-evals.js";
 
 /** Three seeds of the candidate: suite_a and suite_b as two evaluation steps of each run. */
 const SEEDS = [
@@ -138,6 +138,23 @@ describe("report recovery: numbers checked by hand", { timeout: 120_000 }, () =>
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^gpu-dag: "nosuch" names no run .*\n$/);
     await expect(recoveryReport(store, { baseline: "nosuch", candidates: ["cand2"] })).rejects.toBeInstanceOf(RefError);
+  });
+
+  it("seeds as the elements of a map step: run:step pools them, the same numbers as three runs", async () => {
+    const mapRun = await runSeedMap(store, { name: "cand-map", step: "suite_a", bySeed: SEEDS.map((s) => ({ metrics: { "arc/acc": s.arc, "hellaswag/acc_norm": s.hs, "zero/acc": s.zero } })) });
+    const byMap = await recoveryReport(store, { baseline: "base:suite_a", candidates: [`${mapRun}:suite_a`] });
+    expect(byMap.candidates[0]).toMatchObject({ label: "cand-map:suite_a", evaluations: 3 });
+    expect(byMap.sections.map((s) => s.category)).toEqual(["suite_a"]);
+    const rows = byMap.sections[0]!.rows;
+    expect(rows.map((r) => [r.benchmark, r.candidates[0]!.stat!.n, r.candidates[0]!.recovery])).toEqual([
+      ["arc", 3, 96],
+      ["hellaswag", 3, 101.25],
+      ["zero", 3, null],
+    ]);
+    expect(byMap.sections[0]!.average.candidates[0]!.recovery).toBe(114.62);
+    // The run table shows a map's metric as its elements' mean.
+    const runs = JSON.parse((await gd(store.home, ["runs", "--json", "--name", "cand-map", "--metric", "arc/acc"])).stdout) as { runs: Array<{ metrics: Record<string, number> }> };
+    expect(runs.runs[0]!.metrics["arc/acc"]).toBeCloseTo(0.48, 12);
   });
 
   it("rounds half away from zero on the decimal value", () => {
