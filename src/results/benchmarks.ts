@@ -30,12 +30,17 @@ export interface BenchmarkScores {
   benchmarks: Map<string, Map<string, number>>;
 }
 
-/** The category of an evaluation: its lm-eval config name, else its step name (without `[i]`). */
-export function categoryOf(step: Pick<StepResult, "step" | "task" | "parameters">): string {
-  const config = step.parameters?.["config"] ?? step.task?.options["config"];
-  if (step.task?.type === "lm-eval" && typeof config === "string" && !config.includes("\n")) {
-    const base = config.split("/").pop() ?? config;
-    return base.replace(/\.ya?ml$/i, "");
+/**
+ * The category of an evaluation: its lm-eval config's name (a bundled config, or a config file's
+ * name without `.yaml`); for a config written inline, the tasks it asked for; else its step name
+ * (without `[i]`).
+ */
+export function categoryOf(step: Pick<StepResult, "step" | "task" | "parameters" | "argv">): string {
+  if (step.task?.type === "lm-eval") {
+    const config = step.parameters?.["config"] ?? step.task.options["config"];
+    if (typeof config === "string" && /^[\w./-]+$/.test(config)) return (config.split("/").pop() ?? config).replace(/\.ya?ml$/i, "");
+    const tasks = requestedTasks(step);
+    if (tasks) return tasks.join(",");
   }
   return baseStep(step.step);
 }

@@ -11,7 +11,7 @@ import type { ModelRecord, StepOutputs } from "../store/records.js";
 import type { RunSummary } from "../store/run-summary.js";
 import type { Store } from "../store/store.js";
 import { type MetricReduction, metricValues } from "./metric-values.js";
-import { findModel, resolveRun } from "./refs.js";
+import { baseStep, findModel, resolveRun } from "./refs.js";
 import { runSummaries } from "./run-summaries.js";
 import { evaluationsOf } from "./sources.js";
 import { loadRunResults } from "./step-results.js";
@@ -22,7 +22,7 @@ export interface ModelRow {
   run?: Pick<RunSummary, "id" | "name" | "projectName" | "pipelineName" | "tags" | "status">;
   /** What it was made from: a store model id, else a path or hub name. */
   parent?: string;
-  /** Steps (in any run) given this model that ended with metrics and made no model (the index's view of evaluations). */
+  /** Evaluations measured on it, in any run (steps given it that ended with metrics, made no model, and are no compression or generation). */
   evaluations: number;
 }
 
@@ -47,8 +47,17 @@ export async function listModelRows(store: Store, filter: ModelFilter = {}, read
   // Which models each ended step was given: one pass over the index.
   const given = new Map<string, number>();
   for (const summary of summaries) {
-    for (const step of Object.values(summary.steps)) {
-      if ((step.status !== "succeeded" && step.status !== "cached") || (step.models?.length ?? 0) > 0 || Object.keys(step.metrics ?? {}).length === 0) continue;
+    for (const [name, step] of Object.entries(summary.steps)) {
+      const type = summary.stepTypes?.[baseStep(name)];
+      // An evaluation (as isEvaluation says): metrics, no model made, not a compression or a generation.
+      if (
+        (step.status !== "succeeded" && step.status !== "cached") ||
+        (step.models?.length ?? 0) > 0 ||
+        Object.keys(step.metrics ?? {}).length === 0 ||
+        type === "llm-compressor" ||
+        type === "generate"
+      )
+        continue;
       for (const key of new Set([step.input, step.inputPath].filter((k): k is string => k !== undefined))) given.set(key, (given.get(key) ?? 0) + 1);
     }
   }

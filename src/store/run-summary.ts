@@ -53,6 +53,8 @@ export interface RunLabels {
   params: Record<string, Scalar>;
   /** Steps in the pipeline (a map step counts once; its elements are added as they end). */
   stepCount: number;
+  /** Each pipeline step's task type (`lm-eval`, `llm-compressor`, …): which steps measure a model. */
+  stepTypes?: Record<string, string>;
 }
 
 /** A run as the index holds it. */
@@ -93,7 +95,20 @@ export function labelsOf(record: RunRecord): RunLabels {
     ...(record.options.runtime ? { runtime: record.options.runtime } : {}),
     params,
     stepCount: Array.isArray(spec?.steps) ? spec.steps.length : 0,
+    stepTypes: stepTypesOf(record),
   };
+}
+
+/** Each step's task type, from the record's drafts and the pipeline's inline tasks. */
+function stepTypesOf(record: RunRecord): Record<string, string> {
+  const spec = record.pipeline as { steps?: Array<{ name?: unknown; baseTaskId?: unknown }>; tasks?: Record<string, { type?: unknown }> } | undefined;
+  const types: Record<string, string> = {};
+  for (const step of spec?.steps ?? []) {
+    if (typeof step.name !== "string" || typeof step.baseTaskId !== "string") continue;
+    const type = record.tasks.find((t) => t.id === step.baseTaskId)?.type ?? spec?.tasks?.[step.baseTaskId]?.type;
+    if (typeof type === "string") types[step.name] = type;
+  }
+  return types;
 }
 
 /** The model an attempt was given, from its planned entry. */

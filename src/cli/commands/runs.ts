@@ -46,6 +46,8 @@ export async function runsCommand(context: CliContext, options: RunsOptions): Pr
   const summaries = (await readRunSummaries(context.home)).sort(newestFirst);
   // Runs not finished in the index: what their lock and journal say now (this loads the full store).
   const states = new Map<string, string>();
+  /** Step counts of open runs as their journal has them now (running, queued, pending too). */
+  const live = new Map<string, Record<string, number>>();
   const open = summaries.flatMap((s, i) => (isFinalStatus(s.status) ? [] : [i]));
   if (open.length > 0) {
     const [{ loadRunView }, { refreshSummary }] = await Promise.all([import("../run-view.js"), import("../../results/run-summaries.js")]);
@@ -56,17 +58,24 @@ export async function runsCommand(context: CliContext, options: RunsOptions): Pr
         const view = await loadRunView(store, summary.id).catch(() => undefined);
         if (!view) continue;
         states.set(summary.id, view.state);
+        live.set(summary.id, { ...view.counts });
         if (view.result.status !== summary.status) summaries[i] = await refreshSummary(store, summary.id);
       }
     } finally {
       await store.close();
     }
   }
-  return printRuns(context, summaries, states, options, queryRuns);
+  return printRuns(context, summaries, { states, live }, options, queryRuns);
 }
 
 /** Filters, sorts and prints the table (`query` is `queryRuns`, loaded by the caller). */
-async function printRuns(context: CliContext, summaries: RunSummary[], states: ReadonlyMap<string, string>, options: RunsOptions, query: typeof queryRuns): Promise<number> {
+async function printRuns(
+  context: CliContext,
+  summaries: RunSummary[],
+  { states, live }: { states: ReadonlyMap<string, string>; live: ReadonlyMap<string, Record<string, number>> },
+  options: RunsOptions,
+  query: typeof queryRuns,
+): Promise<number> {
   const { parseList } = await import("../list-options.js");
   const metrics = parseList(options.metric);
   const limit = options.limit !== undefined ? count("--limit", options.limit) : undefined;
@@ -86,7 +95,7 @@ async function printRuns(context: CliContext, summaries: RunSummary[], states: R
     { stateOf: (s) => states.get(s.id) ?? s.status },
   );
   if (options.json) {
-    printJson({ store: context.home, runs: rows.map((row) => runDocument(row)) });
+    printJson({ store: context.home, runs: rows.map((row) => runDocument(row, live.get(row.summary.id))) });
     return ExitCode.Ok;
   }
   if (options.csv) {
@@ -181,7 +190,7 @@ async function printRuns(context: CliContext, summaries: RunSummary[], states: R
 }
 
 /** One run in `runs --json`. */
-function runDocument(row: RunRow): Record<string, unknown> {
+function runDocument(row: RunRow, liveCounts: Record<string, number> | undefined): Record<string, unknown> {
   const s = row.summary;
   return {
     runId: s.id,
@@ -192,7 +201,7 @@ function runDocument(row: RunRow): Record<string, unknown> {
     status: row.state,
     cluster: s.cluster,
     mode: s.mode,
-    steps: stepCounts(s),
+    steps: liveCounts ?? stepCounts(s),
     createdAt: s.createdAt,
     ...(s.startedAt !== undefined ? { startedAt: s.startedAt } : {}),
     ...(s.endedAt !== undefined ? { endedAt: s.endedAt } : {}),

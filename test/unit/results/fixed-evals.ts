@@ -54,7 +54,12 @@ const WRITE_SEED_MANIFEST = 'require("node:fs").writeFileSync(process.env.GPU_DA
  */
 export async function runSeedMap(store: FileStore, options: { name: string; step: string; bySeed: FixedManifest[] }): Promise<string> {
   const pipeline = new Pipeline({ projectName: "results-test", pipelineName: "seed_map" });
-  const task = new Task({ projectName: "results-test", taskName: options.step, command: [process.execPath, "-e", WRITE_SEED_MANIFEST, "{table}", "{seed}"], parameters: { table: JSON.stringify(options.bySeed), seed: 0 } });
+  const task = new Task({
+    projectName: "results-test",
+    taskName: options.step,
+    command: [process.execPath, "-e", WRITE_SEED_MANIFEST, "{table}", "{seed}"],
+    parameters: { table: JSON.stringify(options.bySeed), seed: 0 },
+  });
   await task.createTask({ store });
   pipeline.addStep({ name: options.step, baseTaskId: task.id!, executionQueue: "cpu", map: { axes: { seed: options.bySeed.map((_, i) => i) } }, parameterOverride: { seed: "${item.seed}" } });
   const result = await pipeline.executeLocally({ store, home: store.home, cluster: localCluster(), retryBackoffMs: 10, name: options.name });
