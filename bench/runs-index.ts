@@ -17,11 +17,13 @@
  * `--keep` leaves the store (its path is printed) for profiling.
  *
  * The CLI is compiled once with `tsc -p tsconfig.build.json` into bench/.build/dist (ignored).
+ * Each CLI call's CPU time (user + sys, GNU time) is recorded beside its wall time: on a shared,
+ * loaded machine the wall clock also counts the time spent waiting for a CPU.
  *
  * @module
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { queryRuns } from "../src/results/run-query.js";
@@ -126,12 +128,19 @@ function buildCli(): string {
   return join(out, "cli", "main.js");
 }
 
-function timeCommand(argv: readonly string[]): { ms: number; stdout: string } {
+/** GNU time, for the CPU time (user + sys) of each command: on a loaded machine the wall clock also counts waiting for a CPU. */
+const GNU_TIME = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
+
+function timeCommand(argv: readonly string[]): { ms: number; cpuMs?: number; stdout: string } {
+  const cpuFile = join(dir, "cpu.txt");
+  const [command, args] = GNU_TIME ? [GNU_TIME, ["-f", "%U %S", "-o", cpuFile, process.execPath, ...argv]] : [process.execPath, [...argv]];
   const t = performance.now();
-  const result = spawnSync(process.execPath, argv, { encoding: "utf8", maxBuffer: 1 << 28 });
+  const result = spawnSync(command, args, { encoding: "utf8", maxBuffer: 1 << 28 });
   const ms = performance.now() - t;
   if (result.status !== 0) throw new Error(`${argv.join(" ")} exited ${result.status}: ${result.stderr}`);
-  return { ms, stdout: result.stdout };
+  if (!GNU_TIME) return { ms, stdout: result.stdout };
+  const [user, sys] = readFileSync(cpuFile, "utf8").trim().split("\n").pop()!.split(" ").map(Number);
+  return { ms, cpuMs: (user! + sys!) * 1000, stdout: result.stdout };
 }
 
 try {
@@ -146,6 +155,7 @@ try {
   const store = new FileStore({ home });
   const inProcess = { index: [] as number[], scan: [] as number[] };
   const e2e = { floor: [] as number[], version: [] as number[], plain: [] as number[], all: [] as number[], metrics: [] as number[], filtered: [] as number[] };
+  const cpu: Record<keyof typeof e2e, number[]> = { floor: [], version: [], plain: [], all: [], metrics: [], filtered: [] };
   const commands = {
     version: [cli, "--version"],
     plain: [cli, "--home", home, "runs"],
@@ -172,39 +182,43 @@ try {
       }
       inProcess[which].push(performance.now() - t);
     }
-    e2e.floor.push(timeCommand(["-e", "0"]).ms);
+    const floor = timeCommand(["-e", "0"]);
+    e2e.floor.push(floor.ms);
+    if (floor.cpuMs !== undefined) cpu.floor.push(floor.cpuMs);
     for (const [name, argv] of Object.entries(commands)) {
-      const { ms, stdout } = timeCommand(argv);
+      const { ms, cpuMs, stdout } = timeCommand(argv);
       e2e[name as keyof typeof commands].push(ms);
+      if (cpuMs !== undefined) cpu[name as keyof typeof commands].push(cpuMs);
       if (name === "filtered") shown = stdout.trim().split("\n").length - 1;
     }
   }
   await store.close();
   if (rows !== runs) throw new Error(`index gave ${rows} rows, expected ${runs}`);
 
-  const row = (measure: string, samples: readonly number[], target?: number) => ({
+  const row = (measure: string, samples: readonly number[], target?: number, cpuSamples?: readonly number[]) => ({
     measure,
     "median ms": round(median(samples), 1),
     "max ms": round(Math.max(...samples), 1),
+    "CPU ms (user+sys)": cpuSamples && cpuSamples.length ? round(median(cpuSamples), 1) : "",
     target: target === undefined ? "" : `≤ ${target}`,
     met: target === undefined ? "" : median(samples) <= target ? "yes" : "no",
   });
   const table = [
-    row(`gpu-dag runs (CLI, ${runs} runs; the first 50 shown)`, e2e.plain, 300),
-    row(`gpu-dag runs --limit 0 (all ${runs} rows printed)`, e2e.all, 300),
-    row("gpu-dag runs --metric ×2 (CLI, first 50 shown)", e2e.metrics, 300),
-    row(`runs --where --tag --sort --limit 20 (CLI; ${shown} shown)`, e2e.filtered, 300),
-    row("node -e 0 (process floor)", e2e.floor),
-    row("gpu-dag --version (CLI start-up)", e2e.version),
+    row(`gpu-dag runs (CLI, ${runs} runs; the first 50 shown)`, e2e.plain, 300, cpu.plain),
+    row(`gpu-dag runs --limit 0 (all ${runs} rows printed)`, e2e.all, 300, cpu.all),
+    row("gpu-dag runs --metric ×2 (CLI, first 50 shown)", e2e.metrics, 300, cpu.metrics),
+    row(`runs --where --tag --sort --limit 20 (CLI; ${shown} shown)`, e2e.filtered, 300, cpu.filtered),
+    row("node -e 0 (process floor)", e2e.floor, undefined, cpu.floor),
+    row("gpu-dag --version (CLI start-up)", e2e.version, undefined, cpu.version),
     row("in-process: index read + query", inProcess.index),
     row("in-process: scan (every journal replayed; the table before the index)", inProcess.scan),
-    { measure: "scan ÷ index (in-process)", "median ms": round(median(inProcess.scan) / median(inProcess.index), 1), "max ms": "", target: "", met: "" },
+    { measure: "scan ÷ index (in-process)", "median ms": round(median(inProcess.scan) / median(inProcess.index), 1), "max ms": "", "CPU ms (user+sys)": "", target: "", met: "" },
     row("first read without an index (rebuilt from the journals, CLI)", [first.ms]),
   ];
   console.log(markdownTable(table));
   const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
   console.log(`\nstore written in ${round(writeMs / 1000, 1)} s; ${repeats} repeats; load average ${load}; machine ${JSON.stringify(machine())}`);
-  const file = writeResults("runs-index", { runs, repeats, loadAverage: load, e2e, inProcess, firstReadMs: first.ms, writeMs, table });
+  const file = writeResults("runs-index", { runs, repeats, loadAverage: load, e2e, cpu, inProcess, firstReadMs: first.ms, writeMs, table });
   console.log(`results: ${file}`);
 } finally {
   if (flag("keep")) console.log(`store kept: ${home}`);
