@@ -199,7 +199,7 @@ try {
     measure,
     "median ms": round(median(samples), 1),
     "max ms": round(Math.max(...samples), 1),
-    "CPU ms (user+sys)": cpuSamples && cpuSamples.length ? round(median(cpuSamples), 1) : "",
+    "CPU ms (user+sys)": cpuSamples?.length ? round(median(cpuSamples), 1) : "",
     target: target === undefined ? "" : `≤ ${target}`,
     met: target === undefined ? "" : median(samples) <= target ? "yes" : "no",
   });

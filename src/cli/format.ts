@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { sanitizeForTerminal } from "./sanitize.js";
+import { hasControlCharacters, sanitizeForTerminal } from "./sanitize.js";
 
 /** `850ms`, `12.3s`, `4m05s`, `2h03m`. */
 export function formatDuration(ms: number | undefined): string {
@@ -33,7 +33,7 @@ export function formatTime(at: number | undefined): string {
  */
 export function formatTable(header: readonly string[], rows: ReadonlyArray<readonly string[]>, options: { paint?: ReadonlyArray<((cell: string) => string) | undefined> } = {}): string {
   // Most cells hold no control character at all: those are kept as they are (tables of thousands of rows).
-  const clean = (cell: string) => (CONTROL.test(cell) ? sanitizeForTerminal(cell).replace(/[\n\t]+/g, " ") : cell);
+  const clean = (cell: string) => (hasControlCharacters(cell) ? sanitizeForTerminal(cell).replace(/[\n\t]+/g, " ") : cell);
   const all = [header.map(clean), ...rows.map((r) => r.map(clean))];
   const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));
   return (
@@ -51,9 +51,6 @@ export function formatTable(header: readonly string[], rows: ReadonlyArray<reado
       .join("\n") + "\n"
   );
 }
-
-/** Any C0 or C1 control character, DEL or ESC included (built from text: the linter refuses them in a literal). */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** A `[#####-----]` bar of `width` cells for `done / total`. */
 export function progressBar(done: number, total: number, width = 30): string {
