@@ -7,7 +7,7 @@
  */
 import { QueryError } from "../errors.js";
 import type { RecoveryReport, RecoveryRow, SampleStat } from "./recovery.js";
-import { csvLine, escapeHtml, formatNumber, htmlTable, markdownTable } from "./render.js";
+import { csvLine, escapeHtml, formatNumber, htmlTable, markdownCell, markdownTable, stripControl } from "./render.js";
 
 /** Formats of the report. */
 export const RECOVERY_FORMATS = ["markdown", "csv", "html", "json"] as const;
@@ -101,12 +101,14 @@ function notes(report: RecoveryReport): string[] {
 }
 
 function commands(report: RecoveryReport): string {
-  return report.reproduction
+  const text = report.reproduction
     .map(
       (r) =>
         `# ${r.side}: ${r.role === "model" ? "made the model" : "evaluation"}, run ${r.runId}${r.runName ? ` (${r.runName})` : ""} step ${r.step}${r.queue ? ` on queue ${r.queue}` : ""}${r.simulated ? " [simulated]" : ""}\n${r.command ?? "# (command not recorded: a cached step)"}`,
     )
     .join("\n");
+  // Commands hold job-given text; quoted for the shell already, but never control characters.
+  return stripControl(text, "\n");
 }
 
 function title(report: RecoveryReport): string {
@@ -116,7 +118,22 @@ function title(report: RecoveryReport): string {
 function recoveryMarkdown(report: RecoveryReport, options: RecoveryFormatOptions): string {
   const { header, rows, summary } = cardTable(report, options.scale ?? 1);
   const bold = rows.map((r, i) => (summary[i] ? r.map((c, k) => (k === 0 || c === "" ? c : `**${c}**`)) : r));
-  return [`## ${title(report)}`, "", markdownTable(header, bold).trimEnd(), "", ...notes(report).map((n) => `- ${n}`), "", "### Reproduction", "", "```sh", commands(report), "```", ""].join("\n");
+  // Labels, benchmark names and commands come from jobs and users: no control character reaches a terminal.
+  const text = [
+    `## ${markdownCell(title(report))}`,
+    "",
+    markdownTable(header, bold).trimEnd(),
+    "",
+    ...notes(report).map((n) => `- ${n}`),
+    "",
+    "### Reproduction",
+    "",
+    "```sh",
+    commands(report),
+    "```",
+    "",
+  ].join("\n");
+  return stripControl(text, "\n");
 }
 
 function recoveryHtml(report: RecoveryReport, options: RecoveryFormatOptions): string {

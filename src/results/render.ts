@@ -68,3 +68,14 @@ export function htmlTable(header: readonly string[], rows: ReadonlyArray<readonl
     .join("\n");
   return `<table>\n<thead>${head}</thead>\n<tbody>\n${body}\n</tbody>\n</table>\n`;
 }
+
+/** `text` without C0/C1 control characters (escape sequences lose their ESC), except those in `keep`. */
+export function stripControl(text: string, keep = "\n\t"): string {
+  let out = "";
+  for (const ch of text) {
+    const code = ch.codePointAt(0)!;
+    if ((code < 0x20 || (code >= 0x7f && code <= 0x9f)) && !keep.includes(ch)) continue;
+    out += ch;
+  }
+  return out;
+}

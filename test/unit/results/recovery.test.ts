@@ -157,6 +157,22 @@ describe("report recovery: numbers checked by hand", { timeout: 120_000 }, () =>
     expect(runs.runs[0]!.metrics["arc/acc"]).toBeCloseTo(0.48, 12);
   });
 
+  it("job-given names cannot break the table or reach the terminal as escape sequences", () => {
+    const evil: RecoveryReport = {
+      ...report,
+      baseline: { ...report.baseline, label: "base|\u001b[31mred" },
+      sections: [{ ...report.sections[0]!, category: "cat<script>", rows: [{ ...report.sections[0]!.rows[0]!, benchmark: "arc|x\u001b]0;title\u0007" }] }],
+    };
+    const markdown = formatRecovery(evil, "markdown");
+    expect([...markdown].filter((c) => c !== "\n" && (c.charCodeAt(0) < 0x20 || (c.charCodeAt(0) >= 0x7f && c.charCodeAt(0) <= 0x9f)))).toEqual([]);
+    expect(markdown).toContain("| cat&lt;script&gt; | arc\\|x]0;title (acc) |");
+    expect(markdown).toContain("base\\|[31mred");
+    const html = formatRecovery(evil, "html");
+    expect(html).toContain("<td>cat&lt;script&gt;</td>");
+    expect(html).not.toContain("<script>");
+    expect(formatRecovery({ ...evil, sections: [{ ...evil.sections[0]!, rows: [{ ...evil.sections[0]!.rows[0]!, benchmark: "=HYPERLINK(1)" }] }] }, "csv")).toContain("'=HYPERLINK(1)");
+  });
+
   it("rounds half away from zero on the decimal value", () => {
     expect([roundTo(1.005, 2), roundTo(96.00000000000001, 2), roundTo(114.61538461538461, 2), roundTo(-2.675, 2)]).toEqual([1.01, 96, 114.62, -2.68]);
   });
