@@ -5,7 +5,13 @@ Shape (strict, ``version`` 1; the TypeScript side validates it with zod)::
     {"version": 1, "simulated": false,
      "models": [{"name": str, "path": str, "framework": str}],
      "artifacts": [{"name": str, "path": str}],
-     "metrics": {"name": number}}
+     "metrics": {"name": number},
+     "series": {"name": [{"iteration": number, "value": number}]},   # optional
+     "groups": {"group": ["subtask", ...]}}                            # optional
+
+``report_scalar(name, value, iteration)`` keeps every value of a metric reported more than once
+(ClearML's ``report_scalar``): the series goes to ``series`` and its last value to ``metrics``.
+``set_groups`` records lm-eval's ``group_subtasks`` so reports can show a group's direct members.
 
 Writes are atomic (temp file, fsync, rename, fsync of the directory). A manifest already in the
 directory is merged: entries with the same name are replaced, others kept, so several runners in
@@ -50,6 +56,8 @@ class Manifest:
         self.models: list[dict[str, str]] = []
         self.artifacts: list[dict[str, str]] = []
         self.metrics: dict[str, float | int] = {}
+        self.series: dict[str, list[dict[str, float | int]]] = {}
+        self.groups: dict[str, list[str]] = {}
 
     @property
     def path(self) -> str:
@@ -80,14 +88,41 @@ class Manifest:
         for name, value in metrics.items():
             self.add_metric(name, value)
 
+    def report_scalar(self, name: str, value: Any, iteration: Any = None) -> bool:
+        """Appends one point to metric ``name``'s series (iteration defaults to the next index)."""
+        number = finite_number(value)
+        if number is None:
+            _warn(f"metric {name!r} point dropped: {value!r} is not a finite number")
+            return False
+        points = self.series.setdefault(str(name), [])
+        step = finite_number(iteration) if iteration is not None else len(points)
+        if step is None:
+            _warn(f"metric {name!r} point dropped: iteration {iteration!r} is not a finite number")
+            return False
+        points.append({"iteration": step, "value": number})
+        self.metrics[str(name)] = number
+        return True
+
+    def set_groups(self, groups: dict[str, Any]) -> None:
+        """Group name → its direct subtasks (lm-eval's ``group_subtasks``); empty groups are dropped."""
+        for group, members in (groups or {}).items():
+            names = [str(m) for m in (members or []) if m]
+            if names:
+                self.groups[str(group)] = names
+
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "version": 1,
             "simulated": False,
             "models": list(self.models),
             "artifacts": list(self.artifacts),
             "metrics": dict(self.metrics),
         }
+        if self.series:
+            data["series"] = {k: list(v) for k, v in self.series.items()}
+        if self.groups:
+            data["groups"] = {k: list(v) for k, v in self.groups.items()}
+        return data
 
     def _merge_existing(self) -> None:
         try:
@@ -121,6 +156,15 @@ class Manifest:
                 metrics[k] = n
         metrics.update(self.metrics)
         self.metrics = metrics
+        old_series = old.get("series") if isinstance(old.get("series"), dict) else {}
+        for name, points in old_series.items():
+            if name not in self.series and isinstance(points, list):
+                kept = [p for p in points if isinstance(p, dict) and finite_number(p.get("iteration")) is not None and finite_number(p.get("value")) is not None]
+                self.series[name] = [{"iteration": p["iteration"], "value": p["value"]} for p in kept]
+        old_groups = old.get("groups") if isinstance(old.get("groups"), dict) else {}
+        for group, members in old_groups.items():
+            if group not in self.groups and isinstance(members, list):
+                self.groups[group] = [str(m) for m in members if isinstance(m, str) and m]
 
     def write(self, merge: bool = True) -> str:
         """Writes ``outputs.json`` atomically and returns its path."""
