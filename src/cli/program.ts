@@ -127,6 +127,15 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .action(act(async (context, runId: string, options: Record<string, unknown>) => (await import("./commands/resume.js")).resumeCommand(context, await runRef(context, runId), options as never)));
 
   program
+    .command("retry")
+    .description("run again what a finished run did not do (failed, skipped, cancelled steps and map elements); the rest is kept")
+    .argument("<run>", RUN_ARG)
+    .option("--failed", "what to run again: the steps and elements that did not succeed (the default, the only choice)")
+    .option("--remote", "retry in a controller away from here and exit")
+    .addOption(json)
+    .action(act(async (context, runId: string, options: Record<string, unknown>) => (await import("./commands/retry.js")).retryCommand(context, await runRef(context, runId), options as never)));
+
+  program
     .command("graph")
     .description("draw a run (coloured by step state) or a pipeline file")
     .argument("<run-or-pipeline>", "a run (id, unique id prefix or name), or a pipeline file")
