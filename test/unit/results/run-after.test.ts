@@ -64,6 +64,19 @@ describe("runAfter across two processes (local backend)", { timeout: 120_000 }, 
     expect((await gd(home, ["status", runId])).stdout).toMatch(/^run after: run after \S+ \(bad\): it failed/m);
   });
 
+  it("cancelling a run while it waits ends it cancelled, with what it waited for, before any step", async () => {
+    const slow = await background(["--name", "slow", "--param", "sleep=30"]);
+    const follower = await background(["--name", "patient", "--run-after", "slow"]);
+    await until(async () => ((await journal(follower.runId)).some((e) => e.type === "backend-notice" && e.kind === "run-after") ? true : undefined), 60_000, "the follower waiting");
+    expect((await gd(home, ["cancel", "patient"])).code).toBe(0);
+    expect(await follower.exited).toBe(1);
+    const status = json<{ status: string; reason: string }>(await gd(home, ["status", follower.runId, "--json"]));
+    expect(status).toMatchObject({ status: "cancelled", reason: `cancelled while waiting for ${slow.runId} (slow) (running)` });
+    expect((await journal(follower.runId)).some((e) => e.type === "attempt-planned")).toBe(false);
+    expect((await gd(home, ["cancel", slow.runId])).code).toBe(0);
+    await slow.exited;
+  });
+
   it("a ref that names no run is refused before anything is recorded", async () => {
     const before = readdirSync(join(home, "runs")).length;
     const refused = await gd(home, ["run", AFTER, "--run-after", "nosuch"]);
