@@ -92,13 +92,14 @@ async function driveLocked(runId: string, record: RunRecord, config: ClusterConf
   await takeOverFromControllerJob(store, runId);
   // Runs this one must follow: wait for them to succeed before anything is planned or submitted.
   if (record.runAfter?.length) {
+    // The run has started (its controller lives and holds it) while it waits: status and runs say so.
+    await store.appendJournal(runId, { type: "run-started", at: Date.now(), controller: `pid ${process.pid}` });
     const waited = await waitForRuns(store, runId, record.runAfter, {
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onWaiting ? { onWaiting: options.onWaiting } : {}),
       ...(options.runAfterPollMs !== undefined ? { pollMs: options.runAfterPollMs } : {}),
     });
     if (waited.kind !== "ready") {
-      await store.appendJournal(runId, { type: "run-started", at: Date.now(), controller: `pid ${process.pid}` });
       await store.appendJournal(runId, { type: "run-finished", at: Date.now(), status: waited.kind, reason: waited.reason });
       const { readRun, resultOf } = await import("./run-status.js");
       return resultOf(store, await readRun(store, runId)) as RunResult;

@@ -4,7 +4,7 @@
  * by name, succeeded; a predecessor that fails ends the follower as failed with the reason and no
  * step started; a ref that names no run is refused before anything is recorded.
  */
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { FileStore } from "../../../src/store/file-store.js";
@@ -21,24 +21,32 @@ describe("runAfter across two processes (local backend)", { timeout: 120_000 }, 
     store = new FileStore({ home });
   });
 
-  /** Starts a predecessor in its own process; resolves with its run id once it is recorded. */
+  /** Starts `gpu-dag run` in its own process; resolves with its run id once it is recorded. */
   const background = async (args: string[]) => {
     const child = gdBackground(home, ["run", AFTER, ...args]);
     let stdout = "";
+    let stderr = "";
     child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
     const exited = new Promise<number | null>((resolve) => child.once("close", resolve));
-    const runId = await until(async () => /^run (\S+):/m.exec(stdout)?.[1], 60_000, "predecessor run id");
-    return { runId, exited };
+    // With --json the progress (and the run id) goes to stderr.
+    const runId = await until(async () => /^run (\S+):/m.exec(stdout + "\n" + stderr)?.[1], 60_000, "run id");
+    return { runId, exited, stdout: () => stdout, stderr: () => stderr };
   };
   const journal = (runId: string): Promise<JournalEntry[]> => store.readJournal(runId);
 
   it("waits for the named run to succeed, then runs", async () => {
-    const first = await background(["--name", "first", "--param", "sleep=3"]);
-    const second = await gd(home, ["run", AFTER, "--name", "second", "--run-after", "first", "--json"]);
-    expect(second.code, second.stderr).toBe(0);
+    // The predecessor holds until the test has seen the follower wait (a loaded machine may take seconds to start a CLI).
+    const gate = join(home, "gate-first");
+    const first = await background(["--name", "first", "--param", `gate=${gate}`]);
+    const second = await background(["--name", "second", "--run-after", "first", "--json"]);
+    await until(async () => ((await journal(second.runId)).some((e) => e.type === "backend-notice" && e.kind === "run-after") ? true : undefined), 60_000, "the follower waiting");
+    expect((await journal(second.runId)).some((e) => e.type === "attempt-planned")).toBe(false);
+    writeFileSync(gate, "");
+    expect(await second.exited).toBe(0);
     expect(await first.exited).toBe(0);
-    const result = json<{ runId: string; status: string }>(second);
-    expect(result.status).toBe("succeeded");
+    const result = json<{ runId: string; status: string }>({ code: 0, stdout: second.stdout(), stderr: "", ms: 0 });
+    expect(result).toMatchObject({ runId: second.runId, status: "succeeded" });
     expect((await store.getRun(result.runId)).runAfter).toEqual([first.runId]);
     const predecessorEnd = (await journal(first.runId)).find((e) => e.type === "run-finished")!.at;
     const entries = await journal(result.runId);
@@ -47,7 +55,7 @@ describe("runAfter across two processes (local backend)", { timeout: 120_000 }, 
     const notices = entries.filter((e): e is Extract<JournalEntry, { type: "backend-notice" }> => e.type === "backend-notice").map((e) => e.message);
     expect(notices[0]).toBe(`waiting for run ${first.runId} (first) (running) to succeed`);
     expect(notices.at(-1)).toBe(`run after: ${first.runId} succeeded; steps start`);
-    expect(second.stderr).toContain(`waiting  waiting for run ${first.runId} (first) (running) to succeed`);
+    expect(second.stderr()).toContain(`waiting  waiting for run ${first.runId} (first) (running) to succeed`);
   });
 
   it("a predecessor that fails ends the follower as failed, with the reason, before any step", async () => {
@@ -62,6 +70,19 @@ describe("runAfter across two processes (local backend)", { timeout: 120_000 }, 
     expect(status.steps["work"]!.status).toBe("cancelled");
     expect((await journal(runId)).some((e) => e.type === "attempt-planned")).toBe(false);
     expect((await gd(home, ["status", runId])).stdout).toMatch(/^run after: run after \S+ \(bad\): it failed/m);
+  });
+
+  it("cancelling a run while it waits ends it cancelled, with what it waited for, before any step", async () => {
+    const slow = await background(["--name", "slow", "--param", `gate=${join(home, "gate-never")}`]);
+    const follower = await background(["--name", "patient", "--run-after", "slow"]);
+    await until(async () => ((await journal(follower.runId)).some((e) => e.type === "backend-notice" && e.kind === "run-after") ? true : undefined), 60_000, "the follower waiting");
+    expect((await gd(home, ["cancel", "patient"])).code).toBe(0);
+    expect(await follower.exited).toBe(1);
+    const status = json<{ status: string; reason: string }>(await gd(home, ["status", follower.runId, "--json"]));
+    expect(status).toMatchObject({ status: "cancelled", reason: `cancelled while waiting for ${slow.runId} (slow) (running)` });
+    expect((await journal(follower.runId)).some((e) => e.type === "attempt-planned")).toBe(false);
+    expect((await gd(home, ["cancel", slow.runId])).code).toBe(0);
+    await slow.exited;
   });
 
   it("a ref that names no run is refused before anything is recorded", async () => {
