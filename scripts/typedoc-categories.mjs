@@ -15,6 +15,7 @@ const CATEGORIES = [
   ["backends/", "Backends"],
   ["python/", "Backends"],
   ["store/", "Store"],
+  ["results/", "Results"],
   ["manifest/", "Outputs manifest"],
   ["errors.ts", "Errors"],
 ];

@@ -5,6 +5,9 @@
  * controller. Used in-process by `executeLocally()`, by `resume`, and by detached
  * controllers started by `executeRemotely()`.
  *
+ * A run with `runAfter` waits here, holding its lock, until those runs succeeded (`run-after.ts`);
+ * one that failed or was cancelled ends this run as failed before anything is submitted.
+ *
  * Whatever the run opened here is closed when it ends, however it ends: the backend it built,
  * the lock and its heartbeat, and the run's journal file in the store. When the lock reports
  * its run directory gone (the store removed mid-run), the run fails with that `StoreError`.
@@ -26,6 +29,7 @@ import { taskFromRecord } from "../tasks/registry.js";
 import { buildEnvironment } from "./build-environment.js";
 import { refuseMissingPaths } from "./check-paths.js";
 import { refuseUnmeetableResources } from "./check-resources.js";
+import { waitForRuns } from "./run-after.js";
 import { restoreRunSecrets } from "./run-secrets.js";
 
 /** Options of {@link driveRun}. */
@@ -47,6 +51,10 @@ export interface DriveRunOptions {
   home?: string;
   /** Called with the controller once it exists (to ask it about its jobs, e.g. on Ctrl-C). */
   onController?: (controller: RunController) => void;
+  /** Hears why the run waits before its steps start (its `runAfter` runs), as it changes. */
+  onWaiting?: (message: string) => void;
+  /** Time between looks at `runAfter` runs, ms (default 500). */
+  runAfterPollMs?: number;
 }
 
 /** Plans a recorded run from its record alone. */
@@ -83,6 +91,21 @@ async function driveLocked(runId: string, record: RunRecord, config: ClusterConf
   // One controller per run wherever it runs: a live controller job on a cluster refuses this
   // one; a dead one's journal is taken over here first (and the run stops being remote).
   await takeOverFromControllerJob(store, runId);
+  // Runs this one must follow: wait for them to succeed before anything is planned or submitted.
+  if (record.runAfter?.length) {
+    // The run has started (its controller lives and holds it) while it waits: status and runs say so.
+    await store.appendJournal(runId, { type: "run-started", at: Date.now(), controller: `pid ${process.pid}` });
+    const waited = await waitForRuns(store, runId, record.runAfter, {
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onWaiting ? { onWaiting: options.onWaiting } : {}),
+      ...(options.runAfterPollMs !== undefined ? { pollMs: options.runAfterPollMs } : {}),
+    });
+    if (waited.kind !== "ready") {
+      await store.appendJournal(runId, { type: "run-finished", at: Date.now(), status: waited.kind, reason: waited.reason });
+      const { readRun, resultOf } = await import("./run-status.js");
+      return resultOf(store, await readRun(store, runId)) as RunResult;
+    }
+  }
   const environment = await buildEnvironment(record.cluster.name, config, {
     ...(options.backend ? { backend: options.backend } : {}),
     ...(options.home ? { home: options.home } : {}),

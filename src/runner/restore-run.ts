@@ -18,7 +18,7 @@
 import type { JobSpec } from "../backends/queue-backend.js";
 import { permanentErrorOf } from "../errors.js";
 import type { JournalEntry } from "../store/records.js";
-import { attemptSpec, inputsDirFor, renderAttempt, secretNamesOf } from "./attempt-spec.js";
+import { attemptSpec, renderStepAttempt, secretNamesOf } from "./attempt-spec.js";
 import { refusal } from "./backend-failures.js";
 import { awaitsExpansion, registerElements } from "./dynamic-map.js";
 import { type ReplayedAttempt, replayJournal } from "./replay.js";
@@ -124,16 +124,7 @@ async function adoptOrThrow(ctx: RunContext, state: StepState, attempt: Replayed
  */
 async function specFor(ctx: RunContext, state: StepState, attempt: ReplayedAttempt): Promise<JobSpec> {
   const { runId, store, environment } = ctx.options;
-  const jobDir = await inputsDirFor(environment.backend, store, runId, state.planned, attempt.attempt);
-  const rendered = await renderAttempt({
-    planned: state.planned,
-    queue: state.queue,
-    scope: ctx.scope(),
-    store,
-    environment,
-    runtime: ctx.options.runtime,
-    ...(jobDir !== undefined ? { jobDir } : {}),
-  }).then(
+  const rendered = await renderStepAttempt({ runId, planned: state.planned, queue: state.queue, attempt: attempt.attempt, scope: ctx.scope(), store, environment, runtime: ctx.options.runtime }).then(
     (r) => r,
     () => undefined,
   );
