@@ -28,6 +28,9 @@ interface Step {
   elements: Array<{ step: string; label: string; status: string }>;
 }
 
+/** A word as a POSIX shell would need it written (for reading the command, not for running it). */
+const quote = (word: string) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`);
+
 const FINAL = new Set(["succeeded", "failed", "cancelled", "skipped", "cached"]);
 
 /** Follows one log stream of an attempt; returns its text so far. */
@@ -94,7 +97,7 @@ export function StepPage({ runId, step }: { runId: string; step: string }) {
     <h2>Attempts</h2>
     ${data.attempts.map(
       (a) => html`<details open=${a === last}><summary>attempt ${a.attempt}: ${a.status}${a.exitCode !== undefined ? ` (exit ${a.exitCode})` : ""} · ${a.queue} · ${a.jobName}</summary>
-        <dl><dt>command</dt><dd><code>${a.argv.join(" ")}</code></dd>
+        <dl><dt>command</dt><dd><code>${a.argv.map(quote).join(" ")}</code></dd>
         <dt>parameters</dt><dd><code>${JSON.stringify(a.parameters)}</code></dd>
         ${a.reason ? html`<dt>reason</dt><dd>${stripControl(a.reason)}</dd>` : null}
         ${a.outputs ? html`<dt>outputs</dt><dd><pre>${JSON.stringify(a.outputs, null, 2)}</pre></dd>` : null}</dl></details>`,
