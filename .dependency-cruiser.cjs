@@ -25,6 +25,7 @@
  * | 6    | remote           | src/remote/ (but controller-main.ts)          | the controller shipped to a cluster: start, guard, mirror |
  * | 6    | results          | src/results/                                  | over the store: run table, refs, compare, recovery, lineage |
  * | 7    | api              | src/api/                                      | the library's run API: Pipeline, createRun, driveRun, RunHandle |
+ * | 7.5  | ui               | src/ui/                                       | `gpu-dag ui`: the web dashboard's server and front end |
  * | 8    | cli              | src/cli/                                      | the `gpu-dag` command |
  * | 8    | entry            | src/index.ts, src/remote/controller-main.ts   | programs and the public entry; nothing imports them |
  *
@@ -53,6 +54,7 @@ const LAYERS = [
   { name: "remote", tier: 6, path: "^src/remote/(?!controller-main\\.ts$)" },
   { name: "results", tier: 6, path: "^src/results/" },
   { name: "api", tier: 7, path: "^src/api/" },
+  { name: "ui", tier: 7.5, path: "^src/ui/" },
   { name: "cli", tier: 8, path: "^src/cli/" },
   { name: "entry", tier: 8, path: "^src/(index|remote/controller-main)\\.ts$" },
 ];

@@ -16,6 +16,7 @@ const CATEGORIES = [
   ["python/", "Backends"],
   ["store/", "Store"],
   ["results/", "Results"],
+  ["ui/", "Dashboard"],
   ["manifest/", "Outputs manifest"],
   ["errors.ts", "Errors"],
 ];

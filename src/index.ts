@@ -70,3 +70,4 @@ export { LMEvalTask, type LMEvalTaskOptions } from "./tasks/lm-eval-task.js";
 export { type AnyTaskDraft, listTasks, loadTask, taskFromRecord } from "./tasks/registry.js";
 export { bundledConfigNames, loadTaskConfig } from "./tasks/task-config.js";
 export { type CreateTaskOptions, type RenderContext, type RenderedCommand, TaskDraft } from "./tasks/task-draft.js";
+export { startUi, type UiOptions, type UiServer } from "./ui/server.js";

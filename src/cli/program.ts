@@ -233,6 +233,13 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .action(act(async (context, options: { venv?: string; python?: string; force?: boolean }) => (await import("./commands/setup-python.js")).setupPythonCommand(context, options)));
 
   program
+    .command("ui")
+    .description("serve the web dashboard over the store; prints its URL (with the access token) first, serves until Ctrl-C")
+    .option("--port <n>", "port (default: a free one)")
+    .option("--host <address>", "address to bind (default 127.0.0.1)")
+    .action(act(async (context, options: { port?: string; host?: string }) => (await import("./commands/ui.js")).uiCommand(context, options)));
+
+  program
     .command("controller", { hidden: true })
     .description("drive a recorded run (started by `run --remote` / executeRemotely())")
     .argument("<run>", "run id")
