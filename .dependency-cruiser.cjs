@@ -24,8 +24,9 @@
  * | 5    | python-setup     | src/python/                                   | builds the job-side Python venv |
  * | 6    | remote           | src/remote/ (but controller-main.ts)          | the controller shipped to a cluster: start, guard, mirror |
  * | 7    | api              | src/api/                                      | the library's run API: Pipeline, createRun, driveRun, RunHandle |
- * | 8    | cli              | src/cli/                                      | the `gpu-dag` command |
- * | 8    | entry            | src/index.ts, src/remote/controller-main.ts   | programs and the public entry; nothing imports them |
+ * | 8    | study            | src/study/                                    | studies: parameter sweeps whose trials are runs (drives them via api) |
+ * | 9    | cli              | src/cli/                                      | the `gpu-dag` command |
+ * | 9    | entry            | src/index.ts, src/remote/controller-main.ts   | programs and the public entry; nothing imports them |
  *
  * Besides the tiers:
  * - `pipeline` imports no Node built-in at all (it is data: a user can build and check one anywhere);
@@ -51,8 +52,9 @@ const LAYERS = [
   { name: "python-setup", tier: 5, path: "^src/python/" },
   { name: "remote", tier: 6, path: "^src/remote/(?!controller-main\\.ts$)" },
   { name: "api", tier: 7, path: "^src/api/" },
-  { name: "cli", tier: 8, path: "^src/cli/" },
-  { name: "entry", tier: 8, path: "^src/(index|remote/controller-main)\\.ts$" },
+  { name: "study", tier: 8, path: "^src/study/" },
+  { name: "cli", tier: 9, path: "^src/cli/" },
+  { name: "entry", tier: 9, path: "^src/(index|remote/controller-main)\\.ts$" },
 ];
 
 const NODE_BUILTIN_IO = "^(node:)?(child_process|fs|fs/promises|net|dgram|tls|http|https|cluster|worker_threads)$";
