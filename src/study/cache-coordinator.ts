@@ -14,7 +14,8 @@
  *
  * After a crash, {@link CacheCoordinator.adopt} re-claims the keys of attempts a resumed trial
  * will adopt (planned, not finished), and writes a cache entry a success was recorded without
- * (the controller died between the two writes).
+ * (the controller died between the two writes). A resumed run does not write the cache entry of
+ * an adopted attempt's success itself, so the coordinator writes it when that success is journaled.
  *
  * @module
  */
@@ -25,6 +26,8 @@ interface Claim {
   runId: string;
   /** The step that claimed it, once its `attempt-planned` names the key. */
   step?: string;
+  /** Claimed by {@link CacheCoordinator.adopt} for an attempt a resumed run adopts. */
+  adopted?: boolean;
   released: Promise<void>;
   release: () => void;
 }
@@ -50,7 +53,7 @@ export class CacheCoordinator {
       },
       appendJournal: async (id, entry) => {
         await this.#store.appendJournal(id, entry);
-        if (id === runId) this.#watch(runId, entry);
+        if (id === runId) await this.#watch(runId, entry);
       },
     };
     // Everything else is the study's store itself (methods bound to it: private fields work).
@@ -75,7 +78,7 @@ export class CacheCoordinator {
         await this.#store.putCacheEntry({ key, runId, step: entry.step, outputs: entry.outputs, createdAt: new Date(entry.at).toISOString() } satisfies CacheEntry);
       }
     }
-    for (const [step, key] of open) if (!this.#claims.has(key)) this.#claim(key, runId, step);
+    for (const [step, key] of open) if (!this.#claims.has(key)) this.#claim(key, runId, step, true);
   }
 
   /** Run `runId` is over (however it ended): whatever it still claims is free. */
@@ -104,10 +107,10 @@ export class CacheCoordinator {
     }
   }
 
-  #claim(key: string, runId: string, step?: string): void {
+  #claim(key: string, runId: string, step?: string, adopted = false): void {
     let release!: () => void;
     const released = new Promise<void>((r) => (release = r));
-    this.#claims.set(key, { runId, ...(step ? { step } : {}), released, release });
+    this.#claims.set(key, { runId, ...(step ? { step } : {}), ...(adopted ? { adopted } : {}), released, release });
   }
 
   #release(key: string): void {
@@ -117,8 +120,16 @@ export class CacheCoordinator {
   }
 
   /** Journal entries that bind a claim to its step, or end it. */
-  #watch(runId: string, entry: JournalEntry): void {
-    if (entry.type === "attempt-planned" && entry.cacheKey) {
+  async #watch(runId: string, entry: JournalEntry): Promise<void> {
+    if (entry.type === "attempt-finished" && entry.status === "succeeded" && entry.outputs) {
+      // A resumed run does not write the cache entry of a step whose job it adopted (it does not
+      // know the key the crashed controller planned with): written here, so the others reuse it.
+      for (const [key, claim] of [...this.#claims]) {
+        if (claim.runId !== runId || claim.step !== entry.step || !claim.adopted) continue;
+        if (!(await this.#store.getCacheEntry(key))) await this.#store.putCacheEntry({ key, runId, step: entry.step, outputs: entry.outputs, createdAt: new Date().toISOString() });
+        this.#release(key);
+      }
+    } else if (entry.type === "attempt-planned" && entry.cacheKey) {
       const claim = this.#claims.get(entry.cacheKey);
       if (claim?.runId === runId) claim.step = entry.step;
     } else if (entry.type === "attempt-finished" && entry.status !== "succeeded") {

@@ -120,6 +120,9 @@ function failureOf(result: RunResult): string {
   if (result.reason) return `run ${result.status}: ${result.reason}`;
   const failed = Object.values(result.steps).find((s) => s.status === "failed" || s.status === "cancelled");
   // One line: the reason's lines (e.g. an exit code, then the job's stderr tail) joined.
-  const why = failed?.reason?.trim().replace(/\s*\n\s*/g, " | ").slice(0, 500);
+  const why = failed?.reason
+    ?.trim()
+    .replace(/\s*\n\s*/g, " | ")
+    .slice(0, 500);
   return failed ? `run ${result.status}: step "${failed.name}" ${failed.status}${why ? `: ${why}` : ""}` : `run ${result.status}`;
 }

@@ -43,7 +43,14 @@ export async function trialTask(store: Store, dir: string, markers: string): Pro
 export function trialPipeline(taskId: string, options: { name?: string; secs?: number; prep?: boolean } = {}): Pipeline {
   const secs = options.secs ?? 0.05;
   const p = new Pipeline({ projectName: "study", pipelineName: options.name ?? "synthetic" });
-  for (const [name, value] of [["x", 0], ["y", 0], ["fail_at", -1], ["nometric_at", -1], ["limit", 0]] as const) p.addParameter(name, value);
+  for (const [name, value] of [
+    ["x", 0],
+    ["y", 0],
+    ["fail_at", -1],
+    ["nometric_at", -1],
+    ["limit", 0],
+  ] as const)
+    p.addParameter(name, value);
   p.addStep({ name: "base", baseTaskId: taskId, executionQueue: "cpu", cacheExecutedStep: true, parameterOverride: { step: "base", secs } });
   const xy = { x: "${pipeline.x}", y: "${pipeline.y}" };
   if (options.prep) p.addStep({ name: "prep", baseTaskId: taskId, executionQueue: "cpu", cacheExecutedStep: true, parameterOverride: { step: "prep", secs, ...xy } });
