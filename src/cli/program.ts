@@ -7,6 +7,7 @@
 import { Command, Option } from "commander";
 import { packageVersion } from "../package-root.js";
 import { type CliContext, cliContext, type GlobalOptions } from "./context.js";
+import { addStudyCommands } from "./study-commands.js";
 
 /** What an action returns: the process exit code. */
 type Action<A extends unknown[]> = (context: CliContext, ...args: A) => Promise<number>;
@@ -104,6 +105,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option("--remote", "resume in a controller away from here (Slurm: a new services-queue job; local: a detached process) and exit")
     .addOption(json)
     .action(act(async (context, runId: string, options: Record<string, unknown>) => (await import("./commands/resume.js")).resumeCommand(context, runId, options as never)));
+
+  addStudyCommands(program, act);
 
   program
     .command("graph")

@@ -11,7 +11,7 @@ import { ConfigError } from "../errors.js";
 import type { PipelineSpec } from "../pipeline/pipeline-spec.js";
 import type { Store } from "../store/store.js";
 import { knownMetrics } from "./known-metrics.js";
-import { type MetricRef, metricRefs, ObjectiveSyntaxError, type ObjectiveNode, parseObjective } from "./objective.js";
+import { type MetricRef, metricRefs, type ObjectiveNode, ObjectiveSyntaxError, parseObjective } from "./objective.js";
 import { configurations, isEnumerable, type TrialParams } from "./space.js";
 import type { StudySpec } from "./study-spec.js";
 

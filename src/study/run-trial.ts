@@ -99,7 +99,6 @@ async function ensureRun(ctx: TrialContext, asked: TrialAsked): Promise<ReturnTy
       mode: "local",
       parameters: trialParameters(record, asked),
       ...(record.cluster !== undefined ? { cluster: record.cluster as NonNullable<CreateRunOptions["cluster"]> } : {}),
-      ...(record.configDir ? { configDir: record.configDir } : {}),
       ...(record.runtime ? { runtime: record.runtime } : {}),
     });
   try {

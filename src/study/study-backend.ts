@@ -17,6 +17,6 @@ export async function studyBackend(record: StudyRecord, home: string): Promise<Q
   const { name, config } =
     typeof record.cluster === "object"
       ? { name: "custom", config: validateWith(ClusterConfigSchema, record.cluster, `study ${record.id} cluster`) }
-      : await loadClusterConfig(record.cluster ?? "local", record.configDir ? { configDir: record.configDir } : {});
+      : await loadClusterConfig(record.cluster ?? "local");
   return (await buildEnvironment(name, config, { home })).backend;
 }

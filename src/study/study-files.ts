@@ -29,9 +29,8 @@ export const StudyRecordSchema = z.object({
   createdAt: z.string(),
   spec: StudySpecSchema,
   pipeline: PipelineSpecSchema,
-  /** The cluster option as given (a config name or path, or a config object), and its directory of configs. */
+  /** The cluster config: a file path (a name is resolved to its file at submit), `local`, or a config object. */
   cluster: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
-  configDir: z.string().optional(),
   runtime: z.enum(["real", "simulate"]).optional(),
 });
 /** A recorded study. */

@@ -22,6 +22,9 @@ import { readStudyJournal, readStudyRecord, type StudyRecord, studyDir } from ".
 import { replayStudy } from "./study-journal.js";
 import { type StudySpecInput, StudySpecSchema } from "./study-spec.js";
 import { bestTrial, sortRows, type TrialRow, trialRows } from "./study-table.js";
+
+export type { TrialRow } from "./study-table.js";
+
 import { submitStudy } from "./submit-study.js";
 
 /** A study lock whose heartbeat is older than this has no live controller (the lock's own default). */

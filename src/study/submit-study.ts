@@ -7,6 +7,7 @@
  * @module
  */
 import { type ClusterConfigInput, planRun } from "../api/plan-run.js";
+import { findClusterConfigFile } from "../config/load-cluster-config.js";
 import { PipelineDefinition } from "../pipeline/pipeline-definition.js";
 import type { PipelineSpec } from "../pipeline/pipeline-spec.js";
 import type { Store } from "../store/store.js";
@@ -33,6 +34,8 @@ const MAX_PLANS = 32;
 /** Checks and records the study; returns its record. Throws (recording nothing) on any problem. */
 export async function submitStudy(spec: StudySpec, pipeline: PipelineSpec, options: SubmitStudyOptions): Promise<StudyRecord> {
   const id = options.id ?? newStudyId();
+  // A config name is resolved to its file now: a resume from another directory finds the same one.
+  const cluster = typeof options.cluster === "string" ? (findClusterConfigFile(options.cluster, options.configDir ? { configDir: options.configDir } : {}) ?? options.cluster) : options.cluster;
   const where = `study ${spec.name ? `"${spec.name}"` : id}`;
   const { configurations } = await checkStudy(spec, pipeline, options.store, where);
   const definition = PipelineDefinition.fromSpec(pipeline, `${where} pipeline`);
@@ -41,8 +44,7 @@ export async function submitStudy(spec: StudySpec, pipeline: PipelineSpec, optio
       store: options.store,
       home: options.home,
       parameters,
-      ...(options.cluster !== undefined ? { cluster: options.cluster } : {}),
-      ...(options.configDir ? { configDir: options.configDir } : {}),
+      ...(cluster !== undefined ? { cluster } : {}),
     });
   }
   const record: StudyRecord = {
@@ -50,8 +52,7 @@ export async function submitStudy(spec: StudySpec, pipeline: PipelineSpec, optio
     createdAt: new Date().toISOString(),
     spec,
     pipeline,
-    ...(options.cluster !== undefined ? { cluster: options.cluster as StudyRecord["cluster"] } : {}),
-    ...(options.configDir ? { configDir: options.configDir } : {}),
+    ...(cluster !== undefined ? { cluster: cluster as StudyRecord["cluster"] } : {}),
     ...(options.runtime ? { runtime: options.runtime } : {}),
   };
   await writeStudyRecord(options.home, record);

@@ -9,10 +9,10 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { replayJournal } from "../../../src/runner/replay.js";
 import { FileStore } from "../../../src/store/file-store.js";
-import { readStudyJournal, studyDir } from "../../../src/study/study-files.js";
 import { Study, type StudyView } from "../../../src/study/study.js";
-import { allMarkers, entriesOf, sleep, spawnTsx } from "../runner/durable/durable-helpers.js";
+import { readStudyJournal, studyDir } from "../../../src/study/study-files.js";
 import { localCluster, mulberry32, tempDir } from "../helpers.js";
+import { allMarkers, entriesOf, sleep, spawnTsx } from "../runner/durable/durable-helpers.js";
 import { trialPipeline, trialTask } from "./study-helpers.js";
 
 const FIXTURE = "test/fixtures/study-controller.ts";

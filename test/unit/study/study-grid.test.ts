@@ -10,8 +10,8 @@ import { describe, expect, it } from "vitest";
 import { readRun } from "../../../src/api/run-status.js";
 import { FileStore } from "../../../src/store/file-store.js";
 import { Study } from "../../../src/study/study.js";
-import { allMarkers } from "../runner/durable/durable-helpers.js";
 import { localCluster, tempDir } from "../helpers.js";
+import { allMarkers } from "../runner/durable/durable-helpers.js";
 import { synthetic, trialPipeline, trialTask } from "./study-helpers.js";
 
 async function setup() {

@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { FileStore } from "../../../src/store/file-store.js";
 import { Study } from "../../../src/study/study.js";
-import { allMarkers, entriesOf } from "../runner/durable/durable-helpers.js";
 import { localCluster, tempDir } from "../helpers.js";
+import { allMarkers, entriesOf } from "../runner/durable/durable-helpers.js";
 import { synthetic, trialPipeline, trialTask } from "./study-helpers.js";
 
 describe("halving studies", () => {
