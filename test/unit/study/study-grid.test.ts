@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { readRun } from "../../../src/api/run-status.js";
 import { FileStore } from "../../../src/store/file-store.js";
 import { Study } from "../../../src/study/study.js";
+import { readStudyJournal } from "../../../src/study/study-files.js";
 import { localCluster, tempDir } from "../helpers.js";
 import { allMarkers } from "../runner/durable/durable-helpers.js";
 import { synthetic, trialPipeline, trialTask } from "./study-helpers.js";
@@ -106,6 +107,39 @@ describe("grid studies", () => {
     expect(result.best?.params).toEqual({ x: 4 });
     // Failed trials sort after measured ones.
     expect(result.table.map((t) => t.params["x"])).toEqual([4, 1, 2, 3]);
+    await store.close();
+  });
+
+  it("onTrialFailure: worst imputes the worst measured value (never the best); retry runs a failed trial again", { timeout: 60_000 }, async () => {
+    const { home, store, taskId } = await setup();
+    const common = {
+      pipeline: trialPipeline(taskId),
+      parameters: { x: [1, 2, 3, 4] },
+      fixed: { y: 1, fail_at: 2, nometric_at: 3 },
+      objective: 'score.metrics["score"]',
+      store,
+      home,
+      cluster: localCluster(),
+    };
+    const worst = await new Study({ ...common, onTrialFailure: "worst" }).run({ retryBackoffMs: 10 });
+    const byX = new Map(worst.trials.map((t) => [t.params["x"], t]));
+    // One at a time: x=1 measured 1 first, so the two failures after it get 1, marked imputed.
+    expect([2, 3].map((x) => [byX.get(x)?.status, byX.get(x)?.objective, byX.get(x)?.imputed])).toEqual([
+      ["failed", 1, true],
+      ["failed", 1, true],
+    ]);
+    expect(worst.best?.params).toEqual({ x: 4 });
+    expect(worst.table.map((t) => t.params["x"])).toEqual([4, 1, 2, 3]);
+
+    const retry = await new Study({ ...common, onTrialFailure: "retry", retries: 1 }).run({ retryBackoffMs: 10 });
+    const failed = retry.trials.filter((t) => t.status === "failed");
+    expect(failed.map((t) => [t.params["x"], t.attempt, t.runId.endsWith("-r2")])).toEqual([
+      [2, 2, true],
+      [3, 2, true],
+    ]);
+    const journal = await readStudyJournal(home, retry.studyId);
+    expect(journal.filter((e) => e.type === "trial-asked").map((e) => (e.type === "trial-asked" ? `${e.trial}.${e.attempt}` : ""))).toEqual(["0.1", "1.1", "1.2", "2.1", "2.2", "3.1"]);
+    expect(journal.filter((e) => e.type === "trial-told")).toHaveLength(4);
     await store.close();
   });
 });
