@@ -18,7 +18,7 @@
  * @module
  */
 import type { QueueBackend } from "../backends/queue-backend.js";
-import { RunLockedError } from "../errors.js";
+import { ConfigError, RunLockedError } from "../errors.js";
 import { acquireRunLock } from "../store/run-lock.js";
 import type { Store } from "../store/store.js";
 import { CacheCoordinator } from "./cache-coordinator.js";
@@ -59,7 +59,7 @@ export async function driveStudy(studyId: string, options: DriveStudyOptions): P
   let backend: QueueBackend | undefined;
   try {
     const state = replayStudy(await readStudyJournal(home, studyId));
-    if (state.starts > 0 && !options.resume) throw new RunLockedError(studyId, "", `study "${studyId}" has already started: resume it (\`gpu-dag study resume ${studyId}\`)`);
+    if (state.starts > 0 && !options.resume) throw new ConfigError(`study "${studyId}" has already started: resume it (\`gpu-dag study resume ${studyId}\`)`, { field: "study" });
     if (state.finished && state.finished.status !== "cancelled") return state;
     const spec = record.spec;
     const objective = parseObjectiveOf(spec, `study ${studyId}`);
