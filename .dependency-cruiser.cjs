@@ -26,8 +26,9 @@
  * | 6    | results          | src/results/                                  | over the store: run table, refs, compare, recovery, lineage |
  * | 7    | api              | src/api/                                      | the library's run API: Pipeline, createRun, driveRun, RunHandle |
  * | 7.5  | ui               | src/ui/                                       | `gpu-dag ui`: the web dashboard's server and front end |
- * | 8    | cli              | src/cli/                                      | the `gpu-dag` command |
- * | 8    | entry            | src/index.ts, src/remote/controller-main.ts   | programs and the public entry; nothing imports them |
+ * | 8    | study            | src/study/                                    | studies: parameter sweeps whose trials are runs (drives them via api) |
+ * | 9    | cli              | src/cli/                                      | the `gpu-dag` command |
+ * | 9    | entry            | src/index.ts, src/remote/controller-main.ts   | programs and the public entry; nothing imports them |
  *
  * Besides the tiers:
  * - `pipeline` imports no Node built-in at all (it is data: a user can build and check one anywhere);
@@ -55,8 +56,9 @@ const LAYERS = [
   { name: "results", tier: 6, path: "^src/results/" },
   { name: "api", tier: 7, path: "^src/api/" },
   { name: "ui", tier: 7.5, path: "^src/ui/" },
-  { name: "cli", tier: 8, path: "^src/cli/" },
-  { name: "entry", tier: 8, path: "^src/(index|remote/controller-main)\\.ts$" },
+  { name: "study", tier: 8, path: "^src/study/" },
+  { name: "cli", tier: 9, path: "^src/cli/" },
+  { name: "entry", tier: 9, path: "^src/(index|remote/controller-main)\\.ts$" },
 ];
 
 const NODE_BUILTIN_IO = "^(node:)?(child_process|fs|fs/promises|net|dgram|tls|http|https|cluster|worker_threads)$";

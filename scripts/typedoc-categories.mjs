@@ -8,6 +8,7 @@ import { Comment, CommentTag, Converter } from "typedoc";
 const CATEGORIES = [
   ["api/", "Running pipelines"],
   ["runner/", "Running pipelines"],
+  ["study/", "Studies"],
   ["pipeline/", "Pipelines"],
   ["tasks/", "Tasks"],
   ["args/", "Arguments"],

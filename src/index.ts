@@ -63,6 +63,9 @@ export { defaultStoreHome, FileStore, type FileStoreOptions } from "./store/file
 export type { ArtifactRecord, JournalEntry, MetricPoint, ModelRecord, RunRecord, StepOutputs, TaskRecord } from "./store/records.js";
 export { type IndexedRunStatus, type IndexedStep, type RunLabels, type RunSummary, summarizeRun } from "./store/run-summary.js";
 export type { Store } from "./store/store.js";
+export { Study, type StudyOptions, type StudyRunOptions, type StudyView, type TrialRow } from "./study/study.js";
+export type { StudyEvent, StudyEventListener } from "./study/study-events.js";
+export type { ObjectiveSpec, ParameterSpace, StudySpec, StudySpecInput } from "./study/study-spec.js";
 export { Task, type TaskOptions } from "./tasks/custom-task.js";
 export { GENERATE_MAIN_KEYS, GenerateTask, type GenerateTaskOptions } from "./tasks/generate-task.js";
 export { LLMCompressorTask, type LLMCompressorTaskOptions } from "./tasks/llm-compressor-task.js";

@@ -7,6 +7,7 @@
 import { Command, Option } from "commander";
 import { packageVersion } from "../package-root.js";
 import { type CliContext, cliContext, type GlobalOptions } from "./context.js";
+import { addStudyCommands } from "./study-commands.js";
 
 /** What an action returns: the process exit code. */
 type Action<A extends unknown[]> = (context: CliContext, ...args: A) => Promise<number>;
@@ -134,6 +135,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option("--remote", "retry in a controller away from here and exit")
     .addOption(json)
     .action(act(async (context, runId: string, options: Record<string, unknown>) => (await import("./commands/retry.js")).retryCommand(context, await runRef(context, runId), options as never)));
+
+  addStudyCommands(program, act);
 
   program
     .command("graph")
