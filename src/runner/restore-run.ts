@@ -55,6 +55,8 @@ export function restoreRun(ctx: RunContext, entries: readonly JournalEntry[], re
     state.result.attempts = state.attempt;
     const last = replayed.attempts.find((a) => a.attempt === state.attempt);
     if (last) state.resolvedOptions = last.parameters;
+    // An adopted attempt that succeeds writes its cache entry like a fresh one would.
+    if (last?.cacheKey) state.cacheKey = last.cacheKey;
     // After a crash the retry budgets carry on (a crash must not grant a step fresh retries);
     // after a run that finished, resuming is the user asking for another round.
     if (replay.status === "running") {
