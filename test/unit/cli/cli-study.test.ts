@@ -17,7 +17,8 @@ interface TableJson {
   trials: Array<{ trial: number; params: Record<string, number>; status: string; objective?: number; runId: string }>;
 }
 
-describe("gpu-dag study", { timeout: 120_000 }, () => {
+// Generous: every case runs the CLI many times, and CI runs the tiers side by side on 2 cores.
+describe("gpu-dag study", { timeout: 400_000 }, () => {
   let home: string;
   let first: CliResult;
   let studyId: string;
