@@ -10,11 +10,11 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXAMPLE, gd, json, tempHome, until } from "../unit/cli/cli-helpers.js";
 import { hostilePipeline } from "../unit/ui/hostile-pipeline.js";
-import { HAVE_BROWSER, launch, SHOTS, startUiCommand } from "./browser-helpers.js";
+import { launch, SHOTS, startUiCommand } from "./browser-helpers.js";
 
 const MARKUP = "<script>window.__pwned=3</script>";
 
-describe.skipIf(!HAVE_BROWSER)("gpu-dag ui in Chromium", { timeout: 120_000 }, () => {
+describe("gpu-dag ui in Chromium", { timeout: 120_000 }, () => {
   let home: string;
   let browser: Browser;
   let ui: ChildProcess;
