@@ -1,0 +1,213 @@
+/**
+ * The local backend's spawner: one small long-lived helper process per backend (the Python
+ * program of spawner-program.ts) that starts the backend's jobs, so the controller never forks
+ * itself. `fork()` of the Node controller costs in proportion to its resident memory (0.5 ms at
+ * 77 MB, 4.5 ms at 220 MB on the benchmark VM: bench/README.md); the spawner's `posix_spawn` costs
+ * the same whatever the controller's size.
+ *
+ * The spawner is the jobs' parent: it reaps them and tells the backend how each ended. Everything
+ * that makes a local job safe stays in the job itself (its `sh` wrapper: the claim, the exit-code
+ * marker, the GPU leases) or in files the spawner writes before it answers (`job.json`), so the
+ * spawner's death loses nothing: the backend hears of it (its stdout closes), and each job it had
+ * started and not yet reported as ended is watched from then on as an adopted one (its pid from
+ * `job.json` or its claim, its end from its exit-code file); a job it may not have started yet is
+ * started again under the same claim (at most one of the two wrappers runs the command). Its
+ * environment is the controller's when the spawner started (the backend starts it at its first
+ * job), with each job's own on top.
+ *
+ * A spawner that cannot start (no usable `python3`: Python ≥ 3.8 is needed for `os.posix_spawn`)
+ * reports that before it started anything, and the backend spawns directly, as it always did.
+ *
+ * @module
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { accessSync, constants } from "node:fs";
+import { delimiter, join } from "node:path";
+import { processStartTime } from "./process-info.js";
+import { SPAWNER_PROGRAM } from "./spawner-program.js";
+
+/** One job for the spawner to start; see spawner-program.ts for each field. */
+export interface SpawnRequest {
+  cwd: string;
+  argv: readonly string[];
+  /** The job's variables on top of the spawner's environment. */
+  env: Readonly<Record<string, string>>;
+  stdout: string;
+  stderr: string;
+  /** Lease files to open on fds 4, 5, … (with `notify`). */
+  locks: readonly string[];
+  /** A pipe on fd 3 on which the wrapper says it holds its leases. */
+  notify: boolean;
+  /** Where the spawner records pid, start time and devices before it answers. */
+  jobFile: string;
+  devices: readonly string[];
+}
+
+/** What the backend hears of one job it asked the spawner to start. */
+export interface SpawnListener {
+  /** The wrapper runs as `pid` (since `at`, ms since the epoch); `job.json` is written. */
+  started(pid: number, at: number): void;
+  /** The wrapper holds its GPU leases. */
+  leased(): void;
+  /** The wrapper ended (reaped by the spawner). */
+  exited(code: number | null, signal: NodeJS.Signals | null): void;
+  /** Nothing was started: `message` says why. */
+  failed(message: string): void;
+  /** The spawner ended before the job did: nobody reports this job's end any more. */
+  orphaned(): void;
+  /** The spawner never came up, so nothing of this request was started: start it another way. */
+  unavailable(): void;
+}
+
+type SpawnerEvent =
+  | { ev: "ready"; pid: number }
+  | { ev: "started"; id: string; pid: number; at: number }
+  | { ev: "leased"; id: string }
+  | { ev: "exit"; id: string; code: number | null; signal: NodeJS.Signals | null }
+  | { ev: "error"; id: string; message: string };
+
+/** The `python3` on `PATH` (found without forking), or `undefined`. */
+export function findPython(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  for (const dir of (env["PATH"] ?? "/usr/bin:/bin").split(delimiter)) {
+    const candidate = join(dir || ".", "python3");
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** See the module comment. One per backend, started by {@link Spawner.start}. */
+export class Spawner {
+  readonly #child: ChildProcess;
+  readonly #jobs = new Map<string, SpawnListener>();
+  #seq = 0;
+  #ready = false;
+  #ended = false;
+  #buffer = "";
+  #stderr = "";
+  /** The spawner's start time (/proc), recorded with the pid in each attempt's `spawning` file. */
+  readonly startTime: string | undefined;
+
+  private constructor(child: ChildProcess) {
+    this.#child = child;
+    this.startTime = child.pid === undefined ? undefined : processStartTime(child.pid);
+    child.unref(); // the pipes below keep the process alive, and only while jobs run
+    child.on("error", () => this.#end());
+    child.stdin!.on("error", () => undefined); // a dead spawner: its stdout closes and says so
+    child.stdout!.setEncoding("utf8");
+    child.stdout!.on("data", (chunk: string) => this.#receive(chunk));
+    child.stdout!.on("close", () => this.#end());
+    child.stderr!.setEncoding("utf8");
+    child.stderr!.on("data", (chunk: string) => {
+      this.#stderr = (this.#stderr + chunk).slice(-2000);
+    });
+    this.#refs();
+  }
+
+  /** Starts a spawner running `python`. */
+  static start(python: string): Spawner {
+    // -I -S: no user site, no site-packages, no PYTHON* variables: a bare, fast interpreter.
+    const child = spawn(python, ["-I", "-S", "-c", SPAWNER_PROGRAM, "gpu-dag-spawner"], { stdio: ["pipe", "pipe", "pipe"] });
+    return new Spawner(child);
+  }
+
+  /** False once the spawner ended (died, or closed): start another for new jobs. */
+  get alive(): boolean {
+    return !this.#ended;
+  }
+
+  /** The spawner's pid. */
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
+  /** Asks the spawner to start `request`; `listener` hears what became of it. */
+  spawn(request: SpawnRequest, listener: SpawnListener): void {
+    if (this.#ended) {
+      listener.unavailable();
+      return;
+    }
+    const id = String(++this.#seq);
+    this.#jobs.set(id, listener);
+    this.#refs();
+    this.#child.stdin!.write(`${JSON.stringify({ op: "spawn", id, ...request })}\n`);
+  }
+
+  /** Lets the spawner go (its jobs run on; nothing more is reported). */
+  close(): void {
+    this.#jobs.clear();
+    this.#ended = true;
+    this.#child.stdin!.end();
+    this.#refs();
+  }
+
+  #receive(chunk: string): void {
+    this.#buffer += chunk;
+    let newline = this.#buffer.indexOf("\n");
+    while (newline !== -1) {
+      const line = this.#buffer.slice(0, newline);
+      this.#buffer = this.#buffer.slice(newline + 1);
+      newline = this.#buffer.indexOf("\n");
+      let event: SpawnerEvent;
+      try {
+        event = JSON.parse(line) as SpawnerEvent;
+      } catch {
+        continue; // not ours (nothing else writes there)
+      }
+      this.#handle(event);
+    }
+  }
+
+  #handle(event: SpawnerEvent): void {
+    if (event.ev === "ready") {
+      this.#ready = true;
+      return;
+    }
+    const listener = this.#jobs.get(event.id);
+    if (!listener) return;
+    if (event.ev === "started") listener.started(event.pid, event.at);
+    else if (event.ev === "leased") listener.leased();
+    else {
+      this.#jobs.delete(event.id);
+      this.#refs();
+      if (event.ev === "exit") listener.exited(event.code, event.signal);
+      else listener.failed(event.message);
+    }
+  }
+
+  /** Its stdout closed (every event it sent has been read) or it could not start. */
+  #end(): void {
+    if (this.#ended && this.#jobs.size === 0) return;
+    this.#ended = true;
+    const jobs = [...this.#jobs.values()];
+    this.#jobs.clear();
+    this.#refs();
+    for (const listener of jobs) {
+      try {
+        if (this.#ready) listener.orphaned();
+        else listener.unavailable();
+      } catch {
+        // One job's handling must not keep the others from hearing of it.
+      }
+    }
+  }
+
+  /** Keeps the process alive while jobs are out (as their own child handles did), not longer. */
+  #refs(): void {
+    const stdout = this.#child.stdout as (NodeJS.ReadableStream & { ref?: () => void; unref?: () => void }) | null;
+    const stdin = this.#child.stdin as (NodeJS.WritableStream & { unref?: () => void }) | null;
+    stdin?.unref?.();
+    this.#child.stderr && (this.#child.stderr as unknown as { unref?: () => void }).unref?.();
+    if (this.#jobs.size > 0 && !this.#ended) stdout?.ref?.();
+    else stdout?.unref?.();
+  }
+
+  /** The last of what it wrote to stderr (for a spawner that ended unexpectedly). */
+  get stderrTail(): string {
+    return this.#stderr;
+  }
+}
