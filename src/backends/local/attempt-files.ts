@@ -106,6 +106,9 @@ export async function claimedAt(dir: string): Promise<number> {
   );
 }
 
+/** How long {@link liveProcess} waits for a claim created empty to get its pid. */
+const CLAIM_WRITE_WAIT_MS = 2000;
+
 /**
  * The live process running the attempt in `dir`, if any: the claimant named by the claim file
  * (the one process that runs the command), else the wrapper named by job.json that has not
@@ -113,11 +116,13 @@ export async function claimedAt(dir: string): Promise<number> {
  */
 export async function liveProcess(dir: string): Promise<ProcessRecord | undefined> {
   const record = await readJobFile(dir);
-  // The claim is created empty and then written: give a wrapper caught in between a moment.
+  // The claim is created empty and then written: give a wrapper caught in between a moment (on a
+  // loaded machine a freshly started wrapper may wait a while for a CPU between the two).
   let claim: string | undefined;
-  for (let i = 0; i < 20; i++) {
+  const deadline = Date.now() + CLAIM_WRITE_WAIT_MS;
+  for (;;) {
     claim = await readFile(join(dir, CLAIM_FILE), "utf8").catch(() => undefined);
-    if (claim !== "") break;
+    if (claim !== "" || Date.now() > deadline) break;
     await new Promise((r) => setTimeout(r, 5));
   }
   const claimPid = claim ? Number.parseInt(claim, 10) : NaN;
