@@ -18,6 +18,7 @@ import { PipelineDefinition } from "../pipeline/pipeline-definition.js";
 import type { PipelinePlan } from "../pipeline/validate.js";
 import { takeOverFromControllerJob } from "../remote/controller-guard.js";
 import { RunController } from "../runner/run-controller.js";
+import { applyRunTimePriorities, recordRunTimes } from "../runner/run-times.js";
 import type { RunEventListener, RunResult } from "../runner/run-types.js";
 import type { StepHooks } from "../runner/step-hooks.js";
 import type { RunRecord } from "../store/records.js";
@@ -100,6 +101,8 @@ async function driveLocked(runId: string, record: RunRecord, config: ClusterConf
         throw error;
       });
     }
+    // Earlier runs' times of the same steps, when the store has them, set the priorities.
+    await applyRunTimePriorities(plan, store);
     const controller = new RunController({
       runId,
       plan,
@@ -123,7 +126,9 @@ async function driveLocked(runId: string, record: RunRecord, config: ClusterConf
     lockLost.addEventListener("abort", onLost, { once: true });
     try {
       await controller.start();
-      return await controller.done;
+      const result = await controller.done;
+      await recordRunTimes(store, plan, result).catch(() => undefined); // estimates: best effort
+      return result;
     } finally {
       lockLost.removeEventListener("abort", onLost);
     }

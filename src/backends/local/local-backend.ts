@@ -247,8 +247,8 @@ export class LocalBackend implements QueueBackend {
       },
       exited: (code, signal) => onWrapperExit(this.#exitHost, id, job, devices, locked, code, signal),
       orphaned: () => void this.#orphaned(id, job, devices),
-      unavailable: () => {
-        this.#python = undefined; // no spawner here: fork directly from now on
+      unavailable: (unusable) => {
+        if (unusable) this.#python = undefined; // no usable spawner here: fork directly from now on
         if (job.limitTimer) clearTimeout(job.limitTimer);
         this.#launch(id, job, devices, true);
       },

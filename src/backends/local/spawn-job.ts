@@ -32,8 +32,8 @@ export interface JobEvents {
   failed(message: string): void;
   /** Its spawner ended before it did: its end will not be reported; watch it another way. */
   orphaned(): void;
-  /** The spawner could not start: nothing of this job was started; start it directly. */
-  unavailable(): void;
+  /** The spawner could not start: nothing of this job was started; start it directly (`unusable`: for good). */
+  unavailable(unusable: boolean): void;
 }
 
 /** How a job is started: the wrapper's argv and the GPUs whose leases it takes, in lock order. */
@@ -100,7 +100,7 @@ export function spawnThrough(spawner: Spawner, job: LocalJob, devices: string[],
         events.failed(message);
       },
       orphaned: () => events.orphaned(),
-      unavailable: () => events.unavailable(),
+      unavailable: (unusable) => events.unavailable(unusable),
     },
   );
 }

@@ -55,8 +55,11 @@ export interface SpawnListener {
   failed(message: string): void;
   /** The spawner ended before the job did: nobody reports this job's end any more. */
   orphaned(): void;
-  /** The spawner never came up, so nothing of this request was started: start it another way. */
-  unavailable(): void;
+  /**
+   * The spawner never came up, so nothing of this request was started: start it another way.
+   * `unusable`: it ended by itself (no usable Python), not by a signal: do not try again.
+   */
+  unavailable(unusable: boolean): void;
 }
 
 type SpawnerEvent =
@@ -95,12 +98,12 @@ export class Spawner {
   private constructor(child: ChildProcess) {
     this.#child = child;
     this.startTime = child.pid === undefined ? undefined : processStartTime(child.pid);
-    child.unref(); // the pipes below keep the process alive, and only while jobs run
-    child.on("error", () => this.#end());
+    child.on("error", () => this.#end(true));
     child.stdin!.on("error", () => undefined); // a dead spawner: its stdout closes and says so
     child.stdout!.setEncoding("utf8");
     child.stdout!.on("data", (chunk: string) => this.#receive(chunk));
-    child.stdout!.on("close", () => this.#end());
+    // After the process ended and its stdout closed: every event it sent has been read.
+    child.on("close", (_code, signal) => this.#end(signal === null));
     child.stderr!.setEncoding("utf8");
     child.stderr!.on("data", (chunk: string) => {
       this.#stderr = (this.#stderr + chunk).slice(-2000);
@@ -128,7 +131,7 @@ export class Spawner {
   /** Asks the spawner to start `request`; `listener` hears what became of it. */
   spawn(request: SpawnRequest, listener: SpawnListener): void {
     if (this.#ended) {
-      listener.unavailable();
+      listener.unavailable(false);
       return;
     }
     const id = String(++this.#seq);
@@ -179,8 +182,8 @@ export class Spawner {
     }
   }
 
-  /** Its stdout closed (every event it sent has been read) or it could not start. */
-  #end(): void {
+  /** It ended (`byItself`: not by a signal), or could not start. */
+  #end(byItself: boolean): void {
     if (this.#ended && this.#jobs.size === 0) return;
     this.#ended = true;
     const jobs = [...this.#jobs.values()];
@@ -189,21 +192,29 @@ export class Spawner {
     for (const listener of jobs) {
       try {
         if (this.#ready) listener.orphaned();
-        else listener.unavailable();
+        else listener.unavailable(byItself);
       } catch {
         // One job's handling must not keep the others from hearing of it.
       }
     }
   }
 
-  /** Keeps the process alive while jobs are out (as their own child handles did), not longer. */
+  /**
+   * Keeps this process alive while jobs are out (as their own child handles did), not longer:
+   * the spawner's process handle, stdout and stderr are referenced only then — all three, since
+   * its `close` (the end this class acts on) waits for each, and what holds one open may be a
+   * leftover of a wrapper that started it (e.g. a version manager's shim killed mid-way).
+   */
   #refs(): void {
-    const stdout = this.#child.stdout as (NodeJS.ReadableStream & { ref?: () => void; unref?: () => void }) | null;
-    const stdin = this.#child.stdin as (NodeJS.WritableStream & { unref?: () => void }) | null;
-    stdin?.unref?.();
-    this.#child.stderr && (this.#child.stderr as unknown as { unref?: () => void }).unref?.();
-    if (this.#jobs.size > 0 && !this.#ended) stdout?.ref?.();
-    else stdout?.unref?.();
+    const streams = [this.#child.stdout, this.#child.stderr] as unknown as Array<{ ref?: () => void; unref?: () => void } | null>;
+    (this.#child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    const hold = this.#jobs.size > 0 && !this.#ended;
+    if (hold) this.#child.ref();
+    else this.#child.unref();
+    for (const stream of streams) {
+      if (hold) stream?.ref?.();
+      else stream?.unref?.();
+    }
   }
 
   /** The last of what it wrote to stderr (for a spawner that ended unexpectedly). */

@@ -28,7 +28,11 @@ function spawnersOf(pid: number): number[] {
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
       const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid === pid && readFileSync(`/proc/${entry}/cmdline`, "utf8").includes("gpu-dag-spawner")) found.push(Number(entry));
+      // Its last argument names it (a job's argv may hold the same words, e.g. in a path).
+      const argv = readFileSync(`/proc/${entry}/cmdline`, "utf8")
+        .split("\0")
+        .filter((a) => a !== "");
+      if (ppid === pid && argv.at(-1) === "gpu-dag-spawner" && argv.includes("-c")) found.push(Number(entry));
     } catch {
       // gone meanwhile
     }
@@ -42,7 +46,7 @@ async function journalLines(file: string): Promise<string[]> {
 
 async function setUp(name: string) {
   const rng = mulberry32(SEED + name.length);
-  const home = await tempDir(`gpu-dag-${name}-`);
+  const home = await tempDir(`gpu-dag-${name}-`); // (a job's argv holds this path)
   const markers = join(home, "markers");
   await mkdir(markers);
   const store = new FileStore({ home });
@@ -84,7 +88,8 @@ describe("fault injection: SIGKILLed spawner, local backend", () => {
     }
     const exit = await child.exited;
     expect(exit.code, child.output()).toBe(0);
-    expect(child.output()).toContain('{"status":"succeeded"}');
+    const bad = (await store.readJournal(runId)).filter((e) => e.type === "attempt-finished" && e.status !== "succeeded");
+    expect(child.output(), JSON.stringify(bad)).toContain('{"status":"succeeded"}');
     // The kills hit live spawners, each a new one (the controller started another every time).
     expect(killed.length, `spawners killed before the run ended: ${killed.length}`).toBeGreaterThanOrEqual(3);
     expect(new Set(killed).size).toBe(killed.length);
