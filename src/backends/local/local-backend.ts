@@ -115,13 +115,15 @@ export class LocalBackend implements QueueBackend {
       return jobs.map((spec) => ({ jobName: spec.jobName, backendJobId: spec.jobName }));
     }
     refuseUnfit(jobs, this.pool);
-    return jobs.map((spec) => {
-      const id = spec.jobName;
-      const job: LocalJob = { spec, state: { status: "queued" } };
-      this.#jobs.set(id, job);
-      this.#wait(id, job);
-      return { jobName: spec.jobName, backendJobId: id };
-    });
+    return this.pool.batch(() =>
+      jobs.map((spec) => {
+        const id = spec.jobName;
+        const job: LocalJob = { spec, state: { status: "queued" } };
+        this.#jobs.set(id, job);
+        this.#wait(id, job);
+        return { jobName: spec.jobName, backendJobId: id };
+      }),
+    );
   }
 
   /** Queues `job` in the pool (again, after a busy lease, in its old place). */
