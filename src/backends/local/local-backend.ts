@@ -159,6 +159,9 @@ export class LocalBackend implements QueueBackend {
   }
 
   onUpdate(listener: JobUpdateListener): () => void {
+    // Whoever listens is about to submit (a run's controller, as it starts): the spawner's own
+    // start-up (a Python interpreter, tens of ms) overlaps with the run's, not its first job.
+    if (this.#python !== undefined && !this.#closed && !this.#spawner?.alive) this.#spawner = Spawner.start(this.#python);
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
