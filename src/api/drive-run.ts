@@ -17,8 +17,9 @@ import { validateWith } from "../config/yaml-schema.js";
 import { PipelineDefinition } from "../pipeline/pipeline-definition.js";
 import type { PipelinePlan } from "../pipeline/validate.js";
 import { takeOverFromControllerJob } from "../remote/controller-guard.js";
+import type { ExecutionEnvironment } from "../runner/environment.js";
 import { RunController } from "../runner/run-controller.js";
-import { applyRunTimePriorities, recordRunTimes } from "../runner/run-times.js";
+import { applyRunTimePriorities, recordRunTimes, type ScheduleContext } from "../runner/run-times.js";
 import type { RunEventListener, RunResult } from "../runner/run-types.js";
 import type { StepHooks } from "../runner/step-hooks.js";
 import type { RunRecord } from "../store/records.js";
@@ -26,6 +27,7 @@ import type { Store } from "../store/store.js";
 import { taskFromRecord } from "../tasks/registry.js";
 import { buildEnvironment } from "./build-environment.js";
 import { refuseUnmeetableResources } from "./check-resources.js";
+import { oncePerId } from "./plan-run.js";
 import { restoreRunSecrets } from "./run-secrets.js";
 
 /** Options of {@link driveRun}. */
@@ -54,13 +56,25 @@ export async function planRecordedRun(record: RunRecord, checkQueue: (queue: str
   const pipeline = PipelineDefinition.fromSpec(record.pipeline, `run ${record.id} pipeline`);
   const tasks = new Map(record.tasks.map((t) => [t.id, t]));
   return pipeline.plan({
-    loadTask: async (id) => {
+    loadTask: oncePerId(async (id) => {
       const task = tasks.get(id);
       if (!task) throw new Error(`run ${record.id} has no stored draft "${id}"`);
       return taskFromRecord(task);
-    },
+    }),
     checkQueue,
   });
+}
+
+/** What the schedule choice knows of `environment`: each step's GPUs, and the local pool's size. */
+function scheduleContext(environment: ExecutionEnvironment): ScheduleContext {
+  const pool = (environment.backend as { pool?: { size?: unknown } }).pool?.size;
+  return {
+    gpusOf: (planned) => {
+      const queue = environment.resolveQueue(planned.spec.executionQueue);
+      return "error" in queue ? 0 : queue.resources.gpus * queue.resources.nodes;
+    },
+    poolGpus: typeof pool === "number" ? pool : undefined,
+  };
 }
 
 /** Drives run `runId` to its end; see the module comment. */
@@ -102,7 +116,7 @@ async function driveLocked(runId: string, record: RunRecord, config: ClusterConf
       });
     }
     // Earlier runs' times of the same steps, when the store has them, set the priorities.
-    await applyRunTimePriorities(plan, store);
+    await applyRunTimePriorities(plan, store, scheduleContext(environment));
     const controller = new RunController({
       runId,
       plan,

@@ -19,6 +19,7 @@ import { createHash } from "node:crypto";
 import type { PipelinePlan, PlannedStep } from "../pipeline/validate.js";
 import type { Store } from "../store/store.js";
 import type { RunResult } from "./run-types.js";
+import { type Candidate, candidatePriorities, chooseSchedule, type ScheduleStep } from "./schedule-choice.js";
 
 /** The run-time key of a planned step; see the module comment. */
 export function runTimeKey(planned: PlannedStep): string {
@@ -32,35 +33,45 @@ export function runTimeKey(planned: PlannedStep): string {
   return createHash("sha256").update(stableJson(identity)).digest("hex").slice(0, 32);
 }
 
+/** What {@link applyRunTimePriorities} knows of where the run runs. */
+export interface ScheduleContext {
+  /** GPUs each job of `planned` asks for. */
+  gpusOf(planned: PlannedStep): number;
+  /** GPUs in the pool the jobs share (the local backend's); unknown elsewhere (then `work`). */
+  poolGpus?: number | undefined;
+}
+
 /**
- * Sets each planned step's `priority` to its estimated remaining work (ms) when `store` has run
- * times of any step of `plan`; otherwise leaves the plan as it is. Returns how many steps had a
- * recorded time (0: the planner's priorities stand).
+ * Sets each planned step's `priority` from estimated run times when `store` has times of any
+ * step of `plan` (otherwise leaves the plan as it is): the candidate rule of schedule-choice.ts
+ * with the shortest simulated makespan on `context.poolGpus` GPUs (the longest remaining work
+ * where the pool is unknown). Returns how many steps had a recorded time (0: the planner's
+ * priorities stand) and the rule used.
  */
-export async function applyRunTimePriorities(plan: PipelinePlan, store: Store): Promise<number> {
-  if (!store.getRunTimes) return 0;
+export async function applyRunTimePriorities(plan: PipelinePlan, store: Store, context?: ScheduleContext): Promise<{ known: number; rule?: Candidate }> {
+  if (!store.getRunTimes) return { known: 0 };
   const keys = new Map<string, string>();
   for (const [name, planned] of plan.steps) if (!planned.map) keys.set(name, runTimeKey(planned));
   const history = await store.getRunTimes([...new Set(keys.values())]).catch(() => undefined);
-  if (!history || history.size === 0) return 0;
+  if (!history || history.size === 0) return { known: 0 };
   const known = new Map<string, number>();
   for (const [name, key] of keys) {
     const samples = history.get(key);
     if (samples && samples.length > 0) known.set(name, median(samples));
   }
-  if (known.size === 0) return 0;
+  if (known.size === 0) return { known: 0 };
   const fallback = [...known.values()].reduce((a, b) => a + b, 0) / known.size;
-  const remaining = new Map<string, number>();
-  for (let i = plan.order.length - 1; i >= 0; i--) {
-    const name = plan.order[i]!;
-    const planned = plan.steps.get(name)!;
-    let longest = 0;
-    for (const child of planned.children) longest = Math.max(longest, remaining.get(child) ?? 0);
-    const own = planned.map ? 0 : (known.get(name) ?? fallback);
-    remaining.set(name, own + longest);
-  }
-  for (const [name, planned] of plan.steps) planned.priority = Math.max(1, Math.round(remaining.get(name)!));
-  return known.size;
+  const names = new Set(plan.steps.keys());
+  const steps: ScheduleStep[] = [...plan.steps].map(([name, planned]) => ({
+    name,
+    ms: planned.map ? 0 : (known.get(name) ?? fallback),
+    gpus: planned.map ? 0 : (context?.gpusOf(planned) ?? 0),
+    children: planned.children,
+    parents: planned.parents.filter((p) => names.has(p)).length,
+  }));
+  const chosen = context?.poolGpus ? chooseSchedule(steps, plan.order, context.poolGpus) : { candidate: "work" as const, priority: candidatePriorities(steps, plan.order, "work", 0) };
+  for (const [name, planned] of plan.steps) planned.priority = Math.max(1, Math.round(chosen.priority.get(name)!));
+  return { known: known.size, rule: chosen.candidate };
 }
 
 /** Records the run times of the steps of `result` that ran and succeeded (not cached ones). */
