@@ -84,15 +84,20 @@ export async function driveRun(runId: string, options: DriveRunOptions): Promise
   const record = restoreRunSecrets(await store.getRun(runId));
   const config = validateWith(ClusterConfigSchema, record.clusterConfig ?? { executor: "local" }, `run ${runId} cluster config`);
   const lock = await store.lockRun(runId);
+  let ended: { result: RunResult; plan: PipelinePlan } | undefined;
   try {
-    return await driveLocked(runId, record, config, lock.lost, options);
+    const { result, plan } = await driveLocked(runId, record, config, lock.lost, options);
+    ended = { result, plan };
+    return result;
   } finally {
     await lock.release();
     await store.closeJournal(runId);
+    // After the lock is released (a run seen finished has let go of its lock): estimates, best effort.
+    if (ended) await recordRunTimes(store, ended.plan, ended.result).catch(() => undefined);
   }
 }
 
-async function driveLocked(runId: string, record: RunRecord, config: ClusterConfig, lockLost: AbortSignal, options: DriveRunOptions): Promise<RunResult> {
+async function driveLocked(runId: string, record: RunRecord, config: ClusterConfig, lockLost: AbortSignal, options: DriveRunOptions): Promise<{ result: RunResult; plan: PipelinePlan }> {
   const { store } = options;
   // One controller per run wherever it runs: a live controller job on a cluster refuses this
   // one; a dead one's journal is taken over here first (and the run stops being remote).
@@ -140,9 +145,7 @@ async function driveLocked(runId: string, record: RunRecord, config: ClusterConf
     lockLost.addEventListener("abort", onLost, { once: true });
     try {
       await controller.start();
-      const result = await controller.done;
-      await recordRunTimes(store, plan, result).catch(() => undefined); // estimates: best effort
-      return result;
+      return { result: await controller.done, plan };
     } finally {
       lockLost.removeEventListener("abort", onLost);
     }

@@ -88,6 +88,9 @@ export class LocalBackend implements QueueBackend {
     this.#exitHost = { ...this.#host, closed: () => this.#closed, requeue: (id, job) => this.#wait(id, job) };
     const mode = options.spawner ?? process.env[SPAWNER_ENV];
     this.#python = mode === "direct" ? undefined : findPython();
+    // Started now, so the interpreter's start-up (tens of ms) overlaps with the run's, not its
+    // first job's. Idle, it holds nothing up: it ends with this process or close().
+    if (this.#python !== undefined) this.#spawner = Spawner.start(this.#python);
   }
 
   /** Whether jobs are started by a spawner (else forked from this process). */
@@ -159,8 +162,8 @@ export class LocalBackend implements QueueBackend {
   }
 
   onUpdate(listener: JobUpdateListener): () => void {
-    // Whoever listens is about to submit (a run's controller, as it starts): the spawner's own
-    // start-up (a Python interpreter, tens of ms) overlaps with the run's, not its first job.
+    // Whoever listens is about to submit (a run's controller, as it starts): a spawner that ended
+    // meanwhile is replaced now rather than at the first job.
     if (this.#python !== undefined && !this.#closed && !this.#spawner?.alive) this.#spawner = Spawner.start(this.#python);
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
