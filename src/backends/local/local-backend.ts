@@ -90,7 +90,7 @@ export class LocalBackend implements QueueBackend {
     this.#python = mode === "direct" ? undefined : findPython();
     // Started now, so the interpreter's start-up (tens of ms) overlaps with the run's, not its
     // first job's. Idle, it holds nothing up: it ends with this process or close().
-    if (this.#python !== undefined) this.#spawner = Spawner.start(this.#python);
+    if (this.#python !== undefined) this.#spawner = Spawner.shared(this.#python);
   }
 
   /** Whether jobs are started by a spawner (else forked from this process). */
@@ -164,7 +164,7 @@ export class LocalBackend implements QueueBackend {
   onUpdate(listener: JobUpdateListener): () => void {
     // Whoever listens is about to submit (a run's controller, as it starts): a spawner that ended
     // meanwhile is replaced now rather than at the first job.
-    if (this.#python !== undefined && !this.#closed && !this.#spawner?.alive) this.#spawner = Spawner.start(this.#python);
+    if (this.#python !== undefined && !this.#closed && !this.#spawner?.alive) this.#spawner = Spawner.shared(this.#python);
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
@@ -208,7 +208,7 @@ export class LocalBackend implements QueueBackend {
 
   async close(): Promise<void> {
     this.#closed = true;
-    this.#spawner?.close();
+    this.#spawner?.release(this);
     this.pool.close();
     for (const job of this.#jobs.values()) {
       if (job.timer) clearInterval(job.timer);
@@ -233,8 +233,8 @@ export class LocalBackend implements QueueBackend {
       spawnDirect(job, devices, this.pool.leases, this.#options.pythonPath, events);
       return;
     }
-    if (!this.#spawner?.alive) this.#spawner = Spawner.start(python);
-    spawnThrough(this.#spawner, job, devices, this.pool.leases, this.#options.pythonPath, events);
+    if (!this.#spawner?.alive) this.#spawner = Spawner.shared(python);
+    spawnThrough(this.#spawner, job, devices, this.pool.leases, this.#options.pythonPath, events, this);
   }
 
   /** What becomes of job `id` (on `devices`) as its start reports back. */

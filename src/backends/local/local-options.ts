@@ -22,7 +22,7 @@ export interface LocalBackendOptions {
   /**
    * How jobs are started: `"spawner"` (the default where a `python3` is on `PATH`): by a small
    * helper process (spawner.ts), so starting a job costs the same however large this process
-   * grows; jobs get this process's environment as it was at the backend's first job, plus their
+   * grows; jobs get this process's environment as it was when the backend was made, plus their
    * own. `"direct"`: forked from this process (its environment at each start). Also set by
    * `GPU_DAG_SPAWNER=direct|spawner`; this option wins.
    */

@@ -69,7 +69,7 @@ function recordPid(job: LocalJob, pid: number): void {
  * Starts `job` on `devices` through `spawner`. Throws (nothing started) when its input files
  * cannot be written; everything after is reported through `events`.
  */
-export function spawnThrough(spawner: Spawner, job: LocalJob, devices: string[], leases: GpuLeases | undefined, pythonPathDir: string | undefined, events: JobEvents): void {
+export function spawnThrough(spawner: Spawner, job: LocalJob, devices: string[], leases: GpuLeases | undefined, pythonPathDir: string | undefined, events: JobEvents, owner?: object): void {
   const { spec } = job;
   const { locked, argv, env } = launchOf(job, devices, leases, pythonPathDir);
   const dir = spec.attemptDir;
@@ -102,6 +102,7 @@ export function spawnThrough(spawner: Spawner, job: LocalJob, devices: string[],
       orphaned: () => events.orphaned(),
       unavailable: (unusable) => events.unavailable(unusable),
     },
+    owner,
   );
 }
 

@@ -35,7 +35,6 @@ if not hasattr(os, "posix_spawn"):
 for s in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):
     signal.signal(s, signal.SIG_IGN)
 DEFAULTS = [s for s in signal.valid_signals() if s not in (signal.SIGKILL, signal.SIGSTOP)]
-HIGH = 1000  # fds to be placed at 0..3+n are first moved above every target
 DUPFD_CLOEXEC = getattr(fcntl, "F_DUPFD_CLOEXEC", 1030)
 BASE_ENV = dict(os.environ)
 out = os.fdopen(1, "wb", buffering=0)
@@ -66,8 +65,12 @@ def start_time(pid):
     except (OSError, IndexError):
         return None
 
-def high(fd):
-    moved = fcntl.fcntl(fd, DUPFD_CLOEXEC, HIGH)
+def above(fd, floor):
+    # A source fd below floor could be overwritten by an earlier dup2 of the file actions
+    # (targets 0 .. floor-1): move it up (the lowest free fd at or above floor, within any limit).
+    if fd >= floor:
+        return fd
+    moved = fcntl.fcntl(fd, DUPFD_CLOEXEC, floor)
     os.close(fd)
     return moved
 
@@ -75,16 +78,17 @@ def spawn(req):
     job = req["id"]
     fds = []
     notify_r = None
+    floor = 4 + len(req.get("locks", []))
     try:
-        fds.append(high(os.open("/dev/null", os.O_RDONLY)))
+        fds.append(above(os.open("/dev/null", os.O_RDONLY), floor))
         mode = os.O_WRONLY | os.O_APPEND | os.O_CREAT
-        fds.append(high(os.open(req["stdout"], mode, 0o666)))
-        fds.append(high(os.open(req["stderr"], mode, 0o666)))
+        fds.append(above(os.open(req["stdout"], mode, 0o666), floor))
+        fds.append(above(os.open(req["stderr"], mode, 0o666), floor))
         if req.get("notify"):
             r, w = os.pipe()
             notify_r = r
-            fds.append(high(w))
-        locks = [high(os.open(p, os.O_RDONLY)) for p in req.get("locks", [])]
+            fds.append(above(w, floor))
+        locks = [above(os.open(p, os.O_RDONLY), floor) for p in req.get("locks", [])]
         fds.extend(locks)
         env = dict(BASE_ENV)
         env.update(req["env"])

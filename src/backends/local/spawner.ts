@@ -1,19 +1,19 @@
 /**
- * The local backend's spawner: one small long-lived helper process per backend (the Python
- * program of spawner-program.ts) that starts the backend's jobs, so the controller never forks
- * itself. `fork()` of the Node controller costs in proportion to its resident memory (0.5 ms at
+ * The local backend's spawner: one small long-lived helper process (the Python program of
+ * spawner-program.ts), shared by the local backends of a process, that starts their jobs, so the
+ * controller never forks itself. `fork()` of the Node controller costs in proportion to its resident memory (0.5 ms at
  * 77 MB, 4.5 ms at 220 MB on the benchmark VM: bench/README.md); the spawner's `posix_spawn` costs
  * the same whatever the controller's size.
  *
  * The spawner is the jobs' parent: it reaps them and tells the backend how each ended. Everything
  * that makes a local job safe stays in the job itself (its `sh` wrapper: the claim, the exit-code
  * marker, the GPU leases) or in files the spawner writes before it answers (`job.json`), so the
- * spawner's death loses nothing: the backend hears of it (its stdout closes), and each job it had
+ * spawner's death loses nothing: the backend hears of it (its `close`), and each job it had
  * started and not yet reported as ended is watched from then on as an adopted one (its pid from
  * `job.json` or its claim, its end from its exit-code file); a job it may not have started yet is
  * started again under the same claim (at most one of the two wrappers runs the command). Its
- * environment is the controller's when the spawner started (the backend starts it at its first
- * job), with each job's own on top.
+ * environment is the controller's when the spawner started (a backend made after `process.env`
+ * changed gets a new one), with each job's own on top.
  *
  * A spawner that cannot start (no usable `python3`: Python ≥ 3.8 is needed for `os.posix_spawn`)
  * reports that before it started anything, and the backend spawns directly, as it always did.
@@ -86,12 +86,13 @@ export function findPython(env: NodeJS.ProcessEnv = process.env): string | undef
 /** See the module comment. One per backend, started by {@link Spawner.start}. */
 export class Spawner {
   readonly #child: ChildProcess;
-  readonly #jobs = new Map<string, SpawnListener>();
+  readonly #jobs = new Map<string, { listener: SpawnListener; owner: object | undefined }>();
+  /** Replaced by a spawner of a newer environment: it ends once its last job has. */
+  #retiring = false;
   #seq = 0;
   #ready = false;
   #ended = false;
   #buffer = "";
-  #stderr = "";
   /** The spawner's start time (/proc), recorded with the pid in each attempt's `spawning` file. */
   readonly startTime: string | undefined;
 
@@ -104,12 +105,28 @@ export class Spawner {
     child.stdout!.on("data", (chunk: string) => this.#receive(chunk));
     // After the process ended and its stdout closed: every event it sent has been read.
     child.on("close", (_code, signal) => this.#end(signal === null));
-    child.stderr!.setEncoding("utf8");
-    child.stderr!.on("data", (chunk: string) => {
-      this.#stderr = (this.#stderr + chunk).slice(-2000);
-    });
+    child.stderr!.resume(); // read and dropped: it never holds a request (those carry secrets)
     this.#refs();
   }
+
+  /**
+   * The spawner this process shares for `python` (every backend of the process uses one, so a
+   * process that runs many small runs starts one interpreter, not one per run), started when
+   * there is none alive or `process.env` changed since it started (jobs get the environment of
+   * when their spawner started; one of an older environment ends once its last job has).
+   */
+  static shared(python: string): Spawner {
+    const env = environmentKey();
+    const current = sharedSpawners.get(python);
+    if (current?.alive && current.#env === env) return current;
+    if (current) current.#retire();
+    const fresh = Spawner.start(python);
+    fresh.#env = env;
+    sharedSpawners.set(python, fresh);
+    return fresh;
+  }
+
+  #env = "";
 
   /** Starts a spawner running `python`. */
   static start(python: string): Spawner {
@@ -128,16 +145,28 @@ export class Spawner {
     return this.#child.pid;
   }
 
-  /** Asks the spawner to start `request`; `listener` hears what became of it. */
-  spawn(request: SpawnRequest, listener: SpawnListener): void {
+  /** Asks the spawner to start `request`; `listener` hears what became of it (see {@link Spawner.release} for `owner`). */
+  spawn(request: SpawnRequest, listener: SpawnListener, owner?: object): void {
     if (this.#ended) {
       listener.unavailable(false);
       return;
     }
     const id = String(++this.#seq);
-    this.#jobs.set(id, listener);
+    this.#jobs.set(id, { listener, owner });
     this.#refs();
     this.#child.stdin!.write(`${JSON.stringify({ op: "spawn", id, ...request })}\n`);
+  }
+
+  /** `owner` hears nothing more of its jobs (they run on); the spawner serves the others. */
+  release(owner: object): void {
+    for (const [id, job] of this.#jobs) if (job.owner === owner) this.#jobs.delete(id);
+    this.#refs();
+    if (this.#retiring && this.#jobs.size === 0) this.close();
+  }
+
+  #retire(): void {
+    this.#retiring = true;
+    if (this.#jobs.size === 0) this.close();
   }
 
   /** Lets the spawner go (its jobs run on; nothing more is reported). */
@@ -170,13 +199,14 @@ export class Spawner {
       this.#ready = true;
       return;
     }
-    const listener = this.#jobs.get(event.id);
+    const listener = this.#jobs.get(event.id)?.listener;
     if (!listener) return;
     if (event.ev === "started") listener.started(event.pid, event.at);
     else if (event.ev === "leased") listener.leased();
     else {
       this.#jobs.delete(event.id);
       this.#refs();
+      if (this.#retiring && this.#jobs.size === 0) this.close();
       if (event.ev === "exit") listener.exited(event.code, event.signal);
       else listener.failed(event.message);
     }
@@ -186,7 +216,7 @@ export class Spawner {
   #end(byItself: boolean): void {
     if (this.#ended && this.#jobs.size === 0) return;
     this.#ended = true;
-    const jobs = [...this.#jobs.values()];
+    const jobs = [...this.#jobs.values()].map((j) => j.listener);
     this.#jobs.clear();
     this.#refs();
     for (const listener of jobs) {
@@ -216,9 +246,15 @@ export class Spawner {
       else stream?.unref?.();
     }
   }
+}
 
-  /** The last of what it wrote to stderr (for a spawner that ended unexpectedly). */
-  get stderrTail(): string {
-    return this.#stderr;
-  }
+/** The spawner each `python` of this process shares (see {@link Spawner.shared}). */
+const sharedSpawners = new Map<string, Spawner>();
+
+/** `process.env` as one string, to tell whether it changed since a spawner started. */
+function environmentKey(): string {
+  return Object.entries(process.env)
+    .map(([k, v]) => `${k}=${v ?? ""}`)
+    .sort()
+    .join("\0");
 }
