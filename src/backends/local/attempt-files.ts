@@ -50,8 +50,8 @@ const SPAWNING_WAIT_MS = 10_000;
 
 /**
  * Where the attempt in `dir` was handed to a spawner that has not recorded its start yet
- * (`spawning` but no `job.json`): waits while that spawner lives (it records the pid before it
- * answers), at most {@link SPAWNING_WAIT_MS}. Resolves `"uncertain"` when the start is still not
+ * (`spawning` but neither `job.json` nor a claim): waits while that spawner lives (it records
+ * the pid before it answers), at most {@link SPAWNING_WAIT_MS}. Resolves `"uncertain"` when the start is still not
  * recorded then (the spawner died, maybe after starting the wrapper): whoever starts the attempt
  * again does so under the same claim, so at most one wrapper runs the command. Else `"settled"`.
  */
@@ -62,7 +62,8 @@ export async function settleSpawning(dir: string): Promise<"settled" | "uncertai
   if (!spawning) return "settled";
   const deadline = Date.now() + SPAWNING_WAIT_MS;
   for (;;) {
-    if (await exists(join(dir, JOB_FILE))) return "settled";
+    // Recorded, or its wrapper runs (it claimed the attempt): nothing to wait for.
+    if ((await exists(join(dir, JOB_FILE))) || (await exists(join(dir, CLAIM_FILE)))) return "settled";
     const alive = spawning.pid !== undefined && spawning.startTime !== undefined && isSameProcess(spawning.pid, spawning.startTime);
     if (!alive || Date.now() > deadline) return (await exists(join(dir, JOB_FILE))) || (await exists(join(dir, CLAIM_FILE))) ? "settled" : "uncertain";
     await new Promise((r) => setTimeout(r, 5));
