@@ -12,7 +12,7 @@
  * | ---- | ---------------- | --------------------------------------------- | ------- |
  * | 0    | foundation       | src/errors.ts, src/package-root.ts            | error classes; where the package lies |
  * | 1    | args             | src/args/                                     | wrapArguments, shell quoting, didYouMean |
- * | 1    | store            | src/store/                                    | Store contract, records, file store, journal |
+ * | 1    | store            | src/store/                                    | Store contract, records, file store, journal, run index |
  * | 1    | backend-contract | src/backends/*.ts                             | QueueBackend, JobSpec, JobState, job environment |
  * | 2    | config           | src/config/                                   | cluster config schemas, YAML/zod helpers, queue resolution |
  * | 3    | manifest         | src/manifest/                                 | outputs.json schema and reader |
@@ -23,9 +23,12 @@
  * | 5    | backend-slurm    | src/backends/slurm/                           | sbatch over SSH or on a login node (the only node-ssh user) |
  * | 5    | python-setup     | src/python/                                   | builds the job-side Python venv |
  * | 6    | remote           | src/remote/ (but controller-main.ts)          | the controller shipped to a cluster: start, guard, mirror |
+ * | 6    | results          | src/results/                                  | over the store: run table, refs, compare, recovery, lineage |
  * | 7    | api              | src/api/                                      | the library's run API: Pipeline, createRun, driveRun, RunHandle |
- * | 8    | cli              | src/cli/                                      | the `gpu-dag` command |
- * | 8    | entry            | src/index.ts, src/remote/controller-main.ts   | programs and the public entry; nothing imports them |
+ * | 7.5  | ui               | src/ui/                                       | `gpu-dag ui`: the web dashboard's server and front end |
+ * | 8    | study            | src/study/                                    | studies: parameter sweeps whose trials are runs (drives them via api) |
+ * | 9    | cli              | src/cli/                                      | the `gpu-dag` command |
+ * | 9    | entry            | src/index.ts, src/remote/controller-main.ts   | programs and the public entry; nothing imports them |
  *
  * Besides the tiers:
  * - `pipeline` imports no Node built-in at all (it is data: a user can build and check one anywhere);
@@ -50,9 +53,12 @@ const LAYERS = [
   { name: "backend-slurm", tier: 5, path: "^src/backends/slurm/" },
   { name: "python-setup", tier: 5, path: "^src/python/" },
   { name: "remote", tier: 6, path: "^src/remote/(?!controller-main\\.ts$)" },
+  { name: "results", tier: 6, path: "^src/results/" },
   { name: "api", tier: 7, path: "^src/api/" },
-  { name: "cli", tier: 8, path: "^src/cli/" },
-  { name: "entry", tier: 8, path: "^src/(index|remote/controller-main)\\.ts$" },
+  { name: "ui", tier: 7.5, path: "^src/ui/" },
+  { name: "study", tier: 8, path: "^src/study/" },
+  { name: "cli", tier: 9, path: "^src/cli/" },
+  { name: "entry", tier: 9, path: "^src/(index|remote/controller-main)\\.ts$" },
 ];
 
 const NODE_BUILTIN_IO = "^(node:)?(child_process|fs|fs/promises|net|dgram|tls|http|https|cluster|worker_threads)$";

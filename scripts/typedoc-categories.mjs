@@ -8,6 +8,7 @@ import { Comment, CommentTag, Converter } from "typedoc";
 const CATEGORIES = [
   ["api/", "Running pipelines"],
   ["runner/", "Running pipelines"],
+  ["study/", "Studies"],
   ["pipeline/", "Pipelines"],
   ["tasks/", "Tasks"],
   ["args/", "Arguments"],
@@ -15,6 +16,8 @@ const CATEGORIES = [
   ["backends/", "Backends"],
   ["python/", "Backends"],
   ["store/", "Store"],
+  ["results/", "Results"],
+  ["ui/", "Dashboard"],
   ["manifest/", "Outputs manifest"],
   ["errors.ts", "Errors"],
 ];

@@ -24,6 +24,10 @@ export const ErrorCode = {
   HostKey: "E_HOST_KEY",
   SshAuth: "E_SSH_AUTH",
   RunNotFound: "E_RUN_NOT_FOUND",
+  /** A run, step or model reference names nothing, or more than one thing. */
+  Ref: "E_REF",
+  /** A results query (filter, sort key, metric name, report option) cannot be understood. */
+  Query: "E_QUERY",
   RunLocked: "E_RUN_LOCKED",
   Aborted: "E_ABORTED",
   NotImplemented: "E_NOT_IMPLEMENTED",
@@ -270,12 +274,36 @@ export class SshAuthError extends GpuDagError {
   }
 }
 
-/** No run with this id exists in the store. */
+/** No run with this id (or id prefix, or name) exists in the store. */
 export class RunNotFoundError extends GpuDagError {
   readonly runId: string;
-  constructor(runId: string) {
-    super(ErrorCode.RunNotFound, `run "${runId}" not found in the store`);
+  /** `hint`: a close run name, suggested in the message. */
+  constructor(runId: string, hint?: string) {
+    super(ErrorCode.RunNotFound, `run "${runId}" not found in the store${hint ? ` (did you mean "${hint}"?)` : ""}`);
     this.runId = runId;
+  }
+}
+
+/**
+ * A reference given by the user (a run id, id prefix or name; `run:step`; a model id) names
+ * nothing in the store, or (an id prefix) more than one thing. `candidates` are what it could mean.
+ */
+export class RefError extends GpuDagError {
+  readonly ref: string;
+  readonly candidates: readonly string[];
+  constructor(ref: string, message: string, candidates: readonly string[] = []) {
+    super(ErrorCode.Ref, message);
+    this.ref = ref;
+    this.candidates = candidates;
+  }
+}
+
+/** A results query cannot be understood: `option` names the option, the message the value and what was expected. */
+export class QueryError extends GpuDagError {
+  readonly option: string;
+  constructor(option: string, message: string) {
+    super(ErrorCode.Query, message);
+    this.option = option;
   }
 }
 

@@ -173,6 +173,7 @@ def recombine_main(argv: list[str]) -> int:
     manifest = Manifest(out)
     manifest.add_artifact("results", results_path)
     manifest.add_metrics(collect_metrics(results, tasks))
+    manifest.set_groups(results.get("group_subtasks") or {})
     manifest.add_metric("eval/num_subtasks", len(results["recombined_from"]))
     manifest.write()
     for name in loaded["groups"]:

@@ -14,7 +14,8 @@ dropped, another filter becomes a suffix ``<task>/<metric>/<filter>`` — stderr
 ``<task>/<metric>_stderr``; groups lm-eval aggregates appear under the group's name, a group it
 does not aggregate gets the plain mean of its subtasks, and when several tasks are asked for,
 ``average/<metric>`` is their plain mean; ``<task>/n_samples`` (and ``<task>/n_samples_original``,
-before ``--limit``) per leaf task. Artifact ``results``: the full results JSON.
+before ``--limit``) per leaf task. lm-eval's ``group_subtasks`` go to the manifest's ``groups``
+(reports show a group's direct members). Artifact ``results``: the full results JSON.
 
 Split evaluation (one job per leaf subtask of a group, then one recombination):
 
@@ -233,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     manifest = Manifest(out)
     manifest.add_artifact("results", results_path)
     manifest.add_metrics(collect_metrics(results, reported))
+    manifest.set_groups(results.get("group_subtasks") or {})
     manifest.add_metric("eval/duration_s", round(duration, 3))
     manifest.write()
     for task, values in (results.get("results") or {}).items():

@@ -5,7 +5,13 @@ Shape (strict, ``version`` 1; the TypeScript side validates it with zod)::
     {"version": 1, "simulated": false,
      "models": [{"name": str, "path": str, "framework": str}],
      "artifacts": [{"name": str, "path": str}],
-     "metrics": {"name": number}}
+     "metrics": {"name": number},
+     "series": {"name": [{"iteration": number, "value": number}]},   # optional
+     "groups": {"group": ["subtask", ...]}}                            # optional
+
+``report_scalar(name, value, iteration)`` keeps every value of a metric reported more than once
+(ClearML's ``report_scalar``): the series goes to ``series`` and its last value to ``metrics``.
+``set_groups`` records lm-eval's ``group_subtasks`` so reports can show a group's direct members.
 
 Writes are atomic (temp file, fsync, rename, fsync of the directory). A manifest already in the
 directory is merged: entries with the same name are replaced, others kept, so several runners in
@@ -14,12 +20,13 @@ dropped with a warning on stderr.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import sys
 import tempfile
-from typing import Any
+from typing import Any, Iterator, TextIO
 
 MANIFEST_NAME = "outputs.json"
 
@@ -49,6 +56,8 @@ class Manifest:
         self.models: list[dict[str, str]] = []
         self.artifacts: list[dict[str, str]] = []
         self.metrics: dict[str, float | int] = {}
+        self.series: dict[str, list[dict[str, float | int]]] = {}
+        self.groups: dict[str, list[str]] = {}
 
     @property
     def path(self) -> str:
@@ -79,14 +88,41 @@ class Manifest:
         for name, value in metrics.items():
             self.add_metric(name, value)
 
+    def report_scalar(self, name: str, value: Any, iteration: Any = None) -> bool:
+        """Appends one point to metric ``name``'s series (iteration defaults to the next index)."""
+        number = finite_number(value)
+        if number is None:
+            _warn(f"metric {name!r} point dropped: {value!r} is not a finite number")
+            return False
+        points = self.series.setdefault(str(name), [])
+        step = finite_number(iteration) if iteration is not None else len(points)
+        if step is None:
+            _warn(f"metric {name!r} point dropped: iteration {iteration!r} is not a finite number")
+            return False
+        points.append({"iteration": step, "value": number})
+        self.metrics[str(name)] = number
+        return True
+
+    def set_groups(self, groups: dict[str, Any]) -> None:
+        """Group name → its direct subtasks (lm-eval's ``group_subtasks``); empty groups are dropped."""
+        for group, members in (groups or {}).items():
+            names = [str(m) for m in (members or []) if m]
+            if names:
+                self.groups[str(group)] = names
+
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "version": 1,
             "simulated": False,
             "models": list(self.models),
             "artifacts": list(self.artifacts),
             "metrics": dict(self.metrics),
         }
+        if self.series:
+            data["series"] = {k: list(v) for k, v in self.series.items()}
+        if self.groups:
+            data["groups"] = {k: list(v) for k, v in self.groups.items()}
+        return data
 
     def _merge_existing(self) -> None:
         try:
@@ -120,6 +156,15 @@ class Manifest:
                 metrics[k] = n
         metrics.update(self.metrics)
         self.metrics = metrics
+        old_series = old.get("series") if isinstance(old.get("series"), dict) else {}
+        for name, points in old_series.items():
+            if name not in self.series and isinstance(points, list):
+                kept = [p for p in points if isinstance(p, dict) and finite_number(p.get("iteration")) is not None and finite_number(p.get("value")) is not None]
+                self.series[name] = [{"iteration": p["iteration"], "value": p["value"]} for p in kept]
+        old_groups = old.get("groups") if isinstance(old.get("groups"), dict) else {}
+        for group, members in old_groups.items():
+            if group not in self.groups and isinstance(members, list):
+                self.groups[group] = [str(m) for m in members if isinstance(m, str) and m]
 
     def write(self, merge: bool = True) -> str:
         """Writes ``outputs.json`` atomically and returns its path."""
@@ -131,13 +176,16 @@ class Manifest:
         return self.path
 
 
-def write_atomic(path: str, text: str) -> None:
-    """Writes ``text`` to ``path``: temp file in the same directory, fsync, rename, fsync the dir."""
+@contextlib.contextmanager
+def atomic_writer(path: str, prefix: str = ".tmp-", suffix: str | None = None) -> Iterator[TextIO]:
+    """A text file that becomes ``path`` only when the block ends without an error: a temp file in
+    the same directory, fsynced, renamed over ``path``, then the directory fsynced. A reader sees
+    the old file or the whole new one, never a part; on an error the temp file is removed."""
     directory = os.path.dirname(os.path.abspath(path)) or "."
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix="-" + os.path.basename(path), dir=directory)
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix="-" + os.path.basename(path) if suffix is None else suffix, dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -155,6 +203,12 @@ def write_atomic(path: str, text: str) -> None:
             os.close(dfd)
     except OSError:
         pass
+
+
+def write_atomic(path: str, text: str) -> None:
+    """Writes ``text`` to ``path`` atomically (see :func:`atomic_writer`)."""
+    with atomic_writer(path) as f:
+        f.write(text)
 
 
 def write_manifest(output_dir: str, models=(), artifacts=(), metrics=None, merge: bool = True) -> str:

@@ -130,7 +130,8 @@ find "$stage/gpu-dag" -name __pycache__ -type d -prune -exec rm -rf {} +
 # --- manifest and size --------------------------------------------------------------------------
 files_bytes() { find "$1" -type f -printf '%s\n' | awk '{s += $1} END {print s + 0}'; }
 bundle_bytes="$(files_bytes "$stage")" # manifest.json excepted: it is written below, with this number
-tree_bytes="$(cd "$root" && git ls-files -z -co --exclude-standard | xargs -0 stat -c %s 2>/dev/null | awk '{s += $1} END {print s + 0}')"
+# Files may come and go while this runs (tests writing in the checkout): a vanished one counts 0.
+tree_bytes="$(cd "$root" && { git ls-files -z -co --exclude-standard | xargs -0 stat -c %s 2>/dev/null || true; } | awk '{s += $1} END {print s + 0}')"
 [ -d "$root/shared" ] && tree_bytes=$((tree_bytes + $(du -sb "$root/shared" | cut -f1)))
 "$pip_python" - "$stage" "$node_version" "$node_sha" "$bundle_bytes" "$tree_bytes" "$limit_mib" "$(cd "$root" && git rev-parse HEAD 2>/dev/null || echo unknown)" <<'EOF'
 import hashlib, json, os, sys, time

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts a real one-node Slurm (munge, slurmctld, slurmd) and an sshd on 127.0.0.1:2222 for the
-# `slurm` test tier and the Slurm benchmarks. Idempotent: run it again and it only starts what is
+# `slurm` test tier and the Slurm benchmarks, and a bastion sshd in front of it (bastion-up.sh). Idempotent: run it again and it only starts what is
 # not running. Must run as root (it installs Debian packages and starts daemons without systemd).
 #
 #   bash scripts/test-env/slurm-up.sh        # prints the connection settings as JSON
@@ -129,8 +129,11 @@ start slurmd /usr/sbin/slurmd -D
 ssh_dir="$env_dir/ssh"
 [ -s "$ssh_dir/host_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C gpu-dag-test-host -f "$ssh_dir/host_ed25519"
 [ -s "$ssh_dir/client_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C gpu-dag-test-client -f "$ssh_dir/client_ed25519"
-cp "$ssh_dir/client_ed25519.pub" "$ssh_dir/authorized_keys"
-chmod 644 "$ssh_dir/authorized_keys"
+# The client key, and the bastion's passphrase-protected agent key once bastion-up.sh made it;
+# written atomically (sshd reads the file at every login, also while tests run).
+cat "$ssh_dir/client_ed25519.pub" $( [ -s "$ssh_dir/agent_ed25519.pub" ] && echo "$ssh_dir/agent_ed25519.pub" ) >"$ssh_dir/authorized_keys.tmp"
+chmod 644 "$ssh_dir/authorized_keys.tmp"
+mv -f "$ssh_dir/authorized_keys.tmp" "$ssh_dir/authorized_keys"
 printf '[127.0.0.1]:%s %s\n' "$ssh_port" "$(cut -d' ' -f1,2 "$ssh_dir/host_ed25519.pub")" >"$ssh_dir/known_hosts"
 cat >"$ssh_dir/sshd_config" <<EOF
 Port $ssh_port
@@ -193,5 +196,8 @@ cat >"$repo/.test-env/slurm.json" <<EOF
   "sshdCtl": "$here/sshd-ctl.sh"
 }
 EOF
+# --- bastion (jump host) in front of the login sshd --------------------------------------------
+bash "$here/bastion-up.sh" >/dev/null
+
 log "up (node $node_name $state); settings in $repo/.test-env/slurm.json"
 cat "$repo/.test-env/slurm.json"

@@ -5,6 +5,9 @@
  * controller. Used in-process by `executeLocally()`, by `resume`, and by detached
  * controllers started by `executeRemotely()`.
  *
+ * A run with `runAfter` waits here, holding its lock, until those runs succeeded (`run-after.ts`);
+ * one that failed or was cancelled ends this run as failed before anything is submitted.
+ *
  * Whatever the run opened here is closed when it ends, however it ends: the backend it built,
  * the lock and its heartbeat, and the run's journal file in the store. When the lock reports
  * its run directory gone (the store removed mid-run), the run fails with that `StoreError`.
@@ -26,8 +29,10 @@ import type { RunRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import { taskFromRecord } from "../tasks/registry.js";
 import { buildEnvironment } from "./build-environment.js";
+import { refuseMissingPaths } from "./check-paths.js";
 import { refuseUnmeetableResources } from "./check-resources.js";
 import { oncePerId } from "./plan-run.js";
+import { waitForRuns } from "./run-after.js";
 import { restoreRunSecrets } from "./run-secrets.js";
 
 /** Options of {@link driveRun}. */
@@ -49,6 +54,10 @@ export interface DriveRunOptions {
   home?: string;
   /** Called with the controller once it exists (to ask it about its jobs, e.g. on Ctrl-C). */
   onController?: (controller: RunController) => void;
+  /** Hears why the run waits before its steps start (its `runAfter` runs), as it changes. */
+  onWaiting?: (message: string) => void;
+  /** Time between looks at `runAfter` runs, ms (default 500). */
+  runAfterPollMs?: number;
 }
 
 /** Plans a recorded run from its record alone. */
@@ -84,24 +93,38 @@ export async function driveRun(runId: string, options: DriveRunOptions): Promise
   const record = restoreRunSecrets(await store.getRun(runId));
   const config = validateWith(ClusterConfigSchema, record.clusterConfig ?? { executor: "local" }, `run ${runId} cluster config`);
   const lock = await store.lockRun(runId);
-  let ended: { result: RunResult; plan: PipelinePlan } | undefined;
+  let ended: { result: RunResult; plan?: PipelinePlan } | undefined;
   try {
-    const { result, plan } = await driveLocked(runId, record, config, lock.lost, options);
-    ended = { result, plan };
-    return result;
+    ended = await driveLocked(runId, record, config, lock.lost, options);
+    return ended.result;
   } finally {
     await lock.release();
     await store.closeJournal(runId);
     // After the lock is released (a run seen finished has let go of its lock): estimates, best effort.
-    if (ended) await recordRunTimes(store, ended.plan, ended.result).catch(() => undefined);
+    if (ended?.plan) await recordRunTimes(store, ended.plan, ended.result).catch(() => undefined);
   }
 }
 
-async function driveLocked(runId: string, record: RunRecord, config: ClusterConfig, lockLost: AbortSignal, options: DriveRunOptions): Promise<{ result: RunResult; plan: PipelinePlan }> {
+async function driveLocked(runId: string, record: RunRecord, config: ClusterConfig, lockLost: AbortSignal, options: DriveRunOptions): Promise<{ result: RunResult; plan?: PipelinePlan }> {
   const { store } = options;
   // One controller per run wherever it runs: a live controller job on a cluster refuses this
   // one; a dead one's journal is taken over here first (and the run stops being remote).
   await takeOverFromControllerJob(store, runId);
+  // Runs this one must follow: wait for them to succeed before anything is planned or submitted.
+  if (record.runAfter?.length) {
+    // The run has started (its controller lives and holds it) while it waits: status and runs say so.
+    await store.appendJournal(runId, { type: "run-started", at: Date.now(), controller: `pid ${process.pid}` });
+    const waited = await waitForRuns(store, runId, record.runAfter, {
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onWaiting ? { onWaiting: options.onWaiting } : {}),
+      ...(options.runAfterPollMs !== undefined ? { pollMs: options.runAfterPollMs } : {}),
+    });
+    if (waited.kind !== "ready") {
+      await store.appendJournal(runId, { type: "run-finished", at: Date.now(), status: waited.kind, reason: waited.reason });
+      const { readRun, resultOf } = await import("./run-status.js");
+      return { result: resultOf(store, await readRun(store, runId)) as RunResult };
+    }
+  }
   const environment = await buildEnvironment(record.cluster.name, config, {
     ...(options.backend ? { backend: options.backend } : {}),
     ...(options.home ? { home: options.home } : {}),
@@ -111,14 +134,17 @@ async function driveLocked(runId: string, record: RunRecord, config: ClusterConf
       const resolved = environment.resolveQueue(queue);
       return "error" in resolved ? resolved.error : undefined;
     });
-    // Every knowable problem before the first job: what the cluster itself can never give. The
+    // Every knowable problem before the first job: what the cluster itself can never give, and
+    // paths the steps need that are not there (one round trip each). The
     // run is journaled as failed with the reason, so `status` says why nothing ran.
     if (!options.resume) {
-      await refuseUnmeetableResources(plan, environment, environment.backend).catch(async (error: unknown) => {
-        await store.appendJournal(runId, { type: "run-started", at: Date.now(), controller: `pid ${process.pid}` });
-        await store.appendJournal(runId, { type: "run-finished", at: Date.now(), status: "failed", reason: (error as Error).message });
-        throw error;
-      });
+      await refuseUnmeetableResources(plan, environment, environment.backend)
+        .then(() => refuseMissingPaths(plan, environment.backend))
+        .catch(async (error: unknown) => {
+          await store.appendJournal(runId, { type: "run-started", at: Date.now(), controller: `pid ${process.pid}` });
+          await store.appendJournal(runId, { type: "run-finished", at: Date.now(), status: "failed", reason: (error as Error).message });
+          throw error;
+        });
     }
     // Earlier runs' times of the same steps, when the store has them, set the priorities.
     await applyRunTimePriorities(plan, store, scheduleContext(environment));

@@ -212,6 +212,32 @@ export interface ResourceProblem {
   message: string;
 }
 
+/** One path a step needs where its job runs; see {@link QueueBackend.checkPaths}. */
+export interface PathNeed {
+  /** Absolute, or `~/…` (the home of the user jobs run as). */
+  path: string;
+  /** `input`: must exist (file or directory). `output`: a directory the job writes into. */
+  kind: "input" | "output";
+  /** The task option it comes from, e.g. `modelId` or `outputFile`. */
+  field: string;
+}
+
+/** The paths of one step (its queue says which container mounts it needs). */
+export interface StepPaths {
+  step: string;
+  queue: string;
+  paths: readonly PathNeed[];
+}
+
+/** A path that is not as a step needs it. */
+export interface PathProblem {
+  /** Absent for the cluster's own paths (the job directory). */
+  step?: string;
+  /** Where it comes from: a task option, `mounts`, `python`, `jobDir`. */
+  field: string;
+  message: string;
+}
+
 /** The contract; see the module comment. */
 export interface QueueBackend {
   /** Backend kind, e.g. `local` or `slurm`. */
@@ -263,6 +289,13 @@ export interface QueueBackend {
    * cannot find out (the cluster is unreachable) are not reported here.
    */
   checkResources?(requests: readonly ResourceRequest[]): Promise<ResourceProblem[]>;
+  /**
+   * The paths of the run's steps that are not as they need them — a missing input, an output
+   * directory that cannot be made, a container mount whose source is missing — asked once before
+   * a run's first job, in one round trip for all of them. A backend whose config says so creates
+   * output directories here.
+   */
+  checkPaths?(steps: readonly StepPaths[]): Promise<PathProblem[]>;
   /**
    * Optional: listens for {@link BackendNotice}s (a connection lost, restored, or refused for
    * good), so the runner can show an outage instead of going quiet. Returns the unsubscriber.

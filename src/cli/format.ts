@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { sanitizeForTerminal } from "./sanitize.js";
+import { hasControlCharacters, sanitizeForTerminal } from "./sanitize.js";
 
 /** `850ms`, `12.3s`, `4m05s`, `2h03m`. */
 export function formatDuration(ms: number | undefined): string {
@@ -32,7 +32,8 @@ export function formatTime(at: number | undefined): string {
  * colours the cells of column `i` (not the header) after they are aligned.
  */
 export function formatTable(header: readonly string[], rows: ReadonlyArray<readonly string[]>, options: { paint?: ReadonlyArray<((cell: string) => string) | undefined> } = {}): string {
-  const clean = (cell: string) => sanitizeForTerminal(cell).replace(/[\n\t]+/g, " ");
+  // Most cells hold no control character at all: those are kept as they are (tables of thousands of rows).
+  const clean = (cell: string) => (hasControlCharacters(cell) ? sanitizeForTerminal(cell).replace(/[\n\t]+/g, " ") : cell);
   const all = [header.map(clean), ...rows.map((r) => r.map(clean))];
   const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));
   return (

@@ -16,3 +16,11 @@ const CONTROL_CHARACTERS = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
 export function sanitizeForTerminal(text: string): string {
   return text.replace(ESCAPE_SEQUENCES, "").replace(CONTROL_CHARACTERS, "");
 }
+
+/** Any C0 or C1 control character, DEL or ESC included. */
+const ANY_CONTROL = /[\x00-\x1f\x7f-\x9f]/;
+
+/** True when `text` holds a control character (then {@link sanitizeForTerminal} may change it). */
+export function hasControlCharacters(text: string): boolean {
+  return ANY_CONTROL.test(text);
+}

@@ -53,22 +53,76 @@ export const QueueConfigSchema = z.strictObject({
 /** A queue as written in the config. */
 export type QueueConfig = z.infer<typeof QueueConfigSchema>;
 
-/** SSH settings for reaching a Slurm login node. */
+/**
+ * SSH settings for reaching a Slurm login node, as OpenSSH would: `host` may be an alias of the
+ * OpenSSH client config (`~/.ssh/config`), whose `HostName`, `User`, `Port`, `IdentityFile`,
+ * `ProxyJump`, `ServerAliveInterval`, … apply; a value set here wins over the config's.
+ */
 export const SshConfigSchema = z.strictObject({
+  /** An alias of the OpenSSH client config, or a host name. */
   host: z.string().min(1),
-  port: z.number().int().min(1).max(65535).default(22),
-  user: z.string().min(1),
+  /** Default: the ssh config's `Port`, else 22. */
+  port: z.number().int().min(1).max(65535).optional(),
+  /** Default: the ssh config's `User`, else the local user name. */
+  user: z.string().min(1).optional(),
+  /** Private key file, tried after the agent's keys (default: the ssh config's `IdentityFile`s, else `~/.ssh/id_ed25519`, `id_ecdsa`, `id_rsa`). */
   identityFile: z.string().min(1).optional(),
-  /** known_hosts file (default `~/.ssh/known_hosts`). */
+  /** known_hosts file for every hop (default: the ssh config's `UserKnownHostsFile`, else `~/.ssh/known_hosts`, plus the system's). */
   knownHosts: z.string().min(1).optional(),
-  /** `strict`: refuse unknown and changed keys. `accept-new`: record unknown keys, refuse changed ones. */
-  hostKeyPolicy: z.enum(["strict", "accept-new"]).default("strict"),
-  /** Seconds to wait for the connection. */
-  readyTimeout: z.number().positive().default(20),
+  /** `strict`: refuse unknown and changed keys. `accept-new`: record unknown keys, refuse changed ones. Default: `strict` (or the ssh config's `StrictHostKeyChecking accept-new`). */
+  hostKeyPolicy: z.enum(["strict", "accept-new"]).optional(),
+  /** Seconds to wait for each hop's connection (default: the ssh config's `ConnectTimeout`, else 20). */
+  readyTimeout: z.number().positive().optional(),
+  /** OpenSSH client config to read (default `~/.ssh/config`, then `/etc/ssh/ssh_config`); `none` reads none. */
+  configFile: z.string().min(1).optional(),
+  /** Jump hosts, as OpenSSH's `ProxyJump`: `[user@]host[:port]`, comma-separated, each itself resolved through the ssh config; `none` for none. Default: the ssh config's. */
+  proxyJump: z.string().min(1).optional(),
+  /** ssh-agent socket (default: the ssh config's `IdentityAgent`, else `$SSH_AUTH_SOCK`); `none`: use no agent. */
+  agent: z.string().min(1).optional(),
+  /** Seconds between keepalives on a quiet connection; 0 turns them off. Default: the ssh config's `ServerAliveInterval`, else 10. */
+  serverAliveInterval: z.number().int().min(0).optional(),
+  /** Keepalives left unanswered before the connection counts as dropped (default: the ssh config's `ServerAliveCountMax`, else 3). */
+  serverAliveCountMax: z.number().int().positive().optional(),
 });
 
 /** SSH settings. */
 export type SshConfig = z.infer<typeof SshConfigSchema>;
+
+/** What a run shipped of the user's code: recorded when the run is created, not written by hand. */
+export const CodeSnapshotSchema = z.strictObject({
+  /** The repository's top level on the machine that created the run. */
+  root: z.string().min(1),
+  /** `HEAD`'s commit. */
+  commit: z.string().regex(/^[0-9a-f]{40,64}$/),
+  /** True when the shipped tree differs from the commit (uncommitted changes were shipped). */
+  dirty: z.boolean(),
+  /** Git tree id of what is shipped (HEAD plus the uncommitted diff): its content address. */
+  tree: z.string().regex(/^[0-9a-f]{40,64}$/),
+  /** Untracked files left out (`untracked: warn`) or shipped (`include`). */
+  untracked: z.array(z.string()).default([]),
+});
+
+/** A recorded {@link CodeSnapshotSchema}. */
+export type CodeSnapshot = z.infer<typeof CodeSnapshotSchema>;
+
+/**
+ * The user's code, shipped to the cluster for every job of a run: `git archive` of `HEAD` plus the
+ * uncommitted diff, uploaded once per content (an unchanged repository is not uploaded again),
+ * unpacked under the run's directory in `jobDir`, first on the job's `PYTHONPATH`.
+ */
+export const CodeConfigSchema = z.strictObject({
+  /** A directory inside a git repository on the machine that creates the run (its top level is shipped). */
+  dir: z.string().min(1),
+  /** Untracked (and not ignored) files: `refuse` the run, `warn` and ship without them (default), or `include` them. */
+  untracked: z.enum(["refuse", "warn", "include"]).default("warn"),
+  /** Where jobs start: in the shipped code (`code`, default) or in their attempt directory (`attempt`). */
+  workdir: z.enum(["code", "attempt"]).default("code"),
+  /** Set when the run is created: what it ships (root, commit, dirty flag, content hash). */
+  snapshot: CodeSnapshotSchema.optional(),
+});
+
+/** Code shipping settings. */
+export type CodeConfig = z.infer<typeof CodeConfigSchema>;
 
 const common = {
   /** Environment for every job (not secret: it may be written into scripts). */
@@ -125,6 +179,14 @@ export const SlurmClusterConfigSchema = z.strictObject({
   servicesQueue: z.string().min(1).default("services"),
   /** Node.js on the cluster, for controllers started by `executeRemotely()`. */
   node: z.string().min(1).default("node"),
+  /**
+   * Paths the run's steps need on the cluster, checked in one round trip before the first job:
+   * `check` (default) refuses missing inputs and container mount sources and output directories
+   * that cannot be created; `create` also creates the output directories; `off` checks nothing.
+   */
+  checkPaths: z.enum(["check", "create", "off"]).optional(),
+  /** The user's code to ship with every job: `{ dir, untracked, workdir }` (README, "Running on Slurm"). */
+  code: CodeConfigSchema.optional(),
 });
 
 /** Any cluster config, discriminated on `executor`. */

@@ -30,7 +30,15 @@ export const OutputsManifestSchema = z.strictObject({
   simulated: z.boolean().default(false),
   models: z.array(ManifestModelSchema).default([]),
   artifacts: z.array(ManifestArtifactSchema).default([]),
+  /** The last value of each metric (a metric with a series gets its last point when left out). */
   metrics: z.record(z.string(), z.number()).default({}),
+  /**
+   * Metrics reported more than once, as ClearML's `report_scalar` does: name → points in report
+   * order (`{iteration, value}`). Kept whole in the store; `metrics` holds the last value.
+   */
+  series: z.record(z.string().min(1), z.array(z.strictObject({ iteration: z.number(), value: z.number() }))).optional(),
+  /** Groups of tasks as lm-eval defines them (`group_subtasks`): group → its direct subtasks. */
+  groups: z.record(z.string().min(1), z.array(z.string().min(1))).optional(),
 });
 
 /** A validated outputs manifest. */
@@ -77,5 +85,14 @@ export function parseOutputsManifest(text: string, file: string): OutputsManifes
     const details = parsed.error.issues.map((i) => `${i.path.length ? i.path.join(".") : "(root)"}: ${issueText(OutputsManifestSchema, raw, i)}`).join("; ");
     throw new ManifestError(file, `outputs manifest ${file} is invalid: ${details}`, { cause: parsed.error });
   }
-  return parsed.data;
+  return withSeriesLastValues(parsed.data);
+}
+
+/** A metric reported only as a series gets its last point as its value. */
+function withSeriesLastValues(manifest: OutputsManifest): OutputsManifest {
+  for (const [name, points] of Object.entries(manifest.series ?? {})) {
+    const last = points[points.length - 1];
+    if (last !== undefined && manifest.metrics[name] === undefined) manifest.metrics[name] = last.value;
+  }
+  return manifest;
 }

@@ -109,6 +109,14 @@ export const PipelineSpecSchema = z.strictObject({
   /** Defaults for every step. */
   defaults: StepPolicySchema.extend({ executionQueue: QueueNameSchema.optional() }).default({}),
   steps: z.array(StepSpecSchema).default([]),
+  /** Labels of this pipeline's runs (`run --name/--tag/--run-after` and the API add to them). */
+  run: z
+    .strictObject({
+      name: z.string().min(1).optional(),
+      tags: z.array(z.string().min(1)).optional(),
+      runAfter: z.array(z.string().min(1)).optional(),
+    })
+    .optional(),
 });
 export type PipelineSpec = z.infer<typeof PipelineSpecSchema>;
 

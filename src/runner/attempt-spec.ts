@@ -107,3 +107,22 @@ export function attemptSpec(input: AttemptSpecInput): JobSpec {
     ...(element ? { group: { key: `${element.map}/a${input.attempt}`, map: element.map, index: element.index, ...(element.throttle !== undefined ? { throttle: element.throttle } : {}) } } : {}),
   };
 }
+
+/** What {@link renderStepAttempt} needs of the run. */
+export interface StepAttemptInput {
+  runId: string;
+  planned: PlannedStep;
+  queue: ResolvedQueue;
+  attempt: number;
+  scope: ResolutionScope;
+  store: Store;
+  environment: Pick<ExecutionEnvironment, "env" | "python" | "backend">;
+  runtime: "real" | "simulate" | undefined;
+}
+
+/** Renders attempt `attempt` of a step in a run: {@link renderAttempt} with the job's view of its files. */
+export async function renderStepAttempt(input: StepAttemptInput): Promise<RenderedAttempt> {
+  const jobDir = await inputsDirFor(input.environment.backend, input.store, input.runId, input.planned, input.attempt);
+  const { planned, queue, scope, store, environment, runtime } = input;
+  return renderAttempt({ planned, queue, scope, store, environment, runtime, ...(jobDir !== undefined ? { jobDir } : {}) });
+}

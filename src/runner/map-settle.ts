@@ -85,5 +85,6 @@ export function settleMap(ctx: RunContext, map: StepState): void {
     if (reason) map.result.reason = reason;
     return;
   }
-  ctx.finishStep(map, status, reason);
+  // continueOnFail on a map step: what consumes it runs with what the map has (its gaps explicit).
+  ctx.finishStep(map, status, reason, status === "failed" && map.planned.spec.continueOnFail === true);
 }

@@ -8,7 +8,7 @@
  */
 import { redactOptions } from "../store/redact.js";
 import { stepFailed } from "./attempt-failures.js";
-import { attemptSpec, inputsDirFor, renderAttempt, secretNamesOf } from "./attempt-spec.js";
+import { attemptSpec, renderStepAttempt, secretNamesOf } from "./attempt-spec.js";
 import { cachedOutputs, stepCacheKey } from "./cache-decision.js";
 import { preExecuteAllows } from "./hook-runner.js";
 import type { RunContext, StepState } from "./run-context.js";
@@ -19,16 +19,7 @@ export async function prepareAttempt(ctx: RunContext, state: StepState): Promise
   const name = state.name;
   const attempt = state.attempt + 1; // spent only when the step is to run (or fails to launch)
   try {
-    const jobDir = await inputsDirFor(environment.backend, store, runId, state.planned, attempt);
-    const rendered = await renderAttempt({
-      planned: state.planned,
-      queue: state.queue,
-      scope: ctx.scope(),
-      store,
-      environment,
-      runtime: ctx.options.runtime,
-      ...(jobDir !== undefined ? { jobDir } : {}),
-    });
+    const rendered = await renderStepAttempt({ runId, planned: state.planned, queue: state.queue, attempt, scope: ctx.scope(), store, environment, runtime: ctx.options.runtime });
     const { resolved, env } = rendered;
     state.resolvedOptions = { ...resolved.task.options };
     const key = stepCacheKey(ctx, state, rendered);

@@ -27,5 +27,12 @@ export async function recordOutputs(store: Store, manifest: OutputsManifest, ori
   const artifacts = manifest.artifacts.map((a) => ({ id: newId("artifact"), name: a.name, path: where(a.path) }));
   const common = { cluster: origin.cluster, runId: origin.runId, step: origin.step, attempt: origin.attempt, createdAt };
   await Promise.all([...models.map((m) => store.putModel({ ...m, ...common, simulated: manifest.simulated })), ...artifacts.map((a) => store.putArtifact({ ...a, ...common }))]);
-  return { models, artifacts, metrics: manifest.metrics, simulated: manifest.simulated };
+  return {
+    models,
+    artifacts,
+    metrics: manifest.metrics,
+    ...(manifest.series ? { series: manifest.series } : {}),
+    ...(manifest.groups ? { groups: manifest.groups } : {}),
+    simulated: manifest.simulated,
+  };
 }

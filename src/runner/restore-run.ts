@@ -18,7 +18,7 @@
 import type { JobSpec } from "../backends/queue-backend.js";
 import { permanentErrorOf } from "../errors.js";
 import type { JournalEntry } from "../store/records.js";
-import { attemptSpec, inputsDirFor, renderAttempt, secretNamesOf } from "./attempt-spec.js";
+import { attemptSpec, renderStepAttempt, secretNamesOf } from "./attempt-spec.js";
 import { refusal } from "./backend-failures.js";
 import { awaitsExpansion, registerElements } from "./dynamic-map.js";
 import { type ReplayedAttempt, replayJournal } from "./replay.js";
@@ -55,6 +55,8 @@ export function restoreRun(ctx: RunContext, entries: readonly JournalEntry[], re
     state.result.attempts = state.attempt;
     const last = replayed.attempts.find((a) => a.attempt === state.attempt);
     if (last) state.resolvedOptions = last.parameters;
+    // An adopted attempt that succeeds writes its cache entry like a fresh one would.
+    if (last?.cacheKey) state.cacheKey = last.cacheKey;
     // After a crash the retry budgets carry on (a crash must not grant a step fresh retries);
     // after a run that finished, resuming is the user asking for another round.
     if (replay.status === "running") {
@@ -124,16 +126,7 @@ async function adoptOrThrow(ctx: RunContext, state: StepState, attempt: Replayed
  */
 async function specFor(ctx: RunContext, state: StepState, attempt: ReplayedAttempt): Promise<JobSpec> {
   const { runId, store, environment } = ctx.options;
-  const jobDir = await inputsDirFor(environment.backend, store, runId, state.planned, attempt.attempt);
-  const rendered = await renderAttempt({
-    planned: state.planned,
-    queue: state.queue,
-    scope: ctx.scope(),
-    store,
-    environment,
-    runtime: ctx.options.runtime,
-    ...(jobDir !== undefined ? { jobDir } : {}),
-  }).then(
+  const rendered = await renderStepAttempt({ runId, planned: state.planned, queue: state.queue, attempt: attempt.attempt, scope: ctx.scope(), store, environment, runtime: ctx.options.runtime }).then(
     (r) => r,
     () => undefined,
   );

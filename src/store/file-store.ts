@@ -26,6 +26,7 @@ import type { z } from "zod";
 import { RunNotFoundError, StoreError, TaskNotFoundError } from "../errors.js";
 import { atomicWrite } from "./atomic-write.js";
 import { assertSafeSegment } from "./ids.js";
+import { IndexedRuns, runsDirOf } from "./indexed-runs.js";
 import { JournalWriter } from "./journal-writer.js";
 import {
   type ArtifactRecord,
@@ -42,8 +43,10 @@ import {
   TaskRecordSchema,
 } from "./records.js";
 import { acquireRunLock, type RunLock } from "./run-lock.js";
+import type { RunSummary } from "./run-summary.js";
 import { appendRunTimes, RUN_TIMES_FILE, readRunTimes } from "./run-times-file.js";
 import type { Store } from "./store.js";
+import { encodeSegment, isSafe, mkdirOnce, storeWriteError } from "./store-fs.js";
 
 /** Resolves the store directory: explicit, then `GPU_DAG_HOME`, then `~/.gpu-dag`. */
 export function defaultStoreHome(env: NodeJS.ProcessEnv = process.env): string {
@@ -62,9 +65,12 @@ export class FileStore implements Store {
   readonly #journals = new Map<string, JournalWriter>();
   /** The home directory existed (or was made) while this instance used it. */
   #homeSeen = false;
+  /** The run index (`index/runs.jsonl`): fed by createRun and appendJournal, read by listRunSummaries. */
+  readonly #index: IndexedRuns;
 
   constructor(options: FileStoreOptions = {}) {
     this.home = options.home ? resolve(options.home) : defaultStoreHome();
+    this.#index = new IndexedRuns(this.home, { runsDir: runsDirOf(this.home), getRun: (id) => this.getRun(id), readJournal: (id) => this.readJournal(id) });
   }
 
   get location(): string {
@@ -118,6 +124,7 @@ export class FileStore implements Store {
     await atomicWrite(file, JSON.stringify(record, null, 2), { createDir: false }).catch((error: unknown) => {
       throw storeWriteError(file, error);
     });
+    this.#index.created(record);
   }
   async getRun(id: string): Promise<RunRecord> {
     if (!isSafe(id)) throw new RunNotFoundError(id);
@@ -138,7 +145,17 @@ export class FileStore implements Store {
       writer = new JournalWriter(join(this.runDir(runId), "journal.jsonl"));
       this.#journals.set(runId, writer);
     }
-    return writer.append(entry);
+    return writer.append(entry).then(() => this.#index.journaled(runId, entry));
+  }
+
+  /** Every run's summary from the run index (runs the index lacks are rebuilt from their journal). */
+  listRunSummaries(): Promise<RunSummary[]> {
+    return this.#index.list();
+  }
+
+  /** Rebuilds run `runId`'s index entry from its journal (e.g. one a cluster's controller wrote). */
+  reindexRun(runId: string): Promise<RunSummary | undefined> {
+    return this.#index.reindex(runId);
   }
 
   async readJournal(runId: string): Promise<JournalEntry[]> {
@@ -189,6 +206,8 @@ export class FileStore implements Store {
     const writer = this.#journals.get(runId);
     this.#journals.delete(runId);
     await writer?.close();
+    this.#index.closed(runId);
+    await this.#index.flush();
   }
 
   lockRun(runId: string): Promise<RunLock> {
@@ -221,6 +240,7 @@ export class FileStore implements Store {
     const writers = [...this.#journals.values()];
     this.#journals.clear();
     await Promise.all(writers.map((w) => w.close()));
+    await this.#index.flush();
   }
 
   async #put(kind: string, id: string, record: unknown, startsWork = false): Promise<void> {
@@ -279,38 +299,4 @@ export class FileStore implements Store {
       throw new StoreError(`store record ${file} is corrupt: ${(error as Error).message}`, { path: file, cause: error });
     }
   }
-}
-
-/** `mkdir` of one level; an existing directory is fine, anything else is a {@link StoreError}. */
-async function mkdirOnce(dir: string): Promise<void> {
-  try {
-    await mkdir(dir);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST" && (await stat(dir).catch(() => undefined))?.isDirectory()) return;
-    throw storeWriteError(dir, error);
-  }
-}
-
-/** A failed store write as a {@link StoreError} naming the path. */
-function storeWriteError(path: string, error: unknown): StoreError {
-  if (error instanceof StoreError) return error;
-  const code = (error as NodeJS.ErrnoException).code;
-  const why =
-    code === "ENOENT"
-      ? "its directory is gone (store removed while in use?)"
-      : code === "EEXIST" || code === "ENOTDIR"
-        ? "a file stands where a directory should be"
-        : code === "EACCES" || code === "EPERM" || code === "EROFS"
-          ? `the store is not writable (${code})`
-          : (error as Error).message;
-  return new StoreError(`cannot write ${path}: ${why}`, { path, cause: error });
-}
-
-function isSafe(id: string): boolean {
-  return /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(id) && !id.includes("..");
-}
-
-/** Step names are validated by the pipeline, but encode defensively: a path segment must never escape. */
-function encodeSegment(step: string): string {
-  return isSafe(step) ? step : encodeURIComponent(step).replace(/\./g, "%2E");
 }

@@ -55,9 +55,31 @@ export const ArtifactRecordSchema = z.object({
 });
 export type ArtifactRecord = z.infer<typeof ArtifactRecordSchema>;
 
+/**
+ * What a run is called and how it is found: an optional `name` (several runs may share one: a
+ * name given as a run ref means the newest of them), free-form `tags`, and the runs it waits for
+ * (`runAfter`: ids or names; each must succeed before this run's steps start).
+ */
+export const RunLabelsShape = {
+  name: z.string().min(1).optional(),
+  /** Free-form labels (`runs --tag`, `models --tag`). */
+  tags: z.array(z.string().min(1)).optional(),
+  runAfter: z.array(z.string().min(1)).optional(),
+};
+
+/** What a run name or tag may hold: it is typed on command lines, in `run:step` refs and comma lists. */
+export const RUN_LABEL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.+=@/-]{0,127}$/;
+
+/** Why `value` cannot be a run name or tag (`undefined` when it can). */
+export function runLabelProblem(value: string): string | undefined {
+  if (RUN_LABEL_PATTERN.test(value)) return undefined;
+  return 'use 1-128 letters, digits and "_ . + = @ / -", starting with a letter or digit (no spaces, ":" or ",")';
+}
+
 /** A run's fixed description, written once when the run is created. */
 export const RunRecordSchema = z.object({
   id: z.string(),
+  ...RunLabelsShape,
   projectName: z.string(),
   pipelineName: z.string(),
   createdAt: z.string(),
@@ -80,11 +102,20 @@ export const RunRecordSchema = z.object({
 });
 export type RunRecord = z.infer<typeof RunRecordSchema>;
 
+/** One point of a metric series: the value a job reported at one iteration. */
+export const MetricPointSchema = z.object({ iteration: z.number(), value: z.number() });
+export type MetricPoint = z.infer<typeof MetricPointSchema>;
+
 /** The outputs of one successful attempt, as recorded (models and artifacts carry store ids). */
 export const StepOutputsSchema = z.object({
   models: z.array(z.object({ id: z.string(), name: z.string(), path: z.string(), framework: z.string() })),
   artifacts: z.array(z.object({ id: z.string(), name: z.string(), path: z.string() })),
+  /** The last value of each metric. */
   metrics: z.record(z.string(), z.number()),
+  /** Metrics reported more than once (a scalar per iteration), in report order; `metrics` holds the last value. */
+  series: z.record(z.string(), z.array(MetricPointSchema)).optional(),
+  /** lm-eval's groups: group name → its direct subtasks (`group_subtasks`), for reports. */
+  groups: z.record(z.string(), z.array(z.string())).optional(),
   simulated: z.boolean(),
 });
 export type StepOutputs = z.infer<typeof StepOutputsSchema>;

@@ -7,6 +7,7 @@
 
 import type { ArtifactRecord, CacheEntry, JournalEntry, ModelRecord, RunRecord, TaskRecord } from "./records.js";
 import type { RunLock } from "./run-lock.js";
+import type { RunSummary } from "./run-summary.js";
 
 /**
  * The contract. Writes are atomic; `appendJournal` resolves only once the entry is durable.
@@ -37,6 +38,15 @@ export interface Store {
   /** Throws `RunNotFoundError`. */
   getRun(id: string): Promise<RunRecord>;
   listRuns(): Promise<RunRecord[]>;
+
+  /**
+   * Every run's summary (labels, parameters, status, each ended step's metrics and models) from an
+   * index the store keeps, without replaying journals. Optional: the results layer rebuilds
+   * summaries from `listRuns()` and the journals for a store without one.
+   */
+  listRunSummaries?(): Promise<RunSummary[]>;
+  /** Rebuilds run `runId`'s index entry from its journal (one written elsewhere, e.g. mirrored from a cluster). */
+  reindexRun?(runId: string): Promise<RunSummary | undefined>;
 
   /** Appends to a run's journal; resolves when fsynced. */
   appendJournal(runId: string, entry: JournalEntry): Promise<void>;

@@ -10,7 +10,8 @@ import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { FileStore, GenerateTask, LLMCompressorTask, LMEvalTask, Pipeline, type RunResult } from "../../src/index.js";
+import { FileStore, GenerateTask, LLMCompressorTask, LMEvalTask, listModelRows, modelLineage, Pipeline, type RunResult, recoveryReport } from "../../src/index.js";
+import { roundTo } from "../../src/results/render.js";
 import { buildTinyFixture, pythonDir, pythonEnv, readJsonl, type TinyFixture } from "./env.js";
 
 const env = await pythonEnv();
@@ -32,6 +33,7 @@ saveCompressed: true
 `;
 
 describe("python tier: a gpu-dag pipeline compress → evaluate ×2 → generate on a tiny model", () => {
+  const model = () => result.models[0]!;
   const python = env.python;
   let fixture: TinyFixture;
   let home: string;
@@ -145,5 +147,35 @@ describe("python tier: a gpu-dag pipeline compress → evaluate ×2 → generate
     expect(outputs.metrics["generation/num_rows"]).toBe(20);
     const stderr = await readFile(join(result.steps["generate"]!.attemptDir!, "stderr.log"), "utf8");
     expect(stderr).toMatch(/model server stopped/);
+  });
+
+  it("model lineage: made by the compression step from the tiny base model, measured by its evaluation with lm-eval's metrics", async () => {
+    const model = result.models[0]!;
+    const lineage = await modelLineage(store, model.id);
+    expect(lineage.producer).toMatchObject({ step: "compress", task: { type: "llm-compressor", taskName: "compress" } });
+    expect(lineage.producer?.recipe?.text).toContain("scheme: W4A16");
+    expect(lineage.parent).toEqual({ ref: fixture.model });
+    expect(lineage.files.path).toBe(model.path);
+    expect(lineage.files.artifacts.map((a) => a.name)).toContain("recipe");
+    // Its one evaluation (the generation read it too, but measures nothing): with lm-eval's metrics.
+    expect(lineage.evaluations.map((e) => [e.runId, e.step])).toEqual([[result.runId, "eval_compressed"]]);
+    expect(lineage.evaluations[0]!.metrics).toEqual(result.metrics["eval_compressed"]);
+    expect((await listModelRows(store)).map((r) => [r.model.id, r.parent, r.evaluations])).toEqual([[model.id, fixture.model, 1]]);
+  });
+
+  it("recovery of the compressed model against the base model: lm-eval's group shown as its members, each ratio from the recorded scores", async () => {
+    const report = await recoveryReport(store, { baseline: fixture.model, candidates: [model().id] });
+    expect(report.sections.map((s) => s.category)).toEqual([fixture.group]);
+    const rows = report.sections[0]!.rows;
+    expect(rows.map((r) => r.benchmark)).toEqual(["tiny_arith", "tiny_words"]);
+    const [base, cand] = [result.metrics["eval_original"]!, result.metrics["eval_compressed"]!];
+    for (const row of rows) {
+      // acc_norm where lm-eval reports it, else acc (the model-card choice).
+      expect(row.metric).toBe(base[`${row.benchmark}/acc_norm`] !== undefined ? "acc_norm" : "acc");
+      const b = base[`${row.benchmark}/${row.metric}`]!;
+      const c = cand[`${row.benchmark}/${row.metric}`]!;
+      expect(row.baseline!.mean).toBe(b);
+      expect(row.candidates[0]!.recovery).toBe(b === 0 ? null : roundTo((c / b) * 100, 2));
+    }
   });
 });

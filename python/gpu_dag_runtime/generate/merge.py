@@ -30,9 +30,9 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 
 from .._common import RunnerError
+from ..manifest import atomic_writer
 from ..elements import element_text, paths_from_words, read_elements
 from .arguments import parse_main_args
 from .chunks import seed_paths
@@ -143,35 +143,14 @@ def plan_merge(final: str, rows: list[dict], num_chunks: int, candidates: list[s
 
 def write_merged(final: str, shards: list[tuple[str, ShardName]]) -> int:
     """Concatenates the shards' rows into ``final`` atomically; returns the rows written."""
-    directory = os.path.dirname(final) or "."
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(final)}.", suffix=".merging", dir=directory)
     written = 0
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            for path, name in shards:
-                with open(path, encoding="utf-8") as part:
-                    for _ in range(name.size):
-                        out.write(part.readline())
-                        written += 1
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, final)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:
-        dfd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:
-        pass
+    with atomic_writer(final, prefix=f".{os.path.basename(final)}.", suffix=".merging") as out:
+        for path, name in shards:
+            with open(path, encoding="utf-8") as part:
+                for _ in range(name.size):
+                    out.write(part.readline())
+                    written += 1
     return written
-
 
 def merge_main(argv: list[str]) -> int:
     """``generate merge``: see the module docstring."""

@@ -66,7 +66,11 @@ function hostFieldMatches(field: string, name: string): boolean {
 
 /** Checks `key` for `host:port` against known_hosts text. Pure. */
 export function checkHostKey(knownHostsText: string, host: string, port: number, key: Buffer): HostKeyVerdict {
-  const name = knownHostsName(host, port);
+  return checkHostKeyNamed(knownHostsText, knownHostsName(host, port), key);
+}
+
+/** Checks `key` for the host known_hosts lists as `name` (`host`, `[host]:port`, or a `HostKeyAlias`). Pure. */
+export function checkHostKeyNamed(knownHostsText: string, name: string, key: Buffer): HostKeyVerdict {
   const type = keyType(key);
   const blob = key.toString("base64");
   const expected: string[] = [];
@@ -104,8 +108,13 @@ export async function readKnownHosts(file: string): Promise<string> {
 
 /** Appends `host:port`'s key to a known_hosts file (the `accept-new` policy). */
 export async function addKnownHost(file: string, host: string, port: number, key: Buffer): Promise<void> {
+  await addKnownHostNamed(file, knownHostsName(host, port), key);
+}
+
+/** Appends a key for the host known_hosts lists as `name`. */
+export async function addKnownHostNamed(file: string, name: string, key: Buffer): Promise<void> {
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   const existing = await readKnownHosts(file);
   const prefix = existing && !existing.endsWith("\n") ? "\n" : "";
-  await appendFile(file, `${prefix}${knownHostsName(host, port)} ${keyType(key)} ${key.toString("base64")}\n`, { mode: 0o600 });
+  await appendFile(file, `${prefix}${name} ${keyType(key)} ${key.toString("base64")}\n`, { mode: 0o600 });
 }

@@ -21,12 +21,16 @@ export interface SlurmBackendStats {
   squeue: number;
   sacct: number;
   scancel: number;
+  /** Path checks before a run (each one exec for all the run's paths). */
+  pathChecks: number;
+  /** Uploads of the user's code (once per content, not per run). */
+  codeUploads: number;
 }
 
 /** Options of {@link SlurmBackend}. */
 export interface SlurmBackendOptions {
   /** The Slurm cluster config (only the fields in {@link SlurmJobConfig} and `ssh` are used). */
-  config: SlurmJobConfig & Partial<Pick<SlurmClusterConfig, "ssh">>;
+  config: SlurmJobConfig & Partial<Pick<SlurmClusterConfig, "ssh" | "checkPaths" | "code">>;
   /** Transport to use; default: SSH when `config.ssh` is set, else this machine (login node). */
   transport?: Transport;
   /** Poll interval tuning. */

@@ -31,21 +31,25 @@ import {
   type JobState,
   type JobUpdateListener,
   type LogOptions,
+  type PathProblem,
   type QueueBackend,
   type ResourceProblem,
   type ResourceRequest,
   STDERR_FILE,
   STDOUT_FILE,
+  type StepPaths,
   type SubmittedJob,
 } from "../queue-backend.js";
 import { addArrayElement, scancelIds } from "./array-ids.js";
 import { ClusterFacts } from "./cluster-facts.js";
 import { collectFiles } from "./collect-files.js";
 import { checkPartitionCapacity } from "./partition-capacity.js";
+import { checkClusterPaths } from "./path-check.js";
 import { type PollCycleContext, pollCycle } from "./poll-cycle.js";
 import { PollLoop, type TrackedJob } from "./poll-loop.js";
 import { cancelProgram, RUN_STDIN } from "./remote-scripts.js";
 import { remoteAttemptDir } from "./resolve-job.js";
+import { ShippedCode } from "./ship-code.js";
 import { ShippedRuntime } from "./ship-runtime.js";
 import type { SlurmBackendOptions, SlurmBackendStats } from "./slurm-backend-options.js";
 import { isSlurmJobId } from "./slurm-output.js";
@@ -78,6 +82,8 @@ export class SlurmBackend implements QueueBackend {
   readonly #facts: ClusterFacts;
   /** The job-side runtime to ship, when there is one. */
   readonly #runtime: ShippedRuntime | undefined;
+  /** The user's code to ship, when the run names some (`code` in the cluster config). */
+  readonly #code: ShippedCode | undefined;
   readonly #loop: PollLoop;
   readonly #pollContext: PollCycleContext = {
     exec: (command, options) => this.#exec(command, options),
@@ -88,13 +94,15 @@ export class SlurmBackend implements QueueBackend {
     count: (command) => void this.#stats[command]++,
   };
   #closed = false;
-  readonly #stats: SlurmBackendStats = { execs: 0, sbatch: 0, arrays: 0, pollCycles: 0, squeue: 0, sacct: 0, scancel: 0 };
+  readonly #stats: SlurmBackendStats = { execs: 0, sbatch: 0, arrays: 0, pollCycles: 0, squeue: 0, sacct: 0, scancel: 0, pathChecks: 0, codeUploads: 0 };
 
   constructor(options: SlurmBackendOptions) {
     this.#config = options.config;
     this.#transport = options.transport ?? transportFor(options.config);
     this.#facts = new ClusterFacts((command, o) => this.#exec(command, o), options.config.jobDir, options.maxArraySize);
     this.#runtime = options.pythonRuntimeDir === undefined ? undefined : new ShippedRuntime(this.#transport, options.pythonRuntimeDir);
+    const code = options.config.code;
+    this.#code = code?.snapshot ? new ShippedCode(this.#transport, { ...code, snapshot: code.snapshot }, () => void this.#stats.codeUploads++) : undefined;
     this.#loop = new PollLoop({
       intervals: options.pollIntervals,
       jobs: this.#jobs,
@@ -113,6 +121,22 @@ export class SlurmBackend implements QueueBackend {
   /** Requests no partition can ever meet; one `sinfo` (see partition-capacity.ts). */
   checkResources(requests: readonly ResourceRequest[]): Promise<ResourceProblem[]> {
     return checkPartitionCapacity(this.#transport, this.#config, requests);
+  }
+
+  /** Paths the steps need that are not there (made here with `checkPaths: create`): one exec for the run (path-check.ts). */
+  async checkPaths(steps: readonly StepPaths[]): Promise<PathProblem[]> {
+    this.#assertOpen();
+    const jobDir = await this.#facts.jobDir().catch(() => undefined);
+    if (jobDir === undefined) return []; // the cluster cannot be asked: the run finds out as before
+    return checkClusterPaths(
+      (program) => {
+        this.#stats.pathChecks++;
+        return this.#exec(RUN_STDIN, { stdin: program, idempotent: true }); // mkdir -p too
+      },
+      this.#config,
+      steps,
+      jobDir,
+    );
   }
 
   /** Counters of remote work since creation. */
@@ -137,8 +161,11 @@ export class SlurmBackend implements QueueBackend {
     if (options.signal?.aborted) throw new AbortedError("submit aborted before anything was submitted");
     const jobDir = await this.#facts.jobDir();
     const runtimeSetup = (await this.#runtime?.setupLines(jobDir)) ?? [];
+    // The user's code, per run (its own copy): first its lines, then the runtime's (first on PYTHONPATH).
+    const codeSetup = new Map<string, readonly string[]>();
+    for (const runId of new Set(jobs.map((j) => j.runId))) codeSetup.set(runId, (await this.#code?.setupLines(jobDir, runId)) ?? []);
     const maxArraySize = jobs.some((j) => j.group) ? await this.#facts.maxArraySize() : 0;
-    const batch = submitBatch(this.#config, jobs, jobDir, { runtimeSetup, maxArraySize });
+    const batch = submitBatch(this.#config, jobs, jobDir, { jobSetup: (spec) => [...(codeSetup.get(spec.runId) ?? []), ...runtimeSetup], maxArraySize });
     let result: ExecResult;
     try {
       result = await this.#exec(RUN_STDIN, { stdin: submitProgram(batch, { reuseExisting: options.reuseExisting ?? false }) });

@@ -17,14 +17,19 @@ export function backoffDelay(baseMs: number, attempt: number, deadline: number):
 
 /** The connection's outages and their notices, for one target; see the module comment. */
 export class ConnectionNotices {
-  readonly #target: string;
+  readonly #targetOf: () => string;
   readonly #listeners = new Set<BackendNoticeListener>();
   /** While the connection is down: since when, and failed attempts so far. */
   #outage: { since: number; attempts: number; firstConnect: boolean } | undefined;
   #everConnected = false;
 
-  constructor(target: string) {
-    this.#target = target;
+  /** `target` names the connection in notices: a name, or a function asked each time (it may be learnt later). */
+  constructor(target: string | (() => string)) {
+    this.#targetOf = typeof target === "string" ? () => target : target;
+  }
+
+  get #target(): string {
+    return this.#targetOf();
   }
 
   /** Listens for notices; returns the unsubscriber. */

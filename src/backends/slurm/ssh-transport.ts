@@ -2,56 +2,62 @@
  * {@link Transport} over ONE persistent SSH connection (node-ssh / ssh2), shared by every exec
  * and file transfer of a backend.
  *
- * - The TCP socket is opened by us (ssh-socket.ts) with `setNoDelay(true)`: without it each small exec waits on
- *   Nagle's algorithm (100 sequential sbatch: ~5 s → ~0.9 s).
- * - The host key is checked against known_hosts (`strict` by default; `accept-new` records unknown
- *   hosts). A changed key is refused with {@link HostKeyError}; a key the server does not accept
- *   (or cannot be read) with `SshAuthError`. Both are permanent: the transport never tries
- *   again, every later call fails with the same error, and one `connection-refused` notice says so.
- * - When the connection drops, the next call reconnects with exponential backoff and jitter, and
- *   says so: a `connection-lost` notice per failed attempt (attempt number, next delay), one
+ * - The route is resolved as OpenSSH does (ssh-route.ts): `host` may be an alias of
+ *   `~/.ssh/config`, whose `HostName`, `User`, `Port`, `IdentityFile`, `ProxyJump`,
+ *   `ServerAlive*`, … apply; through `ProxyJump` the connection goes through each jump host in
+ *   turn (ssh-connect.ts), every hop's host key checked against known_hosts.
+ * - Authentication by the ssh-agent, then key files; a passphrase-protected key through the agent
+ *   or a passphrase asked on the terminal, never stored (ssh-keys.ts).
+ * - The TCP socket is opened by us (ssh-socket.ts) with `setNoDelay(true)`: without it each small
+ *   exec waits on Nagle's algorithm (100 sequential sbatch: ~5 s → ~0.9 s).
+ * - A changed host key is refused with {@link HostKeyError}; keys the server does not accept (or
+ *   that cannot be read) with `SshAuthError` naming the hop, the user and every key or agent
+ *   tried. Both are permanent: the transport never tries again, every later call fails with the
+ *   same error, and one `connection-refused` notice says so.
+ * - Keepalives (`ServerAliveInterval`, default 10 s, × `ServerAliveCountMax`, default 3) find a
+ *   dead connection; the next call then reconnects with exponential backoff and jitter, and says
+ *   so: a `connection-lost` notice per failed attempt (attempt number, next delay), one
  *   `connection-restored` when it is back (see `BackendNotice`).
  *   Idempotent calls are re-run after a drop; others fail with {@link BackendError} if the drop
  *   happened after the command may have started (callers make those safe to retry themselves).
- * - node-ssh (and ssh2 under it, 22 modules) is loaded on the first connection, not on import:
- *   `import "gpu-dag"` stays free of it for users who never reach a cluster over SSH.
+ * - node-ssh, ssh2 (22 modules) and ssh-config are loaded on the first connection, not on import:
+ *   `import "gpu-dag"` stays free of them for users who never reach a cluster over SSH.
  *
- * The parts live beside it: host key and key checks (ssh-auth.ts), notices and backoff
- * (ssh-outage.ts), the socket (ssh-socket.ts), SFTP reads and writes (ssh-sftp.ts).
+ * The parts live beside it: the route (ssh-route.ts, ssh-config-file.ts), the hops
+ * (ssh-connect.ts), host keys (ssh-auth.ts), keys (ssh-keys.ts, ssh-passphrase.ts), notices and
+ * backoff (ssh-outage.ts), the socket (ssh-socket.ts), SFTP reads and writes (ssh-sftp.ts).
  *
  * @module
  */
 
 import type { NodeSSH } from "node-ssh";
 import PQueue from "p-queue";
-import { BackendError, type GpuDagError, HostKeyError } from "../../errors.js";
+import { BackendError, GpuDagError } from "../../errors.js";
 import type { BackendNoticeListener } from "../queue-backend.js";
-import { addKnownHost, readKnownHosts } from "./known-hosts.js";
-import { expandHome, hostKeyVerifier, permanentRefusal, readPrivateKey } from "./ssh-auth.js";
+import { readKnownHosts } from "./known-hosts.js";
+import { connectRoute, PermanentConnectError } from "./ssh-connect.js";
+import type { DecryptedKeys } from "./ssh-keys.js";
 import { backoffDelay, ConnectionNotices } from "./ssh-outage.js";
+import { type PassphrasePrompt, ttyPassphrasePrompt } from "./ssh-passphrase.js";
+import { hopTarget, resolveSshRoute, type SshRoute, type SshRouteRequest } from "./ssh-route.js";
 import { type Sftp, sftpRead, sftpWrite } from "./ssh-sftp.js";
-import { isConnectionError, openSocket } from "./ssh-socket.js";
+import { isConnectionError } from "./ssh-socket.js";
+import type { Ssh2Client } from "./ssh2-module.js";
+import { loadSsh2 } from "./ssh2-module.js";
 import { ConnectionDroppedError, type ExecOptions, type ExecResult, type ReadFileOptions, type RemoteFile, type Transport } from "./transport.js";
 
 /** Connection settings (the `ssh` block of a Slurm cluster config, plus tuning). */
-export interface SshTransportOptions {
-  host: string;
-  port?: number;
-  user: string;
-  /** Private key file (default: `~/.ssh/id_ed25519`, then `~/.ssh/id_rsa`). */
-  identityFile?: string;
-  /** known_hosts file (default `~/.ssh/known_hosts`). */
-  knownHosts?: string;
-  /** `strict` (default) refuses unknown hosts; `accept-new` records them. Changed keys are always refused. */
-  hostKeyPolicy?: "strict" | "accept-new";
-  /** Seconds to wait for one connection attempt (default 20). */
-  readyTimeout?: number;
+export interface SshTransportOptions extends SshRouteRequest {
   /** How long to keep trying to reconnect before failing a call, in ms (default 120 000). */
   reconnectTimeoutMs?: number;
   /** First backoff delay in ms (default 200); doubles per failed attempt, up to 5 s, ±50 % jitter. */
   backoffBaseMs?: number;
   /** Most commands running at once on the connection (default 6, well under sshd's MaxSessions of 10). */
   maxChannels?: number;
+  /** How to ask for a key's passphrase (default: on the terminal when there is one; `null`: never ask). */
+  passphrasePrompt?: PassphrasePrompt | null | undefined;
+  /** Environment for `SSH_AUTH_SOCK`, `${VAR}` in paths and the local user (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
 }
 
 class DroppedError extends Error {}
@@ -67,6 +73,8 @@ export class SshTransport implements Transport {
   connectAttempts = 0;
   readonly #options: SshTransportOptions;
   #ssh: NodeSSH | undefined;
+  /** The jump hosts' clients of the current connection (closed with it). */
+  #jumps: Ssh2Client[] = [];
   #connecting: Promise<NodeSSH> | undefined;
   #sftp: Promise<Sftp> | undefined;
   #closed = false;
@@ -74,15 +82,26 @@ export class SshTransport implements Transport {
   /** The permanent refusal, once there was one: every later call fails with it. */
   #refusal: GpuDagError | undefined;
   readonly #notices: ConnectionNotices;
+  #route: SshRoute | undefined;
+  readonly #decrypted: DecryptedKeys = new Map();
 
   constructor(options: SshTransportOptions) {
     this.#options = options;
     this.#channels = new PQueue({ concurrency: options.maxChannels ?? 6 });
-    this.#notices = new ConnectionNotices(this.#target);
+    this.#notices = new ConnectionNotices(() => this.target);
   }
 
-  get #target(): string {
-    return `${this.#options.user}@${this.#options.host}:${this.#options.port ?? 22}`;
+  /** `user@host:port` of the login node (as configured until the route is resolved). */
+  get target(): string {
+    const last = this.#route?.hops.at(-1);
+    if (last) return hopTarget(last);
+    const { user, host, port } = this.#options;
+    return `${user === undefined ? "" : `${user}@`}${host}:${port ?? 22}`;
+  }
+
+  /** The route of the last connection attempt (hops, known_hosts files, agent), once resolved. */
+  get route(): SshRoute | undefined {
+    return this.#route;
   }
 
   /** Connects now (otherwise the first call does). Throws {@link HostKeyError} on a bad host key. */
@@ -101,7 +120,7 @@ export class SshTransport implements Transport {
   }
 
   async #connection(): Promise<NodeSSH> {
-    if (this.#closed) throw new BackendError("slurm", `SSH transport to ${this.#target} is closed`);
+    if (this.#closed) throw new BackendError("slurm", `SSH transport to ${this.target} is closed`);
     if (this.#refusal) throw this.#refusal;
     if (this.#ssh?.isConnected()) return this.#ssh;
     this.#connecting ??= this.#connectWithBackoff().finally(() => {
@@ -120,14 +139,15 @@ export class SshTransport implements Transport {
         return ssh;
       } catch (error) {
         if (this.#closed) throw error;
-        const refusal = permanentRefusal(error, this.#target, this.#options.identityFile);
+        // A refused host key or key, or an ssh config that cannot work: permanent.
+        const refusal = error instanceof PermanentConnectError ? error.error : error instanceof GpuDagError ? error : undefined;
         if (refusal) {
           this.#refusal = refusal;
           this.#notices.refused(refusal);
           throw refusal;
         }
         if (Date.now() >= deadline) {
-          throw new BackendError("slurm", `cannot connect to ${this.#target}: ${(error as Error).message}`, { cause: error });
+          throw new BackendError("slurm", `cannot connect to ${this.target}: ${(error as Error).message}`, { cause: error });
         }
         const delay = backoffDelay(base, attempt, deadline);
         this.#notices.attemptFailed(error, delay);
@@ -137,45 +157,34 @@ export class SshTransport implements Transport {
   }
 
   async #connectOnce(): Promise<NodeSSH> {
-    const { host, user } = this.#options;
-    const port = this.#options.port ?? 22;
-    const knownHostsFile = expandHome(this.#options.knownHosts ?? "~/.ssh/known_hosts");
     this.connectAttempts++;
-    const knownText = await readKnownHosts(knownHostsFile);
-    const privateKey = await readPrivateKey(this.#options.identityFile, this.#target);
+    const env = this.#options.env ?? process.env;
+    this.#route ??= await resolveSshRoute(this.#options, env);
+    const route = this.#route;
+    const knownText = (await Promise.all(route.knownHostsFiles.map(readKnownHosts))).join("\n");
+    const ssh2 = await loadSsh2();
     const { NodeSSH } = await import("node-ssh");
-    const sock = await openSocket(host, port, (this.#options.readyTimeout ?? 20) * 1000);
-    const hostKey = hostKeyVerifier({ knownText, knownHostsFile, host, port, policy: this.#options.hostKeyPolicy, target: this.#target });
+    const prompt = this.#options.passphrasePrompt === null ? undefined : (this.#options.passphrasePrompt ?? ttyPassphrasePrompt());
+    const clients = await connectRoute({ ssh2, route, knownText, decrypted: this.#decrypted, prompt });
+    const client = clients.at(-1) as Ssh2Client;
+    const jumps = clients.slice(0, -1);
+    // node-ssh's exec and SFTP helpers on the login node's client, connected above.
     const ssh = new NodeSSH();
-    try {
-      await ssh.connect({
-        sock,
-        host,
-        port,
-        username: user,
-        privateKey,
-        readyTimeout: (this.#options.readyTimeout ?? 20) * 1000,
-        keepaliveInterval: 10_000,
-        keepaliveCountMax: 3,
-        hostVerifier: hostKey.verify,
-      } as Parameters<NodeSSH["connect"]>[0]);
-    } catch (error) {
-      sock.destroy();
-      throw hostKey.refusal() ?? error;
-    }
-    const newKey = hostKey.newKey();
-    if (newKey) await addKnownHost(knownHostsFile, host, port, newKey);
-    const client = ssh.connection;
-    client?.on("error", () => {
-      // A dropped connection: the next call reconnects.
-    });
-    client?.on("close", () => {
+    ssh.connection = client as unknown as NonNullable<NodeSSH["connection"]>;
+    const gone = () => {
+      if (ssh.connection === (client as unknown)) ssh.connection = null;
       if (this.#ssh === ssh) {
         this.#ssh = undefined;
         this.#sftp = undefined;
+        for (const jump of this.#jumps) jump.end();
+        this.#jumps = [];
       }
-    });
+    };
+    client.on("close", gone).on("end", gone);
+    // A jump host's connection dropping takes the login node's down with it.
+    for (const jump of jumps) jump.on("close", () => client.end());
     this.#ssh = ssh;
+    this.#jumps = jumps;
     this.#sftp = undefined;
     this.connects++;
     return ssh;
@@ -195,9 +204,11 @@ export class SshTransport implements Transport {
           this.#ssh = undefined;
           this.#sftp = undefined;
           ssh.dispose();
+          for (const jump of this.#jumps) jump.end();
+          this.#jumps = [];
         }
         if (!idempotent || attempt >= 5) {
-          throw new ConnectionDroppedError(`connection to ${this.#target} dropped during ${what}`, { cause: error });
+          throw new ConnectionDroppedError(`connection to ${this.target} dropped during ${what}`, { cause: error });
         }
       }
     }
@@ -266,5 +277,7 @@ export class SshTransport implements Transport {
     this.#ssh = undefined;
     this.#sftp = undefined;
     ssh?.dispose();
+    for (const jump of this.#jumps) jump.end();
+    this.#jumps = [];
   }
 }

@@ -55,6 +55,8 @@ export interface SubmitBatch {
 export interface SubmitBatchOptions {
   /** Lines run first in every job's script (the shipped runtime's setup). */
   runtimeSetup?: readonly string[];
+  /** Lines run first in one job's script, before `runtimeSetup` (the run's shipped code). */
+  jobSetup?: (spec: JobSpec) => readonly string[];
   /** The cluster's `MaxArraySize` (default 1001; below 2: no arrays). */
   maxArraySize?: number;
 }
@@ -78,7 +80,7 @@ export function submitBatch(config: SlurmJobConfig, jobs: readonly JobSpec[], jo
   jobs.forEach((spec, specIndex) => {
     try {
       const base = resolveBatchJob(config, spec, jobDir);
-      const input = { ...base, setup: [...(options.runtimeSetup ?? []), ...base.setup] };
+      const input = { ...base, setup: [...(options.jobSetup?.(spec) ?? []), ...(options.runtimeSetup ?? []), ...base.setup] };
       // Secret-looking env names travel with the secrets (0600 file), never in the script.
       const secretEnv = { ...secretLookingEnv(config, spec), ...spec.secretEnv };
       const secrets = Object.keys(secretEnv).length > 0 ? renderSecretEnv(secretEnv) : undefined;

@@ -12,13 +12,6 @@ import type { Transport } from "./transport.js";
 export function transportFor(config: Partial<Pick<SlurmClusterConfig, "ssh">>): Transport {
   const ssh = config.ssh;
   if (!ssh) return new LocalTransport();
-  return new SshTransport({
-    host: ssh.host,
-    port: ssh.port,
-    user: ssh.user,
-    ...(ssh.identityFile !== undefined ? { identityFile: ssh.identityFile } : {}),
-    ...(ssh.knownHosts !== undefined ? { knownHosts: ssh.knownHosts } : {}),
-    hostKeyPolicy: ssh.hostKeyPolicy,
-    readyTimeout: ssh.readyTimeout,
-  });
+  // Unset fields stay unset: the ssh config (~/.ssh/config), then OpenSSH's defaults, fill them.
+  return new SshTransport({ ...ssh });
 }

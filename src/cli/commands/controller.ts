@@ -23,6 +23,7 @@ export async function controllerCommand(context: CliContext, runId: string, opti
       home: context.home,
       signal: cancel.signal,
       onEvent: progressPrinter({ clock: "iso", write }),
+      onWaiting: (message) => write(`${new Date().toISOString()}  waiting  ${message}`),
       ...(options.resume ? { resume: true } : {}),
       ...(options.force.length ? { force: options.force } : {}),
     });

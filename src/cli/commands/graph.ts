@@ -27,10 +27,11 @@ export async function graphCommand(context: CliContext, target: string, options:
   } else {
     const { loadRunView } = await import("../run-view.js");
     const { PipelineSpecSchema } = await import("../../pipeline/pipeline-spec.js");
-    const view = await loadRunView(await openStore(context), target);
+    const { resolveRunRef } = await import("../run-ref.js");
+    runId = await resolveRunRef(context, target);
+    const view = await loadRunView(await openStore(context), runId);
     spec = PipelineSpecSchema.parse(view.stored.record.pipeline);
     states = Object.fromEntries(Object.values(view.result.steps).map((s) => [s.name, s.status]));
-    runId = target;
   }
   let graph: string;
   if (options.format === "mermaid") {

@@ -8,6 +8,7 @@ import type { CreateRunOptions } from "../../api/create-run.js";
 import { ExitCode } from "../cli-error.js";
 import { coloursFor } from "../colour.js";
 import { type CliContext, note, out, printJson } from "../context.js";
+import { parseList } from "../list-options.js";
 import { checkStepNames, parseParams, readPipelineFile } from "../pipeline-file.js";
 import { progressPrinter } from "../progress.js";
 import { reportStarted } from "../report-started.js";
@@ -23,6 +24,9 @@ export interface RunCommandOptions {
   remote?: boolean;
   dryRun?: boolean;
   force: string[];
+  name?: string;
+  tag?: string[];
+  runAfter?: string[];
   json?: boolean;
 }
 
@@ -37,6 +41,9 @@ export async function runCommand(context: CliContext, file: string, options: Run
     ...(options.cluster ? { cluster: options.cluster } : {}),
     ...(options.configDir ? { configDir: options.configDir } : {}),
     ...(options.simulate ? { runtime: "simulate" as const } : {}),
+    ...(options.name !== undefined ? { name: options.name } : {}),
+    ...(parseList(options.tag).length ? { tags: parseList(options.tag) } : {}),
+    ...(parseList(options.runAfter).length ? { runAfter: parseList(options.runAfter) } : {}),
   };
 
   if (options.dryRun) {
@@ -74,6 +81,7 @@ export async function runCommand(context: CliContext, file: string, options: Run
       home: context.home,
       signal: cancel.signal,
       onEvent: progressPrinter({ clock: "elapsed", write, colours }),
+      onWaiting: (message) => write(`waiting  ${message}`),
       ...(options.force.length ? { force: options.force } : {}),
     });
     return reportRunOutcome(result, { json: options.json, colours, write });

@@ -42,7 +42,7 @@ export function formatStatus(view: RunView, colours: Colours = NO_COLOURS): stri
   if (view.remoteController?.warning) header.push(`warning: ${view.remoteController.warning}`);
   if (view.result.reason) header.push(`reason: ${sanitizeForTerminal(view.result.reason).replace(/\n/g, " ")}`);
   const notice = view.stored.replay.notice;
-  if (notice) header.push(`cluster connection: ${sanitizeForTerminal(notice.message).replace(/\n/g, " ")} (at ${formatTime(notice.at)})`);
+  if (notice) header.push(`${notice.kind === "run-after" ? "run after" : "cluster connection"}: ${sanitizeForTerminal(notice.message).replace(/\n/g, " ")} (at ${formatTime(notice.at)})`);
   if (view.state === "interrupted") header.push(`no controller holds this run: continue it with \`gpu-dag resume ${r.id}\``);
   // A map step is one row (its elements counted under it), not one row per element.
   const { rows: maps, elements } = mapRows(view.stored, view.result.steps);

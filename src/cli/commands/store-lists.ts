@@ -1,5 +1,5 @@
 /**
- * `gpu-dag tasks` and `gpu-dag models`: the task drafts and the models the store holds.
+ * `gpu-dag tasks`: the task drafts the store holds (models: `commands/models.ts`).
  *
  * @module
  */
@@ -21,22 +21,5 @@ export async function tasksCommand(context: CliContext, options: { json?: boolea
         tasks.map((t) => [t.id, t.type, t.projectName, t.taskName, formatTime(Date.parse(t.createdAt))]),
       ),
     );
-  return ExitCode.Ok;
-}
-
-/** `gpu-dag models`. */
-export async function modelsCommand(context: CliContext, options: { json?: boolean }): Promise<number> {
-  const store = await openStore(context);
-  const models = (await store.listModels()).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-  if (options.json) printJson({ store: context.home, models });
-  else if (models.length === 0) out(`no models in ${context.home}\n`);
-  else {
-    out(
-      formatTable(
-        ["ID", "NAME", "RUN", "STEP", "FRAMEWORK", "CLUSTER", "PATH"],
-        models.map((m) => [m.id, m.name + (m.simulated ? " [simulated]" : ""), m.runId, m.step, m.framework, m.cluster, m.path]),
-      ),
-    );
-  }
   return ExitCode.Ok;
 }

@@ -29,9 +29,13 @@ export function summaryLine(view: RunView, colours: Colours = NO_COLOURS): strin
   if (c.failed) parts.push(`${c.failed} failed`);
   if (c.skipped) parts.push(`${c.skipped} skipped`);
   if (c.cancelled) parts.push(`${c.cancelled} cancelled`);
-  // While the cluster connection is down, say so (the latest notice is a `connection-lost` one).
+  // While the cluster connection is down, or the run waits for the runs it runs after (nothing
+  // started yet), say so (the latest notice says it).
   const notice = view.stored.replay.notice;
-  const down = notice?.kind === "connection-lost" && !isFinished(view.state) ? `  [${sanitizeForTerminal(notice.message).replace(/\n/g, " ")}]` : "";
+  const down =
+    (notice?.kind === "connection-lost" || (notice?.kind === "run-after" && view.counts.done + view.counts.running + view.counts.queued === 0)) && !isFinished(view.state)
+      ? `  [${sanitizeForTerminal(notice.message).replace(/\n/g, " ")}]`
+      : "";
   return `${progressBar(c.done, c.total, 20)} ${paintState(colours, view.state)}  ${parts.join(", ")}${down}  elapsed ${formatDuration(view.durationMs)}`;
 }
 

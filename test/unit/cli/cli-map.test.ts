@@ -35,4 +35,47 @@ describe("map steps in the CLI", { timeout: 120_000 }, () => {
     expect(doc.steps["generate[3]"]!.status).toBe("succeeded");
     expect(doc.steps["generate"]!.elements).toEqual({ total: 6, required: 6, succeeded: 6, missing: [] });
   });
+
+  it("retry runs again only the element that failed; a second retry has nothing to do", async () => {
+    const { mkdtemp, rm, writeFile } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const marks = await mkdtemp(join(tmpdir(), "gpu-dag-retry-"));
+    const file = join(marks, "pipeline.yaml");
+    await writeFile(
+      file,
+      [
+        "projectName: p",
+        "pipelineName: retry",
+        "defaults: { executionQueue: cpu }",
+        "tasks:",
+        "  part:",
+        "    type: custom",
+        `    options: { parameters: { n: 0 }, command: [sh, -c, 'echo x >> ${marks}/ran-{n}; test ! -f ${marks}/fail-{n}'] }`,
+        "steps:",
+        "  - { name: parts, baseTaskId: part, map: { items: [1, 2, 3], minSuccess: 0.5 }, parameterOverride: { n: '${item}' } }",
+      ].join("\n"),
+    );
+    await writeFile(join(marks, "fail-2"), "");
+    const first = await gd(home, ["run", file, "--json"]);
+    expect(first.code, first.stderr).toBe(0); // 2 of 3 is enough
+    const { runId } = json<{ runId: string }>(first);
+    const status = await gd(home, ["status", runId]);
+    expect(status.stdout).toMatch(/parts\s+succeeded\s+cpu\s+3 elements: 2 succeeded, 1 failed/);
+    expect(status.stdout).toContain("parts[1]: failed");
+    await rm(join(marks, "fail-2"));
+    const retry = await gd(home, ["retry", runId]);
+    expect(retry.code, retry.stderr).toBe(0);
+    expect(retry.stdout).toContain(`retrying run ${runId}: 1 map element`);
+    const after = await gd(home, ["status", runId]);
+    expect(after.stdout).toMatch(/parts\s+succeeded\s+cpu\s+3 elements: 3 succeeded/);
+    const { readFile } = await import("node:fs/promises");
+    for (const [n, times] of [
+      ["1", 1],
+      ["2", 2],
+      ["3", 1],
+    ] as const)
+      expect((await readFile(join(marks, `ran-${n}`), "utf8")).trim().split("\n"), n).toHaveLength(times);
+    const nothing = await gd(home, ["retry", runId]);
+    expect(nothing.stdout).toContain("nothing to retry");
+  });
 });

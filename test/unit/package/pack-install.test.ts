@@ -59,6 +59,7 @@ describe("the packed package, installed into a fresh project", () => {
       "package/dist/index.d.ts",
       "package/dist/cli/main.js",
       "package/dist/remote/controller.mjs",
+      "package/dist/ui/app.js",
       "package/bin/gpu-dag.js",
       "package/python/gpu_dag_runtime/__init__.py",
       "package/src/tasks/configs/openllm.yaml",

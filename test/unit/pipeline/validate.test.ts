@@ -172,7 +172,7 @@ describe("pipeline validation", () => {
         step: "s",
         field: "parameterOverride.Args/g",
         message:
-          'placeholder "${ev.parameters.nope}": step "ev" has no parameter "nope" (parameters: projectName, taskName, runtime, python, env, secretEnv, tags, modelId, modelFromStore, config, tasks, numFewshot, batchSize, backend, limit, applyChatTemplate, modelArgs, includePath, device)',
+          'placeholder "${ev.parameters.nope}": step "ev" has no parameter "nope" (parameters: projectName, taskName, runtime, python, env, secretEnv, tags, modelId, modelFromStore, config, tasks, numFewshot, batchSize, backend, limit, applyChatTemplate, modelArgs, includePath, device, splitSubtasks, listSubtasks, subtask, recombine)',
       },
     ]);
   });
@@ -182,7 +182,7 @@ describe("pipeline validation", () => {
     const { evalTask } = await drafts(store);
     const p = newPipeline().addStep({ name: "e", baseTaskId: evalTask, executionQueue: "cpu", parameterOverride: { modelID: "x", "Args/num_fewshots": 3 } });
     const known =
-      "projectName, taskName, runtime, python, env, secretEnv, tags, modelId, modelFromStore, config, tasks, numFewshot, batchSize, backend, limit, applyChatTemplate, modelArgs, includePath, device";
+      "projectName, taskName, runtime, python, env, secretEnv, tags, modelId, modelFromStore, config, tasks, numFewshot, batchSize, backend, limit, applyChatTemplate, modelArgs, includePath, device, splitSubtasks, listSubtasks, subtask, recombine";
     expect(await problemsOf(p, store)).toEqual([
       { step: "e", field: "parameterOverride.modelID", message: `LMEvalTask: unknown parameter "modelID" (did you mean "modelId"?); parameters: ${known}` },
       {
@@ -241,7 +241,7 @@ describe("pipeline validation", () => {
         '  - step "d", parents: step "d" lists itself as a parent',
         '  - step "d", parents: unknown parent "e1" (did you mean "e"?)',
         '  - step "d", executionQueue: unknown queue "oneshot-a100x2" (did you mean "oneshot-a100x1"?); known queues: oneshot-a100x1, oneshot-a100x4, cpu',
-        '  - step "e", parameterOverride.modelID: LMEvalTask: unknown parameter "modelID" (did you mean "modelId"?); parameters: projectName, taskName, runtime, python, env, secretEnv, tags, modelId, modelFromStore, config, tasks, numFewshot, batchSize, backend, limit, applyChatTemplate, modelArgs, includePath, device',
+        '  - step "e", parameterOverride.modelID: LMEvalTask: unknown parameter "modelID" (did you mean "modelId"?); parameters: projectName, taskName, runtime, python, env, secretEnv, tags, modelId, modelFromStore, config, tasks, numFewshot, batchSize, backend, limit, applyChatTemplate, modelArgs, includePath, device, splitSubtasks, listSubtasks, subtask, recombine',
         '  - step "e", parameterOverride.tasks: placeholder "${nope.id}" refers to unknown step "nope"',
         '  - step "e", parameterOverride.limit: LMEvalTask option "limit": expected a number, got "lots" (string)',
         "  - cycle: a → b → c → a",

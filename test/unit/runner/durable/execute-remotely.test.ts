@@ -68,7 +68,7 @@ describe("executeRemotely() with a local detached controller", () => {
     // The detached controller holds the run's lock; a second controller is refused.
     const lockFile = join(store.runDir(runId), "lock.json");
     let lock: { pid: number; owner: string } | undefined;
-    for (let i = 0; i < 200 && !lock; i++) {
+    for (let i = 0; i < 750 && !lock; i++) {
       lock = await readFile(lockFile, "utf8")
         .then((t) => JSON.parse(t) as { pid: number; owner: string })
         .catch(() => undefined);

@@ -1,0 +1,34 @@
+/**
+ * The dashboard's front end (bundled into `/app.js`): hash routes `#/` (runs), `#/run/<id>`,
+ * `#/run/<id>/step/<step>`. Everything shown goes through Preact as text: nothing from a job or
+ * a user is ever parsed as HTML.
+ *
+ * @module
+ */
+/// <reference lib="dom" />
+import { html } from "htm/preact";
+import { render } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import { href } from "./api.js";
+import { RunPage } from "./run-page.js";
+import { RunsPage } from "./runs-page.js";
+import { StepPage } from "./step-page.js";
+
+function route(hash: string) {
+  const parts = hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
+  if (parts[0] === "run" && parts[1] && parts[2] === "step" && parts[3] !== undefined) return html`<${StepPage} runId=${parts[1]} step=${parts.slice(3).join("/")} />`;
+  if (parts[0] === "run" && parts[1]) return html`<${RunPage} runId=${parts[1]} />`;
+  return html`<${RunsPage} />`;
+}
+
+function App() {
+  const [hash, setHash] = useState(location.hash);
+  useEffect(() => {
+    const changed = () => setHash(location.hash);
+    addEventListener("hashchange", changed);
+    return () => removeEventListener("hashchange", changed);
+  }, []);
+  return html`<header><a href=${href("/")}>gpu-dag</a><span>runs · DAGs · logs</span></header><main>${route(hash)}</main>`;
+}
+
+render(html`<${App} />`, document.getElementById("app")!);
