@@ -2,22 +2,25 @@
  * Benchmark: dispatch latency on the local backend. A chain of N instant steps (`stamp`, a static
  * C helper recording its start and end); for every edge, child process start − parent process end.
  * Contenders, interleaved in each repeat: a plain serial `sh` script (the floor), `make -j8`,
- * gpu-dag, and snakemake when installed. Also start-up: launch → first step's start.
+ * gpu-dag through `executeLocally()` (in this process) and through its CLI (`gpu-dag run
+ * pipeline.yaml`, a process of its own, as a user runs it), and snakemake when installed (see
+ * `snakemakeCommand()`). Also start-up: launch → first step's start.
  *
  *   npx tsx bench/dispatch-latency.ts [--steps 200] [--repeats 5] [--no-snakemake]
  *
  * @module
  */
-import { flag, hasCommand, machine, markdownTable, median, numArg, quantile, round, stampCommand, writeResults } from "./lib/common.js";
+import { runGpuDagCli } from "./lib/cli-contender.js";
+import { flag, machine, markdownTable, median, numArg, quantile, round, snakemakeCommand, stampCommand, writeResults } from "./lib/common.js";
 import { type ContenderRun, chainDag, edgeLatencies, runGpuDag, runMake, runShellSerial, runSnakemake } from "./lib/dag.js";
 
 const steps = numArg("steps", 200);
 const repeats = numArg("repeats", 5);
-const withSnakemake = !flag("no-snakemake") && hasCommand("snakemake");
+const withSnakemake = !flag("no-snakemake") && snakemakeCommand() !== undefined;
 const stamp = stampCommand();
 const dag = chainDag(steps);
 
-type Name = "shell loop (floor)" | "make -j8" | "gpu-dag" | "snakemake";
+type Name = "shell loop (floor)" | "make -j8" | "gpu-dag" | "gpu-dag (direct fork)" | "gpu-dag CLI" | "snakemake";
 const contenders: Array<[Name, () => Promise<ContenderRun>]> = [
   ["shell loop (floor)", () => runShellSerial(dag, stamp.argv)],
   ["make -j8", () => runMake(dag, stamp.argv, 8)],
@@ -29,6 +32,19 @@ const contenders: Array<[Name, () => Promise<ContenderRun>]> = [
       return run;
     },
   ],
+  [
+    // The same, with the controller forking each job itself (as before the spawner).
+    "gpu-dag (direct fork)",
+    async () => {
+      process.env["GPU_DAG_SPAWNER"] = "direct";
+      try {
+        return await runGpuDag(dag, stamp.argv, { gpus: 8 });
+      } finally {
+        delete process.env["GPU_DAG_SPAWNER"];
+      }
+    },
+  ],
+  ["gpu-dag CLI", () => runGpuDagCli(dag, stamp.argv)],
 ];
 if (withSnakemake) contenders.push(["snakemake", () => runSnakemake(dag, stamp.argv, 8, 8)]);
 
@@ -47,7 +63,7 @@ const phases = {
   "fsync + submit (→ job-submitted)": [] as number[],
   "spawn + exec (→ child start)": [] as number[],
 };
-function breakdown(run: Awaited<ReturnType<typeof runGpuDag>>): void {
+function breakdown(run: { journal: Array<{ type: string; step?: string; at: number }>; stamps: Map<string, { start: number; end: number }> }): void {
   const at = (type: string, step: string) => run.journal.find((e) => e.type === type && e.step === step)?.at ?? NaN;
   for (const s of dag) {
     for (const p of s.parents) {
@@ -96,14 +112,16 @@ const rows = contenders.map(([name]) => ({
 }));
 
 const targets = {
-  "overhead p50 ≤ 1 ms": overhead("gpu-dag", "p50") <= 1,
-  "overhead p99 ≤ 5 ms": overhead("gpu-dag", "p99") <= 5,
+  "executeLocally overhead p50 ≤ 1 ms": overhead("gpu-dag", "p50") <= 1,
+  "executeLocally overhead p99 ≤ 5 ms": overhead("gpu-dag", "p99") <= 5,
+  "CLI overhead p50 ≤ 1 ms": overhead("gpu-dag CLI", "p50") <= 1,
+  "CLI overhead p99 ≤ 5 ms": overhead("gpu-dag CLI", "p99") <= 5,
   "start-up ≤ 300 ms": med("gpu-dag", "startupMs") <= 300,
 };
 const phaseRows = Object.entries(phases).map(([phase, v]) => ({ "gpu-dag phase": phase, "p50 ms": round(quantile(v, 0.5), 1), "p99 ms": round(quantile(v, 0.99), 1) }));
 const file = writeResults("dispatch-latency", {
   phases: phaseRows,
-  params: { steps, repeats, stamp: stamp.kind, floorP99 },
+  params: { steps, repeats, stamp: stamp.kind, floorP99, spawner: process.env["GPU_DAG_SPAWNER"] ?? "default" },
   rows,
   targets,
   samples: Object.fromEntries(samples),

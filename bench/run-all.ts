@@ -20,8 +20,9 @@ const slurmUp = existsSync(join(REPO, ".test-env/slurm.json"));
 
 const benches: Array<{ name: string; args: string[]; quickArgs: string[]; slurm?: boolean }> = [
   { name: "dispatch-latency", args: [], quickArgs: ["--steps", "50", "--repeats", "1", "--no-snakemake"] },
-  { name: "makespan", args: [], quickArgs: ["--sizes", "40", "--repeats", "1"] },
-  { name: "scale", args: [], quickArgs: ["--steps", "500", "--plan-repeats", "1"] },
+  { name: "makespan", args: [], quickArgs: ["--sizes", "40", "--seeds", "1", "--repeats", "1"] },
+  { name: "schedule-choice", args: [], quickArgs: ["--sizes", "40", "--seeds", "1"] },
+  { name: "scale", args: [], quickArgs: ["--steps", "500", "--large-steps", "2000", "--plan-repeats", "1", "--spawner-only"] },
   { name: "runs-index", args: [], quickArgs: ["--runs", "200", "--repeats", "1"] },
   { name: "slurm-submit", args: [], quickArgs: ["--jobs", "20"], slurm: true },
   { name: "slurm-arrays", args: [], quickArgs: ["--elements", "50", "--repeats", "1"], slurm: true },

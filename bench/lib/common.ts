@@ -136,3 +136,14 @@ export function hasCommand(command: string): boolean {
     return false;
   }
 }
+
+/**
+ * The snakemake to compare with: `bench/.build/snakemake-venv/bin/snakemake` when that venv exists
+ * (`python3 -m venv bench/.build/snakemake-venv && bench/.build/snakemake-venv/bin/pip install snakemake`),
+ * else one on PATH, else `undefined`.
+ */
+export function snakemakeCommand(): string | undefined {
+  const venv = join(BUILD_DIR, "snakemake-venv/bin/snakemake");
+  if (existsSync(venv)) return venv;
+  return hasCommand("snakemake") ? "snakemake" : undefined;
+}

@@ -15,7 +15,7 @@ import { LocalBackend } from "../../src/backends/local/local-backend.js";
 import type { JobSpec, QueueBackend } from "../../src/backends/queue-backend.js";
 import { FileStore } from "../../src/store/file-store.js";
 import { Task } from "../../src/tasks/custom-task.js";
-import { readStamp } from "./common.js";
+import { readStamp, snakemakeCommand } from "./common.js";
 
 /** One step: a name, its parents, how long it sleeps, how many of the fake GPUs it asks. */
 export interface DagStep {
@@ -93,16 +93,18 @@ export function lowerBound(dag: readonly DagStep[], poolGpus: number): { critica
 }
 
 /** Which ready step gets free GPUs first. */
-export type Policy = "longest-path" | "larger-gpus" | "fifo";
-export const POLICIES: readonly Policy[] = ["longest-path", "larger-gpus", "fifo"];
+export type Policy = "longest-path" | "longest-work" | "larger-gpus" | "fifo";
+export const POLICIES: readonly Policy[] = ["longest-path", "longest-work", "larger-gpus", "fifo"];
 
 /**
- * Priority per step for a policy. `longest-path` is gpu-dag's own (planned `priority`: longest
- * remaining path counted in steps, as src/pipeline/validate.ts computes it — durations are not
- * known to the planner). `larger-gpus`: GPU demand. `fifo`: none (arrival order decides).
+ * Priority per step for a policy. `longest-path` is gpu-dag's own without history (planned
+ * `priority`: longest remaining path counted in steps, as src/pipeline/validate.ts computes it);
+ * `longest-work` its own with run-time history (the remaining path in ms). `larger-gpus`: GPU demand. `fifo`: none (arrival order decides).
  */
 export function priorities(dag: readonly DagStep[], policy: Policy): Map<string, number> {
   if (policy === "longest-path") return remainingPaths(dag).steps;
+  // What gpu-dag uses once the store has run times (src/runner/run-times.ts): work left, in ms.
+  if (policy === "longest-work") return remainingPaths(dag).ms;
   if (policy === "larger-gpus") return new Map(dag.map((s) => [s.name, s.gpus]));
   return new Map(dag.map((s) => [s.name, 0]));
 }
@@ -246,7 +248,7 @@ export async function runSnakemake(dag: readonly DagStep[], stamp: readonly stri
     }
     writeFileSync(join(dir, "Snakefile"), lines.join("\n"));
     const t0 = nowMs();
-    await run("snakemake", ["--snakefile", "Snakefile", "--cores", String(cores), "--resources", `gpu=${gpus}`, "--scheduler", "greedy", "--quiet"], dir);
+    await run(snakemakeCommand() ?? "snakemake", ["--snakefile", "Snakefile", "--cores", String(cores), "--resources", `gpu=${gpus}`, "--scheduler", "greedy", "--quiet"], dir);
     return collect(dag, dir, t0, nowMs());
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -278,6 +280,11 @@ export interface GpuDagRunOptions {
   policy?: Policy;
   /** Called between building the pipeline and executing it; its time is not in `startupMs`. */
   measureBuild?: (ms: number) => void;
+  /**
+   * A store home kept across runs (its run-time history with it), with the steps' output files
+   * at the same paths each run (so each step is "the same step" for the history); else a fresh one.
+   */
+  home?: string;
 }
 
 /**
@@ -290,10 +297,11 @@ export async function runGpuDag(
   stamp: readonly string[],
   options: GpuDagRunOptions,
 ): Promise<ContenderRun & { status: string; journal: Array<{ type: string; step?: string; at: number }> }> {
-  const dir = fresh("gd");
+  const dir = options.home ?? fresh("gd");
   const home = join(dir, "home");
   const out = join(dir, "out");
-  mkdirSync(out);
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
   try {
     const store = new FileStore({ home });
     const task = new Task({ projectName: "bench", taskName: "stamp", command: [...stamp, "{out}", "{ms}"], parameters: { out: "x", ms: 0 } });
@@ -325,7 +333,7 @@ export async function runGpuDag(
       .map((l) => JSON.parse(l) as { type: string; step?: string; at: number });
     return { ...collect(dag, out, t0, t1), status: result.status, journal };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (!options.home) rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -20,7 +20,9 @@ import { validateWith } from "../config/yaml-schema.js";
 import { PipelineDefinition } from "../pipeline/pipeline-definition.js";
 import type { PipelinePlan } from "../pipeline/validate.js";
 import { takeOverFromControllerJob } from "../remote/controller-guard.js";
+import type { ExecutionEnvironment } from "../runner/environment.js";
 import { RunController } from "../runner/run-controller.js";
+import { applyRunTimePriorities, recordRunTimes, type ScheduleContext } from "../runner/run-times.js";
 import type { RunEventListener, RunResult } from "../runner/run-types.js";
 import type { StepHooks } from "../runner/step-hooks.js";
 import type { RunRecord } from "../store/records.js";
@@ -29,6 +31,7 @@ import { taskFromRecord } from "../tasks/registry.js";
 import { buildEnvironment } from "./build-environment.js";
 import { refuseMissingPaths } from "./check-paths.js";
 import { refuseUnmeetableResources } from "./check-resources.js";
+import { oncePerId } from "./plan-run.js";
 import { waitForRuns } from "./run-after.js";
 import { restoreRunSecrets } from "./run-secrets.js";
 
@@ -62,13 +65,25 @@ export async function planRecordedRun(record: RunRecord, checkQueue: (queue: str
   const pipeline = PipelineDefinition.fromSpec(record.pipeline, `run ${record.id} pipeline`);
   const tasks = new Map(record.tasks.map((t) => [t.id, t]));
   return pipeline.plan({
-    loadTask: async (id) => {
+    loadTask: oncePerId(async (id) => {
       const task = tasks.get(id);
       if (!task) throw new Error(`run ${record.id} has no stored draft "${id}"`);
       return taskFromRecord(task);
-    },
+    }),
     checkQueue,
   });
+}
+
+/** What the schedule choice knows of `environment`: each step's GPUs, and the local pool's size. */
+function scheduleContext(environment: ExecutionEnvironment): ScheduleContext {
+  const pool = (environment.backend as { pool?: { size?: unknown } }).pool?.size;
+  return {
+    gpusOf: (planned) => {
+      const queue = environment.resolveQueue(planned.spec.executionQueue);
+      return "error" in queue ? 0 : queue.resources.gpus * queue.resources.nodes;
+    },
+    poolGpus: typeof pool === "number" ? pool : undefined,
+  };
 }
 
 /** Drives run `runId` to its end; see the module comment. */
@@ -78,15 +93,19 @@ export async function driveRun(runId: string, options: DriveRunOptions): Promise
   const record = restoreRunSecrets(await store.getRun(runId));
   const config = validateWith(ClusterConfigSchema, record.clusterConfig ?? { executor: "local" }, `run ${runId} cluster config`);
   const lock = await store.lockRun(runId);
+  let ended: { result: RunResult; plan?: PipelinePlan } | undefined;
   try {
-    return await driveLocked(runId, record, config, lock.lost, options);
+    ended = await driveLocked(runId, record, config, lock.lost, options);
+    return ended.result;
   } finally {
     await lock.release();
     await store.closeJournal(runId);
+    // After the lock is released (a run seen finished has let go of its lock): estimates, best effort.
+    if (ended?.plan) await recordRunTimes(store, ended.plan, ended.result).catch(() => undefined);
   }
 }
 
-async function driveLocked(runId: string, record: RunRecord, config: ClusterConfig, lockLost: AbortSignal, options: DriveRunOptions): Promise<RunResult> {
+async function driveLocked(runId: string, record: RunRecord, config: ClusterConfig, lockLost: AbortSignal, options: DriveRunOptions): Promise<{ result: RunResult; plan?: PipelinePlan }> {
   const { store } = options;
   // One controller per run wherever it runs: a live controller job on a cluster refuses this
   // one; a dead one's journal is taken over here first (and the run stops being remote).
@@ -103,7 +122,7 @@ async function driveLocked(runId: string, record: RunRecord, config: ClusterConf
     if (waited.kind !== "ready") {
       await store.appendJournal(runId, { type: "run-finished", at: Date.now(), status: waited.kind, reason: waited.reason });
       const { readRun, resultOf } = await import("./run-status.js");
-      return resultOf(store, await readRun(store, runId)) as RunResult;
+      return { result: resultOf(store, await readRun(store, runId)) as RunResult };
     }
   }
   const environment = await buildEnvironment(record.cluster.name, config, {
@@ -127,6 +146,8 @@ async function driveLocked(runId: string, record: RunRecord, config: ClusterConf
           throw error;
         });
     }
+    // Earlier runs' times of the same steps, when the store has them, set the priorities.
+    await applyRunTimePriorities(plan, store, scheduleContext(environment));
     const controller = new RunController({
       runId,
       plan,
@@ -150,7 +171,7 @@ async function driveLocked(runId: string, record: RunRecord, config: ClusterConf
     lockLost.addEventListener("abort", onLost, { once: true });
     try {
       await controller.start();
-      return await controller.done;
+      return { result: await controller.done, plan };
     } finally {
       lockLost.removeEventListener("abort", onLost);
     }

@@ -59,7 +59,7 @@ export async function planRun(pipeline: PipelineDefinition, options: PlanRunOpti
   const capacity = config.executor === "local" ? localCapacityCheck(config) : undefined;
   const inlineTasks = pipeline.toSpec().tasks; // one copy of the spec, not one per step (O(N²) at 10,000 steps)
   const plan = await pipeline.plan({
-    loadTask: (id) => loadTask(pipeline, inlineTasks, id, options.store),
+    loadTask: oncePerId((id) => loadTask(pipeline, inlineTasks, id, options.store)),
     checkQueue: (queue) => {
       const resolved = environment.resolveQueue(queue);
       return "error" in resolved ? resolved.error : capacity?.(queue, resolved.resources);
@@ -70,6 +70,23 @@ export async function planRun(pipeline: PipelineDefinition, options: PlanRunOpti
   // Throws naming the first unset secret.
   environment.secrets([...plan.steps.values()].flatMap((s) => (s.task.options as { secretEnv?: string[] }).secretEnv ?? []));
   return { plan, cluster: { name, source, config }, environment };
+}
+
+/**
+ * `load` once per task id: steps sharing a base task share its draft (drafts are never mutated;
+ * each attempt runs a clone). 10,000 steps of one stored task read and parsed it 10,000 times,
+ * all at once, which was most of the controller's peak memory at that size (bench/scale.ts).
+ */
+export function oncePerId(load: (id: string) => Promise<TaskDraft>): (id: string) => Promise<TaskDraft> {
+  const loaded = new Map<string, Promise<TaskDraft>>();
+  return (id) => {
+    let draft = loaded.get(id);
+    if (!draft) {
+      draft = load(id);
+      loaded.set(id, draft);
+    }
+    return draft;
+  };
 }
 
 /** A base task: an inline task of the pipeline file by key, else a stored draft by id. */

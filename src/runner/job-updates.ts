@@ -52,11 +52,14 @@ async function onJobEnded(ctx: RunContext, state: StepState, job: JobState): Pro
   state.result.endedAt = Date.now();
   if (state.result.startedAt !== undefined) state.result.durationMs = state.result.endedAt - state.result.startedAt;
   const backend = environment.backend;
+  // The ended attempt's spec (argv, env, secrets, input files) is let go, not kept for every
+  // finished step of a long run; a retry builds its own.
+  const attemptDir = state.spec!.attemptDir;
+  delete state.spec;
   await backend.collect(state.jobId!).catch(() => undefined);
   if (job.status === "succeeded") {
     let outputs: StepOutputs;
     try {
-      const attemptDir = state.spec!.attemptDir;
       outputs = await collectOutputs(store, attemptDir, { runId, step: name, attempt: state.attempt, cluster: environment.clusterName, jobDir: state.jobDir ?? attemptDir });
     } catch (error) {
       await attemptFailed(ctx, state, 0, (error as Error).message, false);

@@ -4,6 +4,7 @@
  * ```
  * <home>/tasks/<id>.json          <home>/models/<id>.json      <home>/artifacts/<id>.json
  * <home>/cache/<key>.json         outputs of successful steps by cache key
+ * <home>/runtimes.jsonl           run times of succeeded steps, one line per run (run-times-file.ts)
  * <home>/runs/<run>/run.json      <home>/runs/<run>/journal.jsonl
  * <home>/runs/<run>/steps/<step>/attempt-<n>/{stdout.log,stderr.log,outputs.json}
  * ```
@@ -43,6 +44,7 @@ import {
 } from "./records.js";
 import { acquireRunLock, type RunLock } from "./run-lock.js";
 import type { RunSummary } from "./run-summary.js";
+import { appendRunTimes, RUN_TIMES_FILE, readRunTimes } from "./run-times-file.js";
 import type { Store } from "./store.js";
 import { encodeSegment, isSafe, mkdirOnce, storeWriteError } from "./store-fs.js";
 
@@ -189,6 +191,14 @@ export class FileStore implements Store {
   }
   putCacheEntry(entry: CacheEntry): Promise<void> {
     return this.#put("cache", entry.key, entry);
+  }
+
+  getRunTimes(keys: readonly string[]): Promise<Map<string, number[]>> {
+    return readRunTimes(join(this.home, RUN_TIMES_FILE), keys);
+  }
+  async recordRunTimes(times: ReadonlyMap<string, number>): Promise<void> {
+    await this.#ensureHome(false);
+    await appendRunTimes(join(this.home, RUN_TIMES_FILE), times);
   }
 
   /** Flushes and closes run `runId`'s journal file, if open (the next append opens it again). */

@@ -63,6 +63,15 @@ export interface Store {
   getCacheEntry(key: string): Promise<CacheEntry | undefined>;
   putCacheEntry(entry: CacheEntry): Promise<void>;
 
+  /**
+   * Recorded run times (ms) of steps by run-time key (`runner/run-times.ts`), the most recent
+   * last, for the keys asked; a key never recorded is absent. Optional: a store without it gives
+   * the runner no history, and priorities stay the planner's.
+   */
+  getRunTimes?(keys: readonly string[]): Promise<Map<string, number[]>>;
+  /** Records one run's step run times by run-time key (estimates: best effort, not fsynced). */
+  recordRunTimes?(times: ReadonlyMap<string, number>): Promise<void>;
+
   /** Takes the run's controller lock (one controller per run), or throws `RunLockedError`. */
   lockRun(runId: string): Promise<RunLock>;
 

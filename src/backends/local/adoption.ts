@@ -7,8 +7,9 @@
  * @module
  */
 import { type JobState, timeLimitReason } from "../queue-backend.js";
-import { liveProcess, type ProcessRecord, readExitCode, readJobFile, writeJobFile } from "./attempt-files.js";
+import { attemptStarted, liveProcess, type ProcessRecord, readExitCode, readJobFile, writeJobFile } from "./attempt-files.js";
 import { exitState, holderFor, type LocalJob, type LocalJobHost } from "./local-job.js";
+import { terminateGroup } from "./process-group.js";
 import { isSameProcess } from "./process-info.js";
 import { limitAdopted } from "./time-limit.js";
 
@@ -58,6 +59,49 @@ export async function followClaimant(host: LocalJobHost, id: string, job: LocalJ
   }
   const code = await readExitCode(job.spec.attemptDir);
   host.set(id, job, code === undefined ? { status: "lost", reason: "attempt claimed by another process that left no exit code" } : exitState(code, null, false));
+}
+
+/**
+ * The spawner of `job` (one this instance started, its devices still held for it) ended before
+ * the job did: find out what became of it, as for an adopted job. `"watched"`: it runs, watched
+ * through /proc from now on; `"ended"`: its state is set; `"not-started"`: nothing of it ran
+ * (no `job.json`, no claim): the caller starts it again (a wrapper the dying spawner did start
+ * meanwhile loses the claim to it, or wins it and is followed).
+ */
+export async function reattach(host: LocalJobHost, id: string, job: LocalJob): Promise<"watched" | "ended" | "not-started"> {
+  const dir = job.spec.attemptDir;
+  const exit = await readExitCode(dir);
+  if (exit !== undefined) {
+    host.set(id, job, exitState(exit, null, false));
+    return "ended";
+  }
+  const live = await liveProcess(dir);
+  if (live) {
+    job.pid = live.pid;
+    if (job.holder) job.holder.pid = live.pid;
+    if (job.state.status === "queued") host.set(id, job, { status: "running", startedAt: Date.now(), node: "localhost" });
+    if (job.cancelRequested || job.timedOut) terminateGroup(job, host.killGraceMs);
+    watchAdopted(host, id, job, live);
+    return "watched";
+  }
+  const late = await readExitCode(dir);
+  if (late !== undefined) {
+    host.set(id, job, exitState(late, null, false));
+    return "ended";
+  }
+  if (job.limitTimer) clearTimeout(job.limitTimer);
+  if (job.cancelRequested) {
+    host.set(id, job, { status: "cancelled", reason: "cancelled while running" });
+    return "ended";
+  }
+  if (job.timedOut) {
+    host.set(id, job, { status: "failed", exitCode: null, signal: null, infrastructure: false, reason: timeLimitReason(job.spec.resources.timeLimitSeconds), endedAt: Date.now() });
+    return "ended";
+  }
+  if (!(await attemptStarted(dir))) return "not-started";
+  const record = await readJobFile(dir);
+  host.set(id, job, { status: "lost", reason: `process ${record?.pid ?? "?"} is gone and left no exit code (its spawner died)` });
+  return "ended";
 }
 
 function watchAdopted(host: LocalJobHost, id: string, job: LocalJob, record: ProcessRecord): void {

@@ -7,7 +7,7 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { CLAIM_FILE, EXIT_CODE_FILE, JOB_FILE } from "./job-wrapper.js";
+import { CLAIM_FILE, EXIT_CODE_FILE, JOB_FILE, SPAWNING_FILE } from "./job-wrapper.js";
 import { isSameProcess, processStartTime } from "./process-info.js";
 
 /** What `job.json` records of a started job; `devices` are the GPUs it was given. */
@@ -34,9 +34,40 @@ export function writeJobFile(dir: string, pid: number, startTime: string | undef
   writeFileSync(join(dir, JOB_FILE), JSON.stringify({ pid, startTime, devices }));
 }
 
-/** Removes `job.json` of the attempt in `dir`: its wrapper ran nothing and is gone, so no one may adopt it. */
+/** Removes `job.json` (and `spawning`) of the attempt in `dir`: its wrapper ran nothing and is gone, so no one may adopt it. */
 export function forgetStart(dir: string): void {
   rmSync(join(dir, JOB_FILE), { force: true });
+  rmSync(join(dir, SPAWNING_FILE), { force: true });
+}
+
+/** Records, synchronously, that spawner `pid` (started at `startTime`) is asked to start the attempt in `dir`. */
+export function writeSpawning(dir: string, pid: number | undefined, startTime: string | undefined): void {
+  writeFileSync(join(dir, SPAWNING_FILE), JSON.stringify({ pid, startTime }));
+}
+
+/** How long an adopter waits for a live spawner to record the start it was asked for. */
+const SPAWNING_WAIT_MS = 10_000;
+
+/**
+ * Where the attempt in `dir` was handed to a spawner that has not recorded its start yet
+ * (`spawning` but neither `job.json` nor a claim): waits while that spawner lives (it records
+ * the pid before it answers), at most {@link SPAWNING_WAIT_MS}. Resolves `"uncertain"` when the start is still not
+ * recorded then (the spawner died, maybe after starting the wrapper): whoever starts the attempt
+ * again does so under the same claim, so at most one wrapper runs the command. Else `"settled"`.
+ */
+export async function settleSpawning(dir: string): Promise<"settled" | "uncertain"> {
+  const spawning = await readFile(join(dir, SPAWNING_FILE), "utf8")
+    .then((t) => JSON.parse(t) as { pid?: number; startTime?: string })
+    .catch(() => undefined);
+  if (!spawning) return "settled";
+  const deadline = Date.now() + SPAWNING_WAIT_MS;
+  for (;;) {
+    // Recorded, or its wrapper runs (it claimed the attempt): nothing to wait for.
+    if ((await exists(join(dir, JOB_FILE))) || (await exists(join(dir, CLAIM_FILE)))) return "settled";
+    const alive = spawning.pid !== undefined && spawning.startTime !== undefined && isSameProcess(spawning.pid, spawning.startTime);
+    if (!alive || Date.now() > deadline) return (await exists(join(dir, JOB_FILE))) || (await exists(join(dir, CLAIM_FILE))) ? "settled" : "uncertain";
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 /** The `job.json` of the attempt in `dir`, if there is a readable one. */
@@ -76,6 +107,9 @@ export async function claimedAt(dir: string): Promise<number> {
   );
 }
 
+/** How long {@link liveProcess} waits for a claim created empty to get its pid. */
+const CLAIM_WRITE_WAIT_MS = 2000;
+
 /**
  * The live process running the attempt in `dir`, if any: the claimant named by the claim file
  * (the one process that runs the command), else the wrapper named by job.json that has not
@@ -83,11 +117,13 @@ export async function claimedAt(dir: string): Promise<number> {
  */
 export async function liveProcess(dir: string): Promise<ProcessRecord | undefined> {
   const record = await readJobFile(dir);
-  // The claim is created empty and then written: give a wrapper caught in between a moment.
+  // The claim is created empty and then written: give a wrapper caught in between a moment (on a
+  // loaded machine a freshly started wrapper may wait a while for a CPU between the two).
   let claim: string | undefined;
-  for (let i = 0; i < 20; i++) {
+  const deadline = Date.now() + CLAIM_WRITE_WAIT_MS;
+  for (;;) {
     claim = await readFile(join(dir, CLAIM_FILE), "utf8").catch(() => undefined);
-    if (claim !== "") break;
+    if (claim !== "" || Date.now() > deadline) break;
     await new Promise((r) => setTimeout(r, 5));
   }
   const claimPid = claim ? Number.parseInt(claim, 10) : NaN;

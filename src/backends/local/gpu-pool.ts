@@ -67,6 +67,8 @@ export class GpuPool {
   #seq = 0;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** Open {@link GpuPool.batch} calls: dispatch waits until the last one ends. */
+  #batching = 0;
 
   constructor(devices: readonly string[], maxJobs = Number.POSITIVE_INFINITY, leases?: GpuLeases) {
     this.devices = [...devices];
@@ -97,7 +99,7 @@ export class GpuPool {
       waiter = { gpus, priority, seq, holder: options.holder, grant, onWait: options.onWait };
     });
     this.#insert(waiter);
-    this.#dispatch();
+    if (this.#batching === 0) this.#dispatch();
     return {
       promise,
       seq,
@@ -109,6 +111,21 @@ export class GpuPool {
         return true;
       },
     };
+  }
+
+  /**
+   * Runs `fn` (which acquires for a batch of jobs) and dispatches once after it: the jobs of one
+   * submission are ordered by priority among themselves, not by their place in the batch (else the
+   * first of them takes a free GPU before a more urgent one behind it has even asked).
+   */
+  batch<T>(fn: () => T): T {
+    this.#batching += 1;
+    try {
+      return fn();
+    } finally {
+      this.#batching -= 1;
+      if (this.#batching === 0) this.#dispatch();
+    }
   }
 
   /**

@@ -2,7 +2,9 @@
  * The `sh` wrapper every local job runs under, and the marker files it leaves in the attempt
  * directory: `claim` (created exclusively before the command runs: at most one process runs an
  * attempt), `exit_code` (so a job that outlives its controller still reports how it ended) and
- * `job.json` (pid, start time and devices, written by the backend when it forks the job).
+ * `job.json` (pid, start time and devices, written by the backend when it forks the job, or by
+ * its spawner when that starts it) and `spawning` (the spawner asked to start it: its pid and start
+ * time, written by the backend before it asks, so an adopter knows a start may be under way).
  *
  * @module
  */
@@ -13,6 +15,8 @@ import { type GpuLeases, type LeaseHolder, leaseScript } from "./gpu-leases.js";
 export const EXIT_CODE_FILE = "exit_code";
 /** The file recording pid and start time of a started job. */
 export const JOB_FILE = "job.json";
+/** The file naming the spawner asked to start the attempt (written before the request is sent). */
+export const SPAWNING_FILE = "spawning";
 /** The file a job's wrapper creates exclusively, holding its pid, before it runs the command. */
 export const CLAIM_FILE = "claim";
 /** Exit code of a wrapper that found its attempt already claimed by another process (it ran nothing). */

@@ -4,21 +4,23 @@
  *
  * @module
  */
-import type { ChildProcess } from "node:child_process";
 import { claimedAt } from "./attempt-files.js";
 import type { LocalJob } from "./local-job.js";
 import { terminateGroup } from "./process-group.js";
 
-/** Arms the limit of a job this instance spawned, counted from now and disarmed when `child` exits. */
-export function limitSpawned(job: LocalJob, child: ChildProcess, graceMs: number): void {
+/**
+ * Arms the limit of a job this instance starts, counted from now. Its timer is kept in
+ * `job.limitTimer`, cleared when the job's wrapper ends (or by whoever watches it instead, after
+ * its spawner died).
+ */
+export function limitSpawned(job: LocalJob, graceMs: number): void {
   const seconds = job.spec.resources.timeLimitSeconds;
   if (seconds === undefined) return;
-  const limit = setTimeout(() => {
+  job.limitTimer = setTimeout(() => {
     job.timedOut = true;
     terminateGroup(job, graceMs);
   }, seconds * 1000);
-  limit.unref();
-  child.once("exit", () => clearTimeout(limit));
+  job.limitTimer.unref();
 }
 
 /**

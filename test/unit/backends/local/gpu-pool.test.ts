@@ -5,6 +5,21 @@ import { describe, expect, it } from "vitest";
 import { GpuPool } from "../../../../src/backends/local/gpu-pool.js";
 
 describe("GpuPool", () => {
+  it("orders the jobs of one batch by priority: the more urgent one gets the free GPU, whatever its place in the batch", async () => {
+    const pool = new GpuPool(["0"]);
+    const order: string[] = [];
+    const [first, urgent] = pool.batch(() => [pool.acquire(1, 1), pool.acquire(1, 9)]);
+    void first!.promise.then((ids) => {
+      order.push("first");
+      pool.release(ids);
+    });
+    const ids = await urgent!.promise;
+    order.push("urgent");
+    pool.release(ids);
+    await first!.promise;
+    expect(order).toEqual(["urgent", "first"]);
+  });
+
   it("grants by priority, backfills smaller jobs, never hands out a device twice", async () => {
     const pool = new GpuPool(["0", "1", "2"]);
     const held = new Set<string>();

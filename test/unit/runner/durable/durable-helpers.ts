@@ -6,7 +6,10 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { expect } from "vitest";
 import { Pipeline } from "../../../../src/api/pipeline.js";
+import { replayJournal } from "../../../../src/runner/replay.js";
+import type { FileStore } from "../../../../src/store/file-store.js";
 import type { JournalEntry } from "../../../../src/store/records.js";
 import type { Store } from "../../../../src/store/store.js";
 import { Task } from "../../../../src/tasks/custom-task.js";
@@ -104,4 +107,46 @@ export function faultPipeline(rng: () => number, taskId: string, steps: number, 
     });
   }
   return { pipeline, parents };
+}
+
+/**
+ * The fault-injection verdict on a finished run of {@link faultPipeline}: every step succeeded
+ * exactly once — one line in its job-side marker file (the job really ran once), one succeeded
+ * attempt in the journal (any other attempt lost before its job started), one backend job per
+ * attempt, and every output it recorded exists with what the job wrote.
+ */
+export async function expectEachStepRanOnce(store: FileStore, entries: readonly JournalEntry[], parents: ReadonlyMap<string, string[]>, markers: string): Promise<void> {
+  const replay = replayJournal(entries, [...parents.keys()]);
+  // Every job ran exactly once: one marker line per step.
+  const markerFiles = await allMarkers(markers);
+  expect([...markerFiles.keys()]).toEqual([...parents.keys()]);
+  for (const [step, lines] of markerFiles) expect(lines, `marker of ${step}`).toHaveLength(1);
+
+  const finished = entriesOf(entries, "attempt-finished");
+  const submitted = entriesOf(entries, "job-submitted");
+  for (const step of parents.keys()) {
+    const s = replay.steps.get(step)!;
+    expect(s.status, step).toBe("succeeded");
+    const succeeded = finished.filter((e) => e.step === step && e.status === "succeeded");
+    expect(succeeded, `succeeded attempts of ${step}`).toHaveLength(1);
+    // Any other attempt was lost before its job started (never a job's own failure or a second run).
+    for (const other of finished.filter((e) => e.step === step && e.status !== "succeeded")) {
+      expect(other.status, `${step} attempt ${other.attempt}: ${other.reason}`).toBe("lost");
+    }
+    // The attempt that ran is the one the marker names.
+    const [line] = markerFiles.get(step)!;
+    expect(Number(line!.split(" ")[0]), step).toBe(succeeded[0]!.attempt);
+    // One backend job per attempt: never two submissions of one attempt under different ids.
+    const ids = new Map<number, Set<string>>();
+    for (const e of submitted.filter((e) => e.step === step)) ids.set(e.attempt, (ids.get(e.attempt) ?? new Set()).add(e.backendJobId));
+    for (const [attempt, set] of ids) expect(set.size, `${step} attempt ${attempt} job ids`).toBe(1);
+
+    // Every recorded output exists, in the store and on disk, with what the job wrote.
+    const outputs = s.outputs!;
+    expect(outputs.artifacts.map((a) => a.name)).toEqual(["result"]);
+    const artifact = outputs.artifacts[0]!;
+    expect(await store.getArtifact(artifact.id), `${step} artifact record`).toBeDefined();
+    expect((await readFile(artifact.path, "utf8")).trim()).toBe(step);
+    expect(outputs.metrics).toEqual({ ran: 1 });
+  }
 }

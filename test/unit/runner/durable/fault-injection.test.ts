@@ -11,7 +11,7 @@ import { createRun } from "../../../../src/api/create-run.js";
 import { replayJournal } from "../../../../src/runner/replay.js";
 import { FileStore } from "../../../../src/store/file-store.js";
 import { localCluster, mulberry32, tempDir } from "../../helpers.js";
-import { allMarkers, entriesOf, faultPipeline, markerTask, sleep, spawnTsx } from "./durable-helpers.js";
+import { expectEachStepRanOnce, faultPipeline, markerTask, sleep, spawnTsx } from "./durable-helpers.js";
 
 const FIXTURE = "test/fixtures/durable-controller.ts";
 const SEED = Number(process.env["GPU_DAG_FAULT_SEED"] ?? 20261121);
@@ -78,38 +78,7 @@ describe("fault injection: SIGKILLed controller, local backend", () => {
     // The kills hit a running controller across the run, not just its start.
     expect(new Set(kills.map((k) => k.lastEntry)).size, JSON.stringify(kills)).toBeGreaterThan(1);
 
-    // Every job ran exactly once: one marker line per step.
-    const markerFiles = await allMarkers(markers);
-    expect([...markerFiles.keys()]).toEqual([...parents.keys()]);
-    for (const [step, lines] of markerFiles) expect(lines, `marker of ${step}`).toHaveLength(1);
-
-    const finished = entriesOf(entries, "attempt-finished");
-    const submitted = entriesOf(entries, "job-submitted");
-    for (const step of parents.keys()) {
-      const s = replay.steps.get(step)!;
-      expect(s.status, step).toBe("succeeded");
-      const succeeded = finished.filter((e) => e.step === step && e.status === "succeeded");
-      expect(succeeded, `succeeded attempts of ${step}`).toHaveLength(1);
-      // Any other attempt was lost before its job started (never a job's own failure or a second run).
-      for (const other of finished.filter((e) => e.step === step && e.status !== "succeeded")) {
-        expect(other.status, `${step} attempt ${other.attempt}: ${other.reason}`).toBe("lost");
-      }
-      // The attempt that ran is the one the marker names.
-      const [line] = markerFiles.get(step)!;
-      expect(Number(line!.split(" ")[0]), step).toBe(succeeded[0]!.attempt);
-      // One backend job per attempt: never two submissions of one attempt under different ids.
-      const ids = new Map<number, Set<string>>();
-      for (const e of submitted.filter((e) => e.step === step)) ids.set(e.attempt, (ids.get(e.attempt) ?? new Set()).add(e.backendJobId));
-      for (const [attempt, set] of ids) expect(set.size, `${step} attempt ${attempt} job ids`).toBe(1);
-
-      // Every recorded output exists, in the store and on disk, with what the job wrote.
-      const outputs = s.outputs!;
-      expect(outputs.artifacts.map((a) => a.name)).toEqual(["result"]);
-      const artifact = outputs.artifacts[0]!;
-      expect(await store.getArtifact(artifact.id), `${step} artifact record`).toBeDefined();
-      expect((await readFile(artifact.path, "utf8")).trim()).toBe(step);
-      expect(outputs.metrics).toEqual({ ran: 1 });
-    }
+    await expectEachStepRanOnce(store, entries, parents, markers);
     await store.close();
   });
 });
