@@ -5,7 +5,8 @@
  * Routes: `/` (the page), `/app.js`, `/app.css`, `GET /api/runs`, `GET /api/runs/<run>`,
  * `GET /api/runs/<run>/events` (server-sent events: the run again each time its journal grows),
  * `GET /api/runs/<run>/steps/<step>`, `GET /api/runs/<run>/log?step=&attempt=&stream=&offset=`,
- * `POST /api/runs/<run>/{cancel,resume,retry}`.
+ * `POST /api/runs/<run>/{cancel,resume,retry}`; and the results routes of `results-api.ts`
+ * (`/api/compare`, `/api/recovery`, `/api/models[/<ref>]`).
  *
  * @module
  */
@@ -22,6 +23,7 @@ import { appScript, pageShell } from "./assets.js";
 import { newToken, refusal } from "./auth.js";
 import { APP_CSS } from "./client/style.js";
 import { readLog } from "./logs.js";
+import { resultsRoute } from "./results-api.js";
 import { isStepOf, uiRun, uiStep } from "./run-data.js";
 
 /** Options of {@link startUi}. */
@@ -48,6 +50,8 @@ export interface UiServer {
   close(): Promise<void>;
 }
 
+/** The newest runs the runs page gets (its filter searches these). */
+const RUNS_SENT = 500;
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const SECURITY_HEADERS = {
   "x-content-type-options": "nosniff",
@@ -77,10 +81,14 @@ export async function startUi(options: UiOptions): Promise<UiServer> {
     if (request.method === "GET" && url.pathname === "/") return text(response, 200, "text/html; charset=utf-8", pageShell(token));
     if (request.method === "GET" && url.pathname === "/app.js") return text(response, 200, "text/javascript; charset=utf-8", await appScript());
     if (request.method === "GET" && url.pathname === "/app.css") return text(response, 200, "text/css; charset=utf-8", APP_CSS);
+    if (parts[0] === "api" && request.method === "GET") {
+      const answer = await resultsRoute(store, parts, url);
+      if (answer) return send(response, answer.status, answer.body);
+    }
     if (parts[0] !== "api" || parts[1] !== "runs") return send(response, 404, { error: "not found" });
     if (parts.length === 2 && request.method === "GET") {
       const summaries = (await readRunSummaries(home)).sort(newestFirst);
-      return send(response, 200, { runs: queryRuns(summaries, { limit: 500 }) });
+      return send(response, 200, { runs: queryRuns(summaries, { limit: RUNS_SENT }), total: summaries.length });
     }
     const runId = parts[2] ?? "";
     if (!RUN_ID.test(runId)) return send(response, 400, { error: "bad run id" });
