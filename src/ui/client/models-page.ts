@@ -8,6 +8,7 @@
  */
 import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
+import { shellJoin } from "../../args/shell-quote.js";
 import type { ModelLineage, ModelRow } from "../../results/lineage.js";
 import { formatNumber } from "../../results/render.js";
 import { getJson, href, hrefWith } from "./api.js";
@@ -38,7 +39,7 @@ function Lineage({ id }: { id: string }) {
       }${p?.task ? ` · task ${p.task.taskName} (${p.task.type})` : ""}${p?.queue ? ` · queue ${p.queue}` : ""}</dd>
       <dt>made from</dt><dd id="lineage-parent">${data.parent ? (data.parent.model ? html`<a href=${modelHref(data.parent.model.id)}>${data.parent.model.name}</a> <code>${data.parent.model.id}</code>` : data.parent.ref) : "-"}</dd>
       ${p?.recipe ? html`<dt>recipe</dt><dd>${p.recipe.config ?? ""}${p.recipe.text ? html`<pre>${stripControl(p.recipe.text)}</pre>` : null}</dd>` : null}
-      ${p?.command ? html`<dt>command</dt><dd><code>${stripControl(p.command.join(" "))}</code></dd>` : null}
+      ${p?.command ? html`<dt>command</dt><dd><pre class="command">${stripControl(shellJoin(p.command))}</pre></dd>` : null}
       <dt>files</dt><dd><code>${data.files.path}</code> on ${data.files.cluster}${data.files.artifacts.length ? ` · ${data.files.artifacts.map((a) => a.name).join(", ")}` : ""}</dd>
     </dl>
     <h3>Evaluations (${data.evaluations.length})</h3>
@@ -70,6 +71,7 @@ export function ModelsPage({ selected }: { selected?: string }) {
   return html`<section>
     <h1>Models</h1>
     ${selected ? html`<${Lineage} id=${selected} />` : null}
+    <h2>Registry</h2>
     <table id="models"><thead><tr><th>model</th><th>id</th><th>made by</th><th>made from</th><th>evaluations</th><th>created</th></tr></thead><tbody>
       ${rows.map(
         (r) => html`<tr data-model=${r.model.id} class=${r.model.id === selected ? "selected" : ""}>

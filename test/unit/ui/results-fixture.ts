@@ -2,7 +2,7 @@
  * A store for the dashboard's results pages: two evaluation runs of a base model and a compressed
  * one (lm-eval-style `task/metric` scores, a loss series, a metric and a parameter named with
  * markup), and a compress-then-evaluate run (its `compress` step makes model `tiny-w4a16`, which
- * `evaluate` is given with `--model` and scores) — real runs through `executeLocally` and the CLI.
+ * its `eval` step is given with `--model` and scores) — real runs through `executeLocally` and the CLI.
  */
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -21,6 +21,10 @@ export interface ResultsFixture {
   compressed: string;
 }
 
+/** Values the step page must never show. */
+export const TOKEN_VALUE = "hunter2-token-value";
+export const SECRET_VALUE = "s3cr3t-secret-value";
+
 /** A compression that makes a model, and an evaluation given it with `--model`. */
 const COMPRESS_EVAL = `projectName: ui-test
 pipelineName: compress-eval
@@ -29,6 +33,8 @@ tasks:
   compress:
     type: custom
     options:
+      env: { PLAIN_VAR: visible, API_TOKEN: ${TOKEN_VALUE} }
+      secretEnv: [GD_UI_TEST_SECRET]
       command: [sh, -c, 'mkdir -p out && echo w > out/w.txt && printf "{{\\"models\\": [{{\\"name\\": \\"tiny-w4a16\\", \\"path\\": \\"out\\"}}]}}" > "$GPU_DAG_OUTPUT_DIR/outputs.json"']
   evaluate:
     type: custom
@@ -38,7 +44,7 @@ tasks:
 steps:
   - name: compress
     baseTaskId: compress
-  - name: evaluate
+  - name: eval
     baseTaskId: evaluate
     parameterOverride:
       model: \${compress.models.output.-1.url}
@@ -62,7 +68,7 @@ export async function resultsFixture(home: string): Promise<ResultsFixture> {
     });
     const file = join(home, "compress-eval.yaml");
     await writeFile(file, COMPRESS_EVAL);
-    const ran = await gd(home, ["run", file, "--json", "--name", "compressed"]);
+    const ran = await gd(home, ["run", file, "--json", "--name", "compressed"], { env: { ...process.env, GD_UI_TEST_SECRET: SECRET_VALUE } });
     if (ran.code !== 0) throw new Error(ran.stderr);
     return { base, candidate, compressed: json<{ runId: string }>(ran).runId };
   } finally {

@@ -11,7 +11,7 @@ import { recoveryReport } from "../../../src/results/recovery.js";
 import { FileStore } from "../../../src/store/file-store.js";
 import { startUi, type UiServer } from "../../../src/ui/server.js";
 import { tempHome } from "../cli/cli-helpers.js";
-import { HOSTILE, type ResultsFixture, resultsFixture } from "./results-fixture.js";
+import { HOSTILE, type ResultsFixture, resultsFixture, SECRET_VALUE, TOKEN_VALUE } from "./results-fixture.js";
 
 describe("gpu-dag ui: compare, recovery and models endpoints", { timeout: 120_000 }, () => {
   let home: string;
@@ -69,6 +69,18 @@ describe("gpu-dag ui: compare, recovery and models endpoints", { timeout: 120_00
     expect((await get(`/api/compare?ref=base-model`)).status).toBe(400);
   });
 
+  it("gives a step's command line, its environment with secret values as ***, and secret names only", async () => {
+    const { status, body } = await get(`/api/runs/${made.compressed}/steps/compress`);
+    expect(status).toBe(200);
+    const [attempt] = body["attempts"] as Array<{ commandLine: string; env: Record<string, string>; secretEnv: string[]; parameters: Record<string, unknown> }>;
+    expect(attempt!.commandLine).toMatch(/^sh -c 'mkdir -p out/);
+    expect(attempt!.env).toEqual({ PLAIN_VAR: "visible", API_TOKEN: "***" });
+    expect(attempt!.secretEnv).toEqual(["GD_UI_TEST_SECRET"]);
+    expect(attempt!.parameters["env"]).toBeUndefined();
+    expect(JSON.stringify(body)).not.toContain(TOKEN_VALUE);
+    expect(JSON.stringify(body)).not.toContain(SECRET_VALUE);
+  });
+
   it("lists the registry and a model's lineage as `gpu-dag models` does; refs never read files", async () => {
     const list = await get("/api/models");
     expect(list.body).toEqual(JSON.parse(JSON.stringify({ models: await listModelRows(store) })));
@@ -77,7 +89,7 @@ describe("gpu-dag ui: compare, recovery and models endpoints", { timeout: 120_00
     expect(tiny!.evaluations).toBe(1);
     const lineage = await get(`/api/models/${encodeURIComponent(tiny!.model.id)}`);
     expect(lineage.body).toEqual(JSON.parse(JSON.stringify(await modelLineage(store, tiny!.model.id))));
-    expect((lineage.body as { evaluations: Array<{ step: string }> }).evaluations.map((e) => e.step)).toEqual(["evaluate"]);
+    expect((lineage.body as { evaluations: Array<{ step: string }> }).evaluations.map((e) => e.step)).toEqual(["eval"]);
     for (const ref of ["../../etc/passwd", "..%2F..%2Frun.json", "/etc/passwd"]) {
       const answer = await get(`/api/models/${ref.startsWith("/") ? encodeURIComponent(ref) : ref}`);
       expect([400, 404], ref).toContain(answer.status);
