@@ -23,6 +23,7 @@ const benches: Array<{ name: string; args: string[]; quickArgs: string[]; slurm?
   { name: "makespan", args: [], quickArgs: ["--sizes", "40", "--repeats", "1"] },
   { name: "scale", args: [], quickArgs: ["--steps", "500", "--plan-repeats", "1"] },
   { name: "runs-index", args: [], quickArgs: ["--runs", "200", "--repeats", "1"] },
+  { name: "ui", args: [], quickArgs: ["--runs", "200", "--steps", "200", "--repeats", "1"] },
   { name: "slurm-submit", args: [], quickArgs: ["--jobs", "20"], slurm: true },
   { name: "slurm-arrays", args: [], quickArgs: ["--elements", "50", "--repeats", "1"], slurm: true },
   { name: "slurm-chain", args: [], quickArgs: ["--repeats", "1"], slurm: true },
