@@ -14,10 +14,7 @@ import { stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
-import { queryRuns } from "../results/run-query.js";
-import { newestFirst } from "../results/run-summaries.js";
 import { FileStore } from "../store/file-store.js";
-import { readRunSummaries } from "../store/run-index-reader.js";
 import { ACTIONS, runAction, type UiAction } from "./actions.js";
 import { appScript, pageShell } from "./assets.js";
 import { newToken, refusal } from "./auth.js";
@@ -25,6 +22,7 @@ import { APP_CSS } from "./client/style.js";
 import { readLog } from "./logs.js";
 import { resultsRoute } from "./results-api.js";
 import { isStepOf, uiRun, uiStep } from "./run-data.js";
+import { runsListCache } from "./runs-cache.js";
 
 /** Options of {@link startUi}. */
 export interface UiOptions {
@@ -50,8 +48,6 @@ export interface UiServer {
   close(): Promise<void>;
 }
 
-/** The newest runs the runs page gets (its filter searches these). */
-const RUNS_SENT = 500;
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const SECURITY_HEADERS = {
   "x-content-type-options": "nosniff",
@@ -66,6 +62,7 @@ export async function startUi(options: UiOptions): Promise<UiServer> {
   const host = options.host ?? "127.0.0.1";
   const store = new FileStore({ home });
   const streams = new Set<ServerResponse>();
+  const runsList = runsListCache(home);
   const server: Server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
       if (!response.headersSent) send(response, 500, { error: error instanceof Error ? error.message : String(error) });
@@ -87,8 +84,7 @@ export async function startUi(options: UiOptions): Promise<UiServer> {
     }
     if (parts[0] !== "api" || parts[1] !== "runs") return send(response, 404, { error: "not found" });
     if (parts.length === 2 && request.method === "GET") {
-      const summaries = (await readRunSummaries(home)).sort(newestFirst);
-      return send(response, 200, { runs: queryRuns(summaries, { limit: RUNS_SENT }), total: summaries.length });
+      return text(response, 200, "application/json; charset=utf-8", await runsList());
     }
     const runId = parts[2] ?? "";
     if (!RUN_ID.test(runId)) return send(response, 400, { error: "bad run id" });

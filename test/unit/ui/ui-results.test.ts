@@ -10,7 +10,7 @@ import { listModelRows, modelLineage } from "../../../src/results/lineage.js";
 import { recoveryReport } from "../../../src/results/recovery.js";
 import { FileStore } from "../../../src/store/file-store.js";
 import { startUi, type UiServer } from "../../../src/ui/server.js";
-import { tempHome } from "../cli/cli-helpers.js";
+import { EXAMPLE, gd, tempHome } from "../cli/cli-helpers.js";
 import { HOSTILE, type ResultsFixture, resultsFixture, SECRET_VALUE, TOKEN_VALUE } from "./results-fixture.js";
 
 describe("gpu-dag ui: compare, recovery and models endpoints", { timeout: 120_000 }, () => {
@@ -67,6 +67,17 @@ describe("gpu-dag ui: compare, recovery and models endpoints", { timeout: 120_00
     expect(String(missing.body["error"])).toContain("no-such-run");
     expect((await get(`/api/recovery?baseline=base-model`)).status).toBe(400);
     expect((await get(`/api/compare?ref=base-model`)).status).toBe(400);
+  });
+
+  it("lists the runs, and a run started since (the list is kept only while the index is unchanged)", async () => {
+    const before = await get("/api/runs");
+    expect(before.body["total"]).toBe(3);
+    expect((await get("/api/runs")).body).toEqual(before.body);
+    const ran = await gd(home, ["run", `${EXAMPLE}/pipeline.yaml`, "--json", "--name", "later-run"]);
+    expect(ran.code, ran.stderr).toBe(0);
+    const after = await get("/api/runs");
+    expect(after.body["total"]).toBe(4);
+    expect((after.body["runs"] as Array<{ summary: { name?: string }; state: string }>)[0]).toMatchObject({ summary: { name: "later-run" }, state: "succeeded" });
   });
 
   it("gives a step's command line, its environment with secret values as ***, and secret names only", async () => {
