@@ -17,75 +17,20 @@
  *
  * @module
  */
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import type { JournalEntry, RunRecord } from "../src/store/records.js";
+import type { JournalEntry } from "../src/store/records.js";
 import { startUi } from "../src/ui/server.js";
 import { machine, markdownTable, median, numArg, round, writeResults } from "./lib/common.js";
-import { writeSyntheticStore } from "./lib/synthetic-runs.js";
+import { bigRun, writeSyntheticStore } from "./lib/synthetic-runs.js";
 
 const runs = numArg("runs", 5000);
 const steps = numArg("steps", 1000);
 const repeats = numArg("repeats", 5);
 const CHROMIUM = process.env["GPU_DAG_CHROMIUM"] ?? "/usr/bin/chromium";
 const dir = mkdtempSync(join(tmpdir(), "gd-bench-ui-"));
-
-/** A run of `n` steps in layers of 50 (parents in the layer before), every step in state `final`, or the last one pending. */
-function bigRun(home: string, id: string, n: number, live: boolean): void {
-  const width = 50;
-  const names = Array.from({ length: n }, (_, i) => `s${String(i).padStart(4, "0")}`);
-  const parentsOf = (i: number) => {
-    const layer = Math.floor(i / width);
-    if (layer === 0) return [];
-    const before = (layer - 1) * width;
-    return [...new Set([before + (i % width), before + ((i * 7) % width), before + ((i * 13) % width)].slice(0, 1 + (i % 3)))].map((k) => names[k]!);
-  };
-  const t0 = Date.now() - 60_000;
-  const record: RunRecord = {
-    id,
-    projectName: "bench",
-    pipelineName: `dag-${n}`,
-    createdAt: new Date(t0).toISOString(),
-    cluster: { name: "local", source: "builtin:local" },
-    pipeline: {
-      version: 1,
-      projectName: "bench",
-      pipelineName: `dag-${n}`,
-      parameters: {},
-      tasks: {},
-      defaults: {},
-      steps: names.map((name, i) => ({ name, baseTaskId: "t", parents: parentsOf(i), executionQueue: "cpu", parameterOverride: {} })),
-    },
-    tasks: [],
-    mode: "local",
-    options: {},
-  } as unknown as RunRecord;
-  const journal: JournalEntry[] = [{ type: "run-started", at: t0, controller: "pid 1" }];
-  names.forEach((step, i) => {
-    const at = t0 + Math.floor(i / width) * 1000;
-    journal.push({ type: "attempt-planned", at, step, attempt: 1, jobName: `gd-${id}-${step}-a1`, argv: ["true"], parameters: {}, queue: "cpu" });
-    journal.push({ type: "job-submitted", at: at + 1, step, attempt: 1, backendJobId: `j${i}` });
-    if (live && i === n - 1) return;
-    journal.push({ type: "job-started", at: at + 2, step, attempt: 1 });
-    journal.push({
-      type: "attempt-finished",
-      at: at + 900,
-      step,
-      attempt: 1,
-      status: "succeeded",
-      exitCode: 0,
-      infrastructure: false,
-      reason: "",
-      outputs: { models: [], artifacts: [], metrics: {}, simulated: false },
-    });
-  });
-  if (!live) journal.push({ type: "run-finished", at: t0 + 30_000, status: "succeeded" });
-  mkdirSync(join(home, "runs", id), { recursive: true });
-  writeFileSync(join(home, "runs", id, "run.json"), JSON.stringify(record));
-  writeFileSync(join(home, "runs", id, "journal.jsonl"), journal.map((e) => JSON.stringify(e)).join("\n") + "\n");
-}
 
 async function main(): Promise<void> {
   const runsHome = join(dir, "runs-home");

@@ -51,7 +51,7 @@ export function layout(nodes: ReadonlyArray<Pick<UiNode, "name" | "parents">>): 
 export function Dag({ nodes, open }: { nodes: UiNode[]; open: (step: string) => void }) {
   const shape = JSON.stringify(nodes.map((n) => [n.name, n.parents]));
   const laid = useMemo(() => layout(nodes), [shape]);
-  return html`<svg role="img" aria-label="pipeline graph" width=${laid.width} height=${laid.height} viewBox=${`0 0 ${laid.width} ${laid.height}`}>
+  return html`<div class="dag"><svg role="img" aria-label="pipeline graph" width=${laid.width} height=${laid.height} viewBox=${`0 0 ${laid.width} ${laid.height}`}>
     ${laid.edges.map((e) => html`<polyline class="edge" points=${e.points.map((p) => `${p.x},${p.y}`).join(" ")} />`)}
     ${nodes.map((n) => {
       const at = laid.nodes.get(n.name)!;
@@ -62,5 +62,5 @@ export function Dag({ nodes, open }: { nodes: UiNode[]; open: (step: string) => 
         <text x="8" y="35">${detail(n)}</text>
       </g>`;
     })}
-  </svg>`;
+  </svg></div>`;
 }

@@ -37,6 +37,7 @@ svg .node rect{stroke:#1d232b;stroke-width:1}
 svg .node text{font-size:12px;fill:#1d232b;pointer-events:none}
 svg .edge{stroke:#6b7480;fill:none;stroke-width:1.5}
 svg .node{cursor:pointer}
+div.dag{overflow:auto;max-height:75vh;border:1px solid #e3e6ea;background:#fff}
 pre.log{background:#11161c;color:#e6e6e6;padding:8px;max-height:420px;overflow:auto;white-space:pre-wrap;word-break:break-all}
 .actions button{margin-right:8px}
 .filters input{margin:0 8px 8px 0}

@@ -26,7 +26,7 @@ export function Timeline({ nodes, startedAt, endedAt }: { nodes: UiNode[]; start
   const x = (t: number) => left + ((t - startedAt) / total) * (width - left - 10);
   const height = top + rows.length * rowH + 4;
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => startedAt + f * total);
-  return html`<svg class="timeline" role="img" aria-label="run timeline" width=${width} height=${height} viewBox=${`0 0 ${width} ${height}`}>
+  return html`<div class="dag"><svg class="timeline" role="img" aria-label="run timeline" width=${width} height=${height} viewBox=${`0 0 ${width} ${height}`}>
     ${ticks.map((t) => html`<line class="grid" x1=${x(t)} x2=${x(t)} y1=${top - 4} y2=${height} /><text x=${x(t)} y="12" text-anchor="middle">${((t - startedAt) / 1000).toFixed(1)} s</text>`)}
     ${rows.map((n, i) => {
       const y = top + i * rowH;
@@ -39,5 +39,5 @@ export function Timeline({ nodes, startedAt, endedAt }: { nodes: UiNode[]; start
         ${started !== undefined ? html`<rect class=${`st-${n.status}`} x=${x(started)} y=${y + 2} width=${Math.max(2, x(ended) - x(started))} height=${rowH - 4 || 2}><title>${`${n.name}: ${n.status}, ${((ended - started) / 1000).toFixed(1)} s`}</title></rect>` : null}
       </g>`;
     })}
-  </svg>`;
+  </svg></div>`;
 }
