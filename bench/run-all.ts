@@ -24,6 +24,7 @@ const benches: Array<{ name: string; args: string[]; quickArgs: string[]; slurm?
   { name: "schedule-choice", args: [], quickArgs: ["--sizes", "40", "--seeds", "1"] },
   { name: "scale", args: [], quickArgs: ["--steps", "500", "--large-steps", "2000", "--plan-repeats", "1", "--spawner-only"] },
   { name: "runs-index", args: [], quickArgs: ["--runs", "200", "--repeats", "1"] },
+  { name: "ui", args: [], quickArgs: ["--runs", "200", "--steps", "200", "--repeats", "1"] },
   { name: "slurm-submit", args: [], quickArgs: ["--jobs", "20"], slurm: true },
   { name: "slurm-arrays", args: [], quickArgs: ["--elements", "50", "--repeats", "1"], slurm: true },
   { name: "slurm-chain", args: [], quickArgs: ["--repeats", "1"], slurm: true },

@@ -23,102 +23,23 @@
  * @module
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { queryRuns } from "../src/results/run-query.js";
 import { runSummaries } from "../src/results/run-summaries.js";
 import { replayJournal } from "../src/runner/replay.js";
 import { FileStore } from "../src/store/file-store.js";
-import type { JournalEntry, RunRecord } from "../src/store/records.js";
 import { BUILD_DIR, flag, machine, markdownTable, median, numArg, REPO, round, writeResults } from "./lib/common.js";
+import { writeSyntheticStore } from "./lib/synthetic-runs.js";
 
 const runs = numArg("runs", 5000);
 const repeats = numArg("repeats", 7);
 const dir = mkdtempSync(join(tmpdir(), "gd-bench-runs-"));
 const home = join(dir, "home");
 
-/** One seed-pipeline-shaped run: its record and journal. */
-function syntheticRun(i: number, t0: number): { record: RunRecord; journal: JournalEntry[] } {
-  const id = `20261201-${String(100000 + Math.floor(i / 10)).slice(1)}-${i.toString(16).padStart(6, "0")}`;
-  const at = t0 + i * 1000;
-  const numSamples = [128, 256, 512, 1024][i % 4]!;
-  const recipe = 'quant_stage:\n  quant_modifiers:\n    GPTQModifier:\n      ignore: ["lm_head"]\n      targets: ["Linear"]\n      scheme: "W4A16"\n';
-  const steps = ["step1", "step2", "step3"];
-  const record: RunRecord = {
-    id,
-    name: `w4a16-${numSamples}`,
-    tags: ["sweep", i % 2 ? "odd" : "even"],
-    projectName: "alexandre_debug",
-    pipelineName: "my_pipeline",
-    createdAt: new Date(at).toISOString(),
-    cluster: { name: "local", source: "builtin:local" },
-    pipeline: {
-      version: 1,
-      projectName: "alexandre_debug",
-      pipelineName: "my_pipeline",
-      parameters: { numSamples: { default: 512 } },
-      tasks: {},
-      defaults: {},
-      steps: steps.map((name, k) => ({ name, baseTaskId: `task_${k}`, parents: k ? ["step1"] : [], executionQueue: "oneshot-a100x1", parameterOverride: {} })),
-    },
-    tasks: [],
-    mode: "local",
-    options: { runtime: "simulate", parameters: { numSamples } },
-  };
-  const model = `model_${i.toString(16).padStart(12, "0")}`;
-  const modelPath = `${home}/runs/${id}/steps/step1/attempt-1/model`;
-  const journal: JournalEntry[] = [{ type: "run-started", at, controller: `pid ${i}` }];
-  steps.forEach((step, k) => {
-    const t = at + 10 + k * 100;
-    const argv =
-      k === 0
-        ? ["python3", "-m", "gpu_dag_runtime.compress", "--model", "meta-llama/Llama-3.2-1B-Instruct", "--recipe-yaml", recipe, "--num-samples", String(numSamples)]
-        : ["python3", "-m", "gpu_dag_runtime.evaluate", "--model", modelPath, "--tasks", k === 1 ? "openllm" : "leaderboard", "--batch-size", "auto"];
-    journal.push({
-      type: "attempt-planned",
-      at: t,
-      step,
-      attempt: 1,
-      jobName: `gd-${id}-${step}-a1`,
-      argv,
-      parameters: { modelId: k === 0 ? "meta-llama/Llama-3.2-1B-Instruct" : model, config: k === 0 ? "quantization_w4a16" : k === 1 ? "openllm" : "leaderboard" },
-      queue: "oneshot-a100x1",
-    });
-    journal.push({ type: "job-submitted", at: t + 1, step, attempt: 1, backendJobId: `gd-${id}-${step}-a1` });
-    journal.push({ type: "job-started", at: t + 2, step, attempt: 1 });
-    const metrics: Record<string, number> = k === 0 ? { "compress/duration_s": 30 + (i % 7) } : { [k === 1 ? "openllm/acc" : "leaderboard/acc"]: 0.2 + ((i * 37 + k * 11) % 600) / 1000 };
-    journal.push({
-      type: "attempt-finished",
-      at: t + 90,
-      step,
-      attempt: 1,
-      status: "succeeded",
-      exitCode: 0,
-      infrastructure: false,
-      reason: "",
-      outputs: {
-        models: k === 0 ? [{ id: model, name: "Llama-3.2-1B-Instruct-W4A16", path: modelPath, framework: "compressed-tensors" }] : [],
-        artifacts: [{ id: `artifact_${i}_${k}`, name: k === 0 ? "recipe" : "results", path: `${home}/runs/${id}/steps/${step}/attempt-1/${k === 0 ? "recipe.yaml" : "results.json"}` }],
-        metrics,
-        simulated: true,
-      },
-    });
-  });
-  journal.push({ type: "run-finished", at: at + 400, status: "succeeded" });
-  return { record, journal };
-}
-
 function writeStore(): void {
-  const t0 = Date.parse("2026-11-01T00:00:00Z");
-  mkdirSync(join(home, "runs"), { recursive: true });
-  for (let i = 0; i < runs; i++) {
-    const { record, journal } = syntheticRun(i, t0);
-    const runDir = join(home, "runs", record.id);
-    mkdirSync(runDir);
-    writeFileSync(join(runDir, "run.json"), JSON.stringify(record, null, 2));
-    writeFileSync(join(runDir, "journal.jsonl"), journal.map((e) => JSON.stringify(e)).join("\n") + "\n");
-  }
+  writeSyntheticStore(home, runs);
 }
 
 /** The CLI compiled as users get it (dist/), into bench/.build/dist. */

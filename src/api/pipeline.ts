@@ -161,8 +161,8 @@ export class Pipeline extends PipelineDefinition {
   async executeRemotely(options: CreateRunOptions = {}): Promise<RunHandle> {
     const home = options.home ?? (options.store instanceof FileStore ? options.store.home : defaultStoreHome());
     const { runId, store } = await createRun(this, { ...options, home, mode: "detached" });
-    await startRunController(store, runId, { home });
-    return new RunHandle(runId, store);
+    const started = await startRunController(store, runId, { home });
+    return new RunHandle(runId, store, started.kind === "process" ? { controllerPid: started.pid } : {});
   }
 
   /** A handle on an existing run, to follow or cancel it. */

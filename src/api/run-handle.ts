@@ -18,9 +18,13 @@ export class RunHandle {
   readonly runId: string;
   readonly store: Store;
 
-  constructor(runId: string, store: Store) {
+  /** The pid of a controller process this handle's caller started here (none for a cluster one or `attach`). */
+  readonly #controllerPid: number | undefined;
+
+  constructor(runId: string, store: Store, options: { controllerPid?: number } = {}) {
     this.runId = runId;
     this.store = store;
+    this.#controllerPid = options.controllerPid;
   }
 
   /** The run as the journal tells it now (mirrored from the cluster first for a remote controller). */
@@ -39,22 +43,25 @@ export class RunHandle {
 
   /**
    * Resolves when the run has finished. Rejects when `timeoutMs` passes first, or when the
-   * controller is gone (its lock released or stale) while the run is unfinished.
+   * controller is gone (its lock released or stale, and the process this handle started, if any,
+   * has exited) for {@link CONTROLLER_GONE_MS} while the run is unfinished.
    */
   async wait(options: { pollMs?: number; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<ReturnType<typeof resultOf>> {
     const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
-    let missingLock = 0;
+    let missingSince: number | undefined;
     for (;;) {
       const result = await this.status();
       if (result.status !== "running") return result;
       const lock = this.#remoteControllerAlive ?? (await readLock(join(this.store.runDir(this.runId), "lock.json")));
-      missingLock = lock ? 0 : missingLock + 1;
-      // A few polls without a lock (not just the gap between start and lock) means no controller.
-      if (missingLock >= 25) {
+      // A controller process we started that has not taken the lock yet (a slow start on a loaded machine) is not gone.
+      const present = Boolean(lock) || (this.#controllerPid !== undefined && processAlive(this.#controllerPid));
+      missingSince = present ? undefined : (missingSince ?? Date.now());
+      // Measured in time, not polls: the gap between start and lock, or a lock being renewed, is not "gone".
+      if (missingSince !== undefined && Date.now() - missingSince >= CONTROLLER_GONE_MS) {
         const info = await readRemoteRunInfo(this.store, this.runId);
         const where = info
           ? `its controller job ${info.jobId} has left the cluster's queue (its log: <jobDir>/${this.runId}/_controller/a${info.generation ?? 1}/stderr.log on the cluster)`
-          : "no controller holds it";
+          : `no controller holds it (a local controller's log: ${join(this.store.runDir(this.runId), "controller.log")})`;
         throw new Error(`run ${this.runId} is unfinished and ${where}; resume it with \`gpu-dag resume ${this.runId}\``);
       }
       if (Date.now() > deadline) throw new Error(`run ${this.runId} still running after ${options.timeoutMs} ms`);
@@ -83,6 +90,18 @@ export class RunHandle {
     } catch {
       return false;
     }
+  }
+}
+
+/** How long a run may be unfinished with no controller seen before {@link RunHandle.wait} gives up on it. */
+export const CONTROLLER_GONE_MS = 5_000;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 

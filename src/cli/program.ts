@@ -53,6 +53,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option("--name <name>", "the run's name (runs with one name: the newest is the one a ref means)")
     .option("--tag <tag>", "tag the run (repeatable, or a comma list)", collect, [])
     .option("--run-after <run>", "start the steps only once this run (id, prefix or name) succeeded (repeatable)", collect, [])
+    .option("--code <dir>", "Slurm: ship the git repository around this directory with the run (over the cluster config's code.dir)")
     .addOption(json)
     .action(act(async (context, file: string, options: Record<string, unknown>) => (await import("./commands/run.js")).runCommand(context, file, options as never)));
 

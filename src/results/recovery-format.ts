@@ -53,8 +53,8 @@ function benchmarkLabel(row: RecoveryRow): string {
   return row.metric ? `${row.benchmark} (${row.metric})` : row.benchmark;
 }
 
-/** Header and rows of the model-card table; `summary[i]` marks Average rows. */
-function cardTable(report: RecoveryReport, scale: number): { header: string[]; rows: string[][]; summary: boolean[] } {
+/** Header and rows of the model-card table; `summary[i]` marks Average rows (the dashboard shows the same cells). */
+export function cardTable(report: RecoveryReport, scale: number): { header: string[]; rows: string[][]; summary: boolean[] } {
   const header = ["Category", "Benchmark", report.baseline.label, ...report.candidates.flatMap((c) => (report.candidates.length > 1 ? [c.label, `Recovery (${c.label})`] : [c.label, "Recovery"]))];
   const rows: string[][] = [];
   const summary: boolean[] = [];
@@ -80,7 +80,8 @@ function cardTable(report: RecoveryReport, scale: number): { header: string[]; r
   return { header, rows, summary };
 }
 
-function notes(report: RecoveryReport): string[] {
+/** The notes printed under the table (seeds, the recovery rule, noise marks, partial averages, simulated numbers). */
+export function notes(report: RecoveryReport): string[] {
   const lines: string[] = [];
   const seeds = report.sections.some((s) => s.rows.some((r) => (r.baseline?.n ?? 0) > 1 || r.candidates.some((c) => (c.stat?.n ?? 0) > 1)));
   if (seeds) lines.push("Scores with ± are the mean ± sample standard deviation over repeated evaluations (seeds).");

@@ -5,8 +5,10 @@
  * @module
  */
 import { readRun, resultOf } from "../api/run-status.js";
+import { shellJoin } from "../args/shell-quote.js";
 import { drawnParents } from "../pipeline/drawn-parents.js";
 import type { StepSpec } from "../pipeline/pipeline-spec.js";
+import { redactEnv } from "../store/redact.js";
 import type { Store } from "../store/store.js";
 
 /** A node of the run's DAG as the page draws it. */
@@ -18,6 +20,31 @@ export interface UiNode {
   elements?: { total: number; counts: Record<string, number> };
   attempts: number;
   reason?: string;
+  /** When it was first queued and started, and when its last attempt ended (ms; a map step: over its elements). */
+  queuedAt?: number;
+  startedAt?: number;
+  endedAt?: number;
+}
+
+/** A step's span in the journal: first submission, first start, last end. */
+function span(attempts: ReadonlyArray<{ submittedAt?: number; startedAt?: number; endedAt?: number }>): Pick<UiNode, "queuedAt" | "startedAt" | "endedAt"> {
+  const pick = (values: Array<number | undefined>, f: (...n: number[]) => number) => {
+    const known = values.filter((v): v is number => v !== undefined && v > 0);
+    return known.length ? f(...known) : undefined;
+  };
+  const queuedAt = pick(
+    attempts.map((a) => a.submittedAt),
+    Math.min,
+  );
+  const startedAt = pick(
+    attempts.map((a) => a.startedAt),
+    Math.min,
+  );
+  const endedAt = pick(
+    attempts.map((a) => a.endedAt),
+    Math.max,
+  );
+  return { ...(queuedAt !== undefined ? { queuedAt } : {}), ...(startedAt !== undefined ? { startedAt } : {}), ...(endedAt !== undefined ? { endedAt } : {}) };
 }
 
 /** One run for the run page. */
@@ -43,6 +70,8 @@ export async function uiRun(store: Store, runId: string): Promise<UiRun> {
     const node: UiNode = { name: spec.name, status: step?.status ?? "pending", parents: drawnParents(spec), attempts: step?.attempts ?? 0 };
     if (step?.reason) node.reason = step.reason;
     const elements = stored.maps.get(spec.name);
+    const attempts = elements ? elements.flatMap((e) => stored.replay.steps.get(e.step)?.attempts ?? []) : (stored.replay.steps.get(spec.name)?.attempts ?? []);
+    Object.assign(node, span(attempts));
     if (elements) {
       const counts: Record<string, number> = {};
       for (const e of elements) {
@@ -67,11 +96,16 @@ export async function uiRun(store: Store, runId: string): Promise<UiRun> {
   };
 }
 
-/** One step for the step page: its state, attempts (command, parameters, outputs), elements. */
+/**
+ * One step for the step page: its state, attempts (the command as run and as one shell line, its
+ * environment — secret-looking names' values as `***` — and the names of the secret variables it
+ * was given, never their values; parameters, outputs), elements.
+ */
 export async function uiStep(store: Store, runId: string, name: string): Promise<Record<string, unknown> | undefined> {
   const stored = await readRun(store, runId);
   const step = stored.replay.steps.get(name);
   if (!step) return undefined;
+  const required = ((stored.record.clusterConfig as { requiredEnv?: unknown } | undefined)?.requiredEnv ?? []) as unknown[];
   return {
     run: runId,
     name,
@@ -82,7 +116,10 @@ export async function uiStep(store: Store, runId: string, name: string): Promise
       jobName: a.jobName,
       queue: a.queue,
       argv: a.argv,
-      parameters: a.parameters,
+      commandLine: shellJoin(a.argv),
+      env: redactEnv(stringRecord(a.parameters["env"])),
+      secretEnv: [...new Set([...required, ...(Array.isArray(a.parameters["secretEnv"]) ? a.parameters["secretEnv"] : [])].filter((n): n is string => typeof n === "string"))],
+      parameters: withoutEnv(a.parameters),
       status: a.status ?? (a.startedAt ? "running" : "queued"),
       ...(a.exitCode !== undefined ? { exitCode: a.exitCode } : {}),
       ...(a.reason ? { reason: a.reason } : {}),
@@ -97,4 +134,16 @@ export async function uiStep(store: Store, runId: string, name: string): Promise
 /** Whether `name` is a step (or map element) of the run: the only names a log path may use. */
 export async function isStepOf(store: Store, runId: string, name: string): Promise<boolean> {
   return (await readRun(store, runId)).stepNames.includes(name);
+}
+
+/** The string values of a recorded `env` option. */
+function stringRecord(value: unknown): Record<string, string> {
+  if (typeof value !== "object" || value === null) return {};
+  return Object.fromEntries(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === "string"));
+}
+
+/** Task parameters without `env` (shown redacted on its own). */
+function withoutEnv(parameters: Record<string, unknown>): Record<string, unknown> {
+  const { env: _env, ...rest } = parameters;
+  return rest;
 }

@@ -5,7 +5,8 @@
  * Routes: `/` (the page), `/app.js`, `/app.css`, `GET /api/runs`, `GET /api/runs/<run>`,
  * `GET /api/runs/<run>/events` (server-sent events: the run again each time its journal grows),
  * `GET /api/runs/<run>/steps/<step>`, `GET /api/runs/<run>/log?step=&attempt=&stream=&offset=`,
- * `POST /api/runs/<run>/{cancel,resume,retry}`.
+ * `POST /api/runs/<run>/{cancel,resume,retry}`; and the results routes of `results-api.ts`
+ * (`/api/compare`, `/api/recovery`, `/api/models[/<ref>]`).
  *
  * @module
  */
@@ -13,16 +14,15 @@ import { stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
-import { queryRuns } from "../results/run-query.js";
-import { newestFirst } from "../results/run-summaries.js";
 import { FileStore } from "../store/file-store.js";
-import { readRunSummaries } from "../store/run-index-reader.js";
 import { ACTIONS, runAction, type UiAction } from "./actions.js";
 import { appScript, pageShell } from "./assets.js";
 import { newToken, refusal } from "./auth.js";
 import { APP_CSS } from "./client/style.js";
 import { readLog } from "./logs.js";
+import { resultsRoute } from "./results-api.js";
 import { isStepOf, uiRun, uiStep } from "./run-data.js";
+import { runsListCache } from "./runs-cache.js";
 
 /** Options of {@link startUi}. */
 export interface UiOptions {
@@ -62,6 +62,7 @@ export async function startUi(options: UiOptions): Promise<UiServer> {
   const host = options.host ?? "127.0.0.1";
   const store = new FileStore({ home });
   const streams = new Set<ServerResponse>();
+  const runsList = runsListCache(home);
   const server: Server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
       if (!response.headersSent) send(response, 500, { error: error instanceof Error ? error.message : String(error) });
@@ -77,10 +78,13 @@ export async function startUi(options: UiOptions): Promise<UiServer> {
     if (request.method === "GET" && url.pathname === "/") return text(response, 200, "text/html; charset=utf-8", pageShell(token));
     if (request.method === "GET" && url.pathname === "/app.js") return text(response, 200, "text/javascript; charset=utf-8", await appScript());
     if (request.method === "GET" && url.pathname === "/app.css") return text(response, 200, "text/css; charset=utf-8", APP_CSS);
+    if (parts[0] === "api" && request.method === "GET") {
+      const answer = await resultsRoute(store, parts, url);
+      if (answer) return send(response, answer.status, answer.body);
+    }
     if (parts[0] !== "api" || parts[1] !== "runs") return send(response, 404, { error: "not found" });
     if (parts.length === 2 && request.method === "GET") {
-      const summaries = (await readRunSummaries(home)).sort(newestFirst);
-      return send(response, 200, { runs: queryRuns(summaries, { limit: 500 }) });
+      return text(response, 200, "application/json; charset=utf-8", await runsList());
     }
     const runId = parts[2] ?? "";
     if (!RUN_ID.test(runId)) return send(response, 400, { error: "bad run id" });

@@ -27,6 +27,7 @@ export interface RunCommandOptions {
   name?: string;
   tag?: string[];
   runAfter?: string[];
+  code?: string;
   json?: boolean;
 }
 
@@ -44,6 +45,7 @@ export async function runCommand(context: CliContext, file: string, options: Run
     ...(options.name !== undefined ? { name: options.name } : {}),
     ...(parseList(options.tag).length ? { tags: parseList(options.tag) } : {}),
     ...(parseList(options.runAfter).length ? { runAfter: parseList(options.runAfter) } : {}),
+    ...(options.code !== undefined ? { code: options.code } : {}),
   };
 
   if (options.dryRun) {

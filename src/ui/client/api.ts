@@ -30,3 +30,15 @@ export function events(path: string): EventSource {
 export function href(hash: string): string {
   return `?token=${encodeURIComponent(TOKEN)}#${hash}`;
 }
+
+/** The query part of the hash route (`#/compare?ref=a&ref=b`). */
+export function hashQuery(hash: string): URLSearchParams {
+  const at = hash.indexOf("?");
+  return new URLSearchParams(at >= 0 ? hash.slice(at + 1) : "");
+}
+
+/** The hash route of a page with a query (`/compare`, `{ ref: ["a", "b"] }`). */
+export function hrefWith(path: string, query: Record<string, readonly string[]>): string {
+  const params = new URLSearchParams(Object.entries(query).flatMap(([k, vs]) => vs.map((v) => [k, v])));
+  return href(`${path}${params.size ? `?${params}` : ""}`);
+}

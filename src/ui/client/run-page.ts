@@ -10,6 +10,7 @@ import type { UiRun } from "../run-data.js";
 import { events, href, post } from "./api.js";
 import { Dag } from "./dag.js";
 import { stripControl } from "./text.js";
+import { Timeline } from "./timeline.js";
 
 const FINAL = new Set(["succeeded", "failed", "cancelled"]);
 
@@ -45,6 +46,8 @@ export function RunPage({ runId }: { runId: string }) {
       <span role="status">${message}</span>
     </div>
     <${Dag} nodes=${run.nodes} open=${open} />
+    <h2>Timeline</h2>
+    <${Timeline} nodes=${run.nodes} startedAt=${run.startedAt} endedAt=${final ? run.endedAt : Date.now()} />
     <h2>Steps</h2>
     <table><thead><tr><th>step</th><th>state</th><th>attempts</th><th>reason</th></tr></thead><tbody>
       ${run.nodes.map(

@@ -14,6 +14,9 @@ interface Attempt {
   jobName: string;
   queue: string;
   argv: string[];
+  commandLine: string;
+  env: Record<string, string>;
+  secretEnv: string[];
   parameters: Record<string, unknown>;
   status: string;
   exitCode?: number | null;
@@ -27,9 +30,6 @@ interface Step {
   attempts: Attempt[];
   elements: Array<{ step: string; label: string; status: string }>;
 }
-
-/** A word as a POSIX shell would need it written (for reading the command, not for running it). */
-const quote = (word: string) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`);
 
 const FINAL = new Set(["succeeded", "failed", "cancelled", "skipped", "cached"]);
 
@@ -97,7 +97,13 @@ export function StepPage({ runId, step }: { runId: string; step: string }) {
     <h2>Attempts</h2>
     ${data.attempts.map(
       (a) => html`<details open=${a === last}><summary>attempt ${a.attempt}: ${a.status}${a.exitCode !== undefined ? ` (exit ${a.exitCode})` : ""} · ${a.queue} · ${a.jobName}</summary>
-        <dl><dt>command</dt><dd><code>${a.argv.map(quote).join(" ")}</code></dd>
+        <dl><dt>command</dt><dd><pre class="command">${stripControl(a.commandLine)}</pre></dd>
+        <dt>environment</dt><dd>${
+          Object.keys(a.env).length === 0
+            ? html`<span class="muted">none set by the task</span>`
+            : html`<table class="env"><tbody>${Object.entries(a.env).map(([k, v]) => html`<tr><td><code>${k}</code></td><td><code>${stripControl(v)}</code></td></tr>`)}</tbody></table>`
+        }</dd>
+        <dt>secret variables</dt><dd class="secret-env">${a.secretEnv.length === 0 ? html`<span class="muted">none</span>` : html`${a.secretEnv.map((n) => html`<code>${n}</code> `)}<span class="muted">(names only: values are never shown)</span>`}</dd>
         <dt>parameters</dt><dd><code>${JSON.stringify(a.parameters)}</code></dd>
         ${a.reason ? html`<dt>reason</dt><dd>${stripControl(a.reason)}</dd>` : null}
         ${a.outputs ? html`<dt>outputs</dt><dd><pre>${JSON.stringify(a.outputs, null, 2)}</pre></dd>` : null}</dl></details>`,

@@ -37,10 +37,27 @@ svg .node rect{stroke:#1d232b;stroke-width:1}
 svg .node text{font-size:12px;fill:#1d232b;pointer-events:none}
 svg .edge{stroke:#6b7480;fill:none;stroke-width:1.5}
 svg .node{cursor:pointer}
+div.dag{overflow:auto;max-height:75vh;border:1px solid #e3e6ea;background:#fff}
 pre.log{background:#11161c;color:#e6e6e6;padding:8px;max-height:420px;overflow:auto;white-space:pre-wrap;word-break:break-all}
 .actions button{margin-right:8px}
 .filters input{margin:0 8px 8px 0}
 .muted{color:#6b7480}
 dl{display:grid;grid-template-columns:max-content auto;gap:2px 12px}
 dt{font-weight:600}
+header nav{display:flex;gap:12px}
+header nav a{font-weight:400}
+form.refs{display:flex;flex-wrap:wrap;gap:8px;align-items:center;margin-bottom:8px}
+.charts{display:flex;flex-wrap:wrap;gap:12px}
+figure.chart{background:#fff;border:1px solid #e3e6ea;margin:0;padding:6px}
+figure.chart figcaption{font-weight:600;font-size:12px}
+figure.chart text{font-size:11px;fill:#1d232b}
+figure.chart .axis{stroke:#6b7480}
+ul.legend{list-style:none;padding:0;margin:4px 0 0;font-size:12px;display:flex;flex-wrap:wrap;gap:8px}
+td.delta.up{color:#2e7d32}
+td.delta.down{color:#c62828}
+tr.average td{font-weight:600;background:#f2f4f7}
+tr.selected td{background:#e8f1fc}
+svg.timeline text{font-size:11px;fill:#1d232b}
+pre.command{white-space:pre-wrap;word-break:break-all;margin:0;background:#eef0f3;padding:4px}
+svg.timeline .grid{stroke:#e3e6ea}
 `;

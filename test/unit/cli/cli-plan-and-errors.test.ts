@@ -174,6 +174,15 @@ describe("gpu-dag errors", { timeout: 120_000 }, () => {
     ]);
     expect(existsSync(join(home, "runs"))).toBe(true); // only the beforeAll run
   });
+
+  it("--code on a local cluster: exit 2, one line naming code, no run recorded", async () => {
+    const fresh = await tempHome();
+    const result = await gd(fresh, ["run", join(EXAMPLE, "pipeline.yaml"), "--simulate", "--code", "."]);
+    expect(result.code, result.stderr).toBe(2);
+    oneLine(result.stderr);
+    expect(result.stderr).toContain('code: only Slurm clusters ship code (cluster executor is "local")');
+    expect(existsSync(join(fresh, "runs"))).toBe(false);
+  });
 });
 
 describe("gpu-dag and documents over the parser limits", { timeout: 120_000 }, () => {

@@ -86,16 +86,22 @@ describe("gpu-dag study", { timeout: 400_000 }, () => {
   it("cancel: a live controller by SIGTERM, a dead one from the journal; resume finishes either", async () => {
     const dir = await tempHome("gpu-dag-cli-study-");
     await cp(join(EXAMPLE, "pipeline.yaml"), join(dir, "pipeline.yaml"));
-    await writeFile(join(dir, "study.yaml"), (await readFile(join(EXAMPLE, "study.yaml"), "utf8")).replace("fixed: { sleep: 0 }", "fixed: { sleep: 1 }"));
-    const start = async () => {
-      const child = gdBackground(home, ["study", "run", join(dir, "study.yaml")]);
+    const example = await readFile(join(EXAMPLE, "study.yaml"), "utf8");
+    // Each study its own sleep: the second must not find the first one's trials in the step cache
+    // (it would finish before the SIGKILL reaches it).
+    const start = async (sleep: number) => {
+      const file = join(dir, `study-sleep${sleep}.yaml`);
+      await writeFile(file, example.replace("fixed: { sleep: 0 }", `fixed: { sleep: ${sleep} }`));
+      const child = gdBackground(home, ["study", "run", file]);
+      // Listened for from the spawn on: the child may end between two polls below.
+      const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
       let stdout = "";
       child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
       const id = await until(async () => (/^trial 2 started/m.test(stdout) ? /^study (study-\S+):/m.exec(stdout)?.[1] : undefined), 60_000, "trial 2 to start");
-      return { child, id, exited: new Promise<number | null>((r) => child.once("exit", (code) => r(code))) };
+      return { child, id, exited };
     };
 
-    const live = await start();
+    const live = await start(1);
     const cancelled = await gd(home, ["study", "cancel", live.id]);
     expect(cancelled.code, cancelled.stderr).toBe(0);
     expect(cancelled.stdout).toContain(`study ${live.id} cancelled`);
@@ -105,7 +111,7 @@ describe("gpu-dag study", { timeout: 400_000 }, () => {
     expect(resumed.stdout).toMatch(/^trial [0-2] resumed: /m);
     expect(json<TableJson>(await gd(home, ["study", "table", live.id, "--json"])).trials.map((t) => t.objective)).toEqual([4, 4, 2, -2, -4, -14]);
 
-    const dead = await start();
+    const dead = await start(2);
     dead.child.kill("SIGKILL");
     await dead.exited;
     expect((await gd(home, ["study", "status", dead.id])).stdout).toContain(`study ${dead.id} "synthetic-grid": interrupted`);

@@ -11,6 +11,7 @@ import { describe, expect, it } from "vitest";
 import { createRun } from "../../../../src/api/create-run.js";
 import { driveRun } from "../../../../src/api/drive-run.js";
 import { Pipeline } from "../../../../src/api/pipeline.js";
+import { CONTROLLER_GONE_MS, RunHandle } from "../../../../src/api/run-handle.js";
 import { RunLockedError } from "../../../../src/errors.js";
 import { FileStore } from "../../../../src/store/file-store.js";
 import { gd } from "../../cli/cli-helpers.js";
@@ -160,6 +161,28 @@ describe("run lock", () => {
       expect(await markerLines(markers, "a")).toHaveLength(0);
     } finally {
       other.kill("SIGKILL");
+    }
+    await store.close();
+  });
+});
+
+describe("RunHandle.wait with no controller", () => {
+  it("rejects after CONTROLLER_GONE_MS without a lock, naming the controller log; a live controller process it started (not yet locked) keeps it waiting", { timeout: 30_000 }, async () => {
+    const { store, pipeline } = await setup(0);
+    const { runId } = await createRun(pipeline, { store, cluster: localCluster(), mode: "detached" });
+    const started = Date.now();
+    const error = await Pipeline.attach(runId, { store })
+      .wait({ pollMs: 50 })
+      .catch((e: unknown) => e);
+    expect(String(error)).toContain(`run ${runId} is unfinished and no controller holds it (a local controller's log: ${join(store.runDir(runId), "controller.log")})`);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(CONTROLLER_GONE_MS);
+    // A slow-starting controller (here: a process that never takes the lock) is waited for, until the timeout.
+    const starting = spawn("sleep", ["30"]);
+    try {
+      const stillWaiting = await new RunHandle(runId, store, { controllerPid: starting.pid! }).wait({ pollMs: 50, timeoutMs: CONTROLLER_GONE_MS + 2_000 }).catch((e: unknown) => e);
+      expect(String(stillWaiting)).toContain(`run ${runId} still running after ${CONTROLLER_GONE_MS + 2_000} ms`);
+    } finally {
+      starting.kill("SIGKILL");
     }
     await store.close();
   });
