@@ -44,7 +44,7 @@ export class RunHandle {
   /**
    * Resolves when the run has finished. Rejects when `timeoutMs` passes first, or when the
    * controller is gone (its lock released or stale, and the process this handle started, if any,
-   * has exited) for {@link CONTROLLER_GONE_MS} while the run is unfinished.
+   * has exited) for `CONTROLLER_GONE_MS` (5 s) while the run is unfinished.
    */
   async wait(options: { pollMs?: number; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<ReturnType<typeof resultOf>> {
     const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
