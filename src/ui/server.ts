@@ -19,6 +19,7 @@ import { ACTIONS, runAction, type UiAction } from "./actions.js";
 import { appScript, pageShell } from "./assets.js";
 import { newToken, refusal } from "./auth.js";
 import { APP_CSS } from "./client/style.js";
+import { readJobScripts } from "./job-scripts.js";
 import { readLog } from "./logs.js";
 import { resultsRoute } from "./results-api.js";
 import { isStepOf, uiRun, uiStep } from "./run-data.js";
@@ -99,7 +100,12 @@ export async function startUi(options: UiOptions): Promise<UiServer> {
     if (parts[3] === "events" && parts.length === 4) return events(response, runId);
     if (parts[3] === "steps" && parts.length === 5) {
       const step = await uiStep(store, runId, parts[4]!);
-      return step ? send(response, 200, step) : send(response, 404, { error: "no such step" });
+      if (!step) return send(response, 404, { error: "no such step" });
+      // The Slurm scripts each attempt was submitted with, where the backend kept them.
+      for (const attempt of step["attempts"] as Array<Record<string, unknown>>) {
+        attempt["scripts"] = await readJobScripts(store, home, runId, parts[4]!, attempt["attempt"] as number);
+      }
+      return send(response, 200, step);
     }
     if (parts[3] === "log" && parts.length === 4) {
       const step = url.searchParams.get("step") ?? "";

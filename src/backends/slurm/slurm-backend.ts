@@ -43,6 +43,7 @@ import {
 import { addArrayElement, scancelIds } from "./array-ids.js";
 import { ClusterFacts } from "./cluster-facts.js";
 import { collectFiles } from "./collect-files.js";
+import { keepScripts } from "./keep-scripts.js";
 import { checkPartitionCapacity } from "./partition-capacity.js";
 import { checkClusterPaths } from "./path-check.js";
 import { type PollCycleContext, pollCycle } from "./poll-cycle.js";
@@ -183,6 +184,7 @@ export class SlurmBackend implements QueueBackend {
       if (submitted.length > 0) await this.cancel(submitted).catch(() => {});
       throw submitFailure(jobs, outcome, result);
     }
+    await keepScripts(jobs, batch);
     const dirs = attemptDirsOf(batch);
     const submitted = jobs.map((spec, i) => {
       const id = outcome.ok.get(i) as string;

@@ -141,6 +141,30 @@ export function attemptDirsOf(batch: SubmitBatch): Map<number, string> {
   return new Map([...batch.singles, ...batch.arrays.flatMap((a) => a.elements)].map((item) => [item.specIndex, item.remoteAttemptDir]));
 }
 
+/**
+ * The name under a job's local attempt directory of the script sbatch was given (see
+ * {@link scriptsOf}); not `job.sbatch`, which the cluster side writes and an array runs, and which
+ * a login node's shared attempt directory would otherwise see overwritten.
+ */
+export const SUBMITTED_SCRIPT = "submitted.sbatch";
+/** For a map element submitted in an array: the name of its own script, which the array's script runs. */
+export const ELEMENT_SCRIPT = "submitted-element.sh";
+
+/**
+ * Spec index → the scripts of its job as submitted: {@link SUBMITTED_SCRIPT} (a single job's
+ * script, or its array's), plus {@link ELEMENT_SCRIPT} for an array element. They hold no secret
+ * (those travel in the 0600 env file); kept in the local attempt directory so the dashboard's step
+ * page can show them.
+ */
+export function scriptsOf(batch: SubmitBatch): Map<number, Record<string, string>> {
+  const scripts = new Map<number, Record<string, string>>();
+  for (const single of batch.singles) scripts.set(single.specIndex, { [SUBMITTED_SCRIPT]: single.script });
+  for (const array of batch.arrays) {
+    for (const element of array.elements) scripts.set(element.specIndex, { [SUBMITTED_SCRIPT]: array.script, [ELEMENT_SCRIPT]: element.script });
+  }
+  return scripts;
+}
+
 /** What the submit program reported (see `submit-program.ts`). */
 export interface SubmitOutcomeLike {
   /** Spec index → job id, submitted now or found. */

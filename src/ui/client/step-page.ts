@@ -22,6 +22,8 @@ interface Attempt {
   exitCode?: number | null;
   reason?: string;
   outputs?: unknown;
+  /** Slurm: what sbatch was given (and a map element's own script). */
+  scripts?: { sbatch?: string; element?: string };
 }
 interface Step {
   name: string;
@@ -98,6 +100,8 @@ export function StepPage({ runId, step }: { runId: string; step: string }) {
     ${data.attempts.map(
       (a) => html`<details open=${a === last}><summary>attempt ${a.attempt}: ${a.status}${a.exitCode !== undefined ? ` (exit ${a.exitCode})` : ""} · ${a.queue} · ${a.jobName}</summary>
         <dl><dt>command</dt><dd><pre class="command">${stripControl(a.commandLine)}</pre></dd>
+        ${a.scripts?.sbatch !== undefined ? html`<dt>sbatch script</dt><dd><pre class="script sbatch-script">${stripControl(a.scripts.sbatch)}</pre></dd>` : null}
+        ${a.scripts?.element !== undefined ? html`<dt>element script</dt><dd><pre class="script element-script">${stripControl(a.scripts.element)}</pre></dd>` : null}
         <dt>environment</dt><dd>${
           Object.keys(a.env).length === 0
             ? html`<span class="muted">none set by the task</span>`
