@@ -85,7 +85,8 @@ export async function startUi(options: UiOptions): Promise<UiServer> {
     }
     if (parts[0] !== "api" || parts[1] !== "runs") return send(response, 404, { error: "not found" });
     if (parts.length === 2 && request.method === "GET") {
-      return text(response, 200, "application/json; charset=utf-8", await runsList());
+      const list = await runsList(url);
+      return text(response, list.status, "application/json; charset=utf-8", list.body);
     }
     const runId = parts[2] ?? "";
     if (!RUN_ID.test(runId)) return send(response, 400, { error: "bad run id" });

@@ -38,6 +38,27 @@ describe("gpu-dag ui results pages in Chromium", { timeout: 90_000 }, () => {
     ui?.kill("SIGINT");
   });
 
+  it("the runs page filters with where terms over the whole store, shows chosen metrics as columns and sorts by one", async () => {
+    await open("/");
+    await page.locator("#filter-metrics").fill("arc/acc");
+    await page.locator('#runs th:has-text("arc/acc")').waitFor();
+    await page.locator("#filter-where").fill("arc/acc>0");
+    await page.locator("#runs-count", { hasText: "3 of 3 matching" }).waitFor();
+    await page.locator('#runs th:has-text("arc/acc")').click(); // ascending
+    await page.locator('#runs th[aria-sort="ascending"]', { hasText: "arc/acc" }).waitFor();
+    await page.waitForFunction(() => document.querySelector("#runs tbody tr td.metric")?.textContent === "0.47");
+    expect(await page.locator("#runs tbody td.metric").allTextContents()).toEqual(["0.47", "0.48", "0.5"]);
+    await page.locator("#filter-where").fill("scheme=none");
+    await page.locator("#runs-count", { hasText: "1 of 1 matching" }).waitFor();
+    expect(await page.locator("#runs tbody tr").first().textContent()).toContain("base-model");
+    await page.locator("#filter-where").fill("scheme");
+    await page.locator("#filter-problem").waitFor();
+    expect(await page.locator("#filter-problem").textContent()).toContain('--where "scheme": expected key=value');
+    await page.locator("#filter-where").fill("");
+    await page.locator("#filter-metrics").fill("");
+    await page.locator("#filter-problem").waitFor({ state: "detached" });
+  });
+
   it("compares two runs ticked on the runs page: deltas, a bar chart per metric, series as lines", async () => {
     await open("/");
     for (const name of ["base-model", "w4a16"]) await page.locator("#runs tbody tr", { hasText: name }).locator("input[type=checkbox]").check();

@@ -80,6 +80,24 @@ describe("gpu-dag ui: compare, recovery and models endpoints", { timeout: 120_00
     expect((after.body["runs"] as Array<{ summary: { name?: string }; state: string }>)[0]).toMatchObject({ summary: { name: "later-run" }, state: "succeeded" });
   });
 
+  it("filters, sorts and adds metric columns over every run, as `gpu-dag runs` does; a bad filter is a 400 naming it", async () => {
+    type Rows = { runs: Array<{ summary: { name?: string }; metrics: Record<string, number> }>; matched: number; total: number };
+    const rows = async (query: string) => (await get(`/api/runs?${query}`)).body as unknown as Rows;
+    const names = (r: Rows) => r.runs.map((x) => x.summary.name);
+    const byParam = await rows("where=scheme%3Dnone&metric=arc/acc");
+    expect(names(byParam)).toEqual(["base-model"]);
+    expect(byParam.runs[0]!.metrics).toEqual({ "arc/acc": 0.5 });
+    expect(byParam.matched).toBe(1);
+    const sorted = await rows(`where=${encodeURIComponent("arc/acc>0")}&sort=-metric.arc/acc`);
+    // arc/acc: base-model 0.5, w4a16 0.48, the compress → eval run 0.47; the example run has none.
+    expect(names(sorted)).toEqual(["base-model", "w4a16", "compressed"]);
+    expect(names(await rows(`where=${encodeURIComponent("arc/acc>0")}&sort=metric.arc/acc`))).toEqual(["compressed", "w4a16", "base-model"]);
+    expect(names(await rows("q=W4A1"))).toEqual(["w4a16"]);
+    const bad = await get("/api/runs?where=scheme");
+    expect(bad.status).toBe(400);
+    expect(String(bad.body["error"])).toContain('--where "scheme": expected key=value');
+  });
+
   it("gives a step's command line, its environment with secret values as ***, and secret names only", async () => {
     const { status, body } = await get(`/api/runs/${made.compressed}/steps/compress`);
     expect(status).toBe(200);
