@@ -58,6 +58,11 @@ export interface DriveRunOptions {
   onWaiting?: (message: string) => void;
   /** Time between looks at `runAfter` runs, ms (default 500). */
   runAfterPollMs?: number;
+  /**
+   * The plan `createRun()` returned for this run, in this process: used instead of planning the
+   * record again (planned once per run). Ignored on resume, which plans from the record.
+   */
+  plan?: PipelinePlan;
 }
 
 /** Plans a recorded run from its record alone. */
@@ -130,10 +135,13 @@ async function driveLocked(runId: string, record: RunRecord, config: ClusterConf
     ...(options.home ? { home: options.home } : {}),
   });
   try {
-    const plan = await planRecordedRun(record, (queue) => {
-      const resolved = environment.resolveQueue(queue);
-      return "error" in resolved ? resolved.error : undefined;
-    });
+    const plan =
+      options.plan && !options.resume
+        ? options.plan
+        : await planRecordedRun(record, (queue) => {
+            const resolved = environment.resolveQueue(queue);
+            return "error" in resolved ? resolved.error : undefined;
+          });
     // Every knowable problem before the first job: what the cluster itself can never give, and
     // paths the steps need that are not there (one round trip each). The
     // run is journaled as failed with the reason, so `status` says why nothing ran.

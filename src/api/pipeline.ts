@@ -110,12 +110,13 @@ export class Pipeline extends PipelineDefinition {
     const owned = options.store === undefined && Boolean(options.home);
     const store = storeFor(options);
     try {
-      const { runId } = await createRun(this, { ...options, store, mode: "local" });
+      const { runId, plan } = await createRun(this, { ...options, store, mode: "local" });
       const guard = options.handleSignals === false ? undefined : guardRun(runId, options.signal);
       const signal = guard?.signal ?? options.signal;
       try {
         return await driveRun(runId, {
           store,
+          plan,
           ...(options.home ? { home: options.home } : {}),
           ...(signal ? { signal } : {}),
           ...(guard ? { onController: (controller) => guard.setJobs(() => controller.activeJobIds()) } : {}),

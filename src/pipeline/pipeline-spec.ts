@@ -11,12 +11,15 @@ const Scalar = z.union([z.string(), z.number(), z.boolean()]);
 
 /** The longest step name. */
 const MAX_STEP_NAME = 64;
+/** A name with no problem (each problem below is a way of not matching this). */
+const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
 /**
  * Why `name` cannot be a step name, without repeating the name (the message shows the value):
  * `contains "é" (U+00E9), only ASCII letters, digits, "_" and "-" are allowed`.
  */
 export function stepNameProblem(name: string): string | undefined {
+  if (PLAIN_NAME.test(name) && name !== "item" && name !== "pipeline") return undefined; // the usual case, at once
   const bad = [...name].find((c) => !/[A-Za-z0-9_-]/.test(c));
   if (bad !== undefined) {
     const code = `U+${bad.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;

@@ -10,6 +10,10 @@ import { TaskType } from "../store/records.js";
 import { baseOptionsShape, knownKeys } from "./option-schemas.js";
 import { type BaseTaskOptions, type RenderContext, type RenderedCommand, TaskDraft } from "./task-draft.js";
 
+/** A command word that is exactly `{name}`, and the placeholders inside a word (compiled once). */
+const WHOLE_WORD = /^\{([A-Za-z_][A-Za-z0-9_.-]*)\}$/;
+const IN_WORD = /\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_.-]*)\}/g;
+
 const Scalar = z.union([z.string(), z.number(), z.boolean()]);
 
 /** Zod schema of {@link TaskOptions}. */
@@ -107,11 +111,11 @@ export class Task extends TaskDraft<z.output<typeof TaskOptionsSchema>> {
       return value;
     };
     const argv = this.options.command.flatMap((word) => {
-      const whole = /^\{([A-Za-z_][A-Za-z0-9_.-]*)\}$/.exec(word);
+      const whole = WHOLE_WORD.exec(word);
       const list = whole ? parameterValue(whole[1]!) : undefined;
       if (Array.isArray(list)) return list.map(String);
       return [
-        word.replace(/\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_.-]*)\}/g, (match, name: string | undefined) => {
+        word.replace(IN_WORD, (match, name: string | undefined) => {
           if (match === "{{") return "{";
           if (match === "}}") return "}";
           const value = parameterValue(name!);

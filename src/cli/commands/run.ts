@@ -71,7 +71,7 @@ export async function runCommand(context: CliContext, file: string, options: Run
   }
 
   const { driveRun } = await import("../../api/drive-run.js");
-  const { runId, store } = await createRun(pipeline, { ...createOptions, mode: "local" });
+  const { runId, store, plan } = await createRun(pipeline, { ...createOptions, mode: "local" });
   // With --json, stdout holds only the result document; progress goes to stderr.
   const write = options.json ? (line: string) => note(line) : (line: string) => out(line + "\n");
   const colours = coloursFor(options.json ? process.stderr : process.stdout);
@@ -80,6 +80,7 @@ export async function runCommand(context: CliContext, file: string, options: Run
   try {
     const result = await driveRun(runId, {
       store,
+      plan,
       home: context.home,
       signal: cancel.signal,
       onEvent: progressPrinter({ clock: "elapsed", write, colours }),
