@@ -14,6 +14,7 @@ import { Pipeline } from "../../src/api/pipeline.js";
 import { LocalBackend } from "../../src/backends/local/local-backend.js";
 import type { JobSpec, QueueBackend } from "../../src/backends/queue-backend.js";
 import { FileStore } from "../../src/store/file-store.js";
+import { seededRandom } from "../../src/study/space.js";
 import { Task } from "../../src/tasks/custom-task.js";
 import { readStamp, snakemakeCommand } from "./common.js";
 
@@ -25,17 +26,8 @@ export interface DagStep {
   gpus: number;
 }
 
-/** A small seeded PRNG (mulberry32), so DAGs are reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG (mulberry32), so DAGs are reproducible. — the one studies use. */
+export const rng = seededRandom;
 
 /**
  * The issue's random DAG: each step picks 0–3 distinct earlier steps as parents, sleeps

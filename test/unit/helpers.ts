@@ -13,6 +13,7 @@ import type { ExecuteOptions, Pipeline } from "../../src/api/pipeline.js";
 import { type ClusterConfig, ClusterConfigSchema } from "../../src/config/cluster-config.js";
 import type { RunResult } from "../../src/runner/run-types.js";
 import { FileStore } from "../../src/store/file-store.js";
+import { seededRandom } from "../../src/study/space.js";
 import { Task } from "../../src/tasks/custom-task.js";
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -42,17 +43,8 @@ export function localCluster(options: Partial<Record<string, unknown>> = {}): Cl
   return ClusterConfigSchema.parse({ executor: "local", gpus: 0, ...options });
 }
 
-/** A small seeded PRNG (mulberry32), so a failing random case reproduces. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG (mulberry32), so a failing random case reproduces. — the one studies use. */
+export const mulberry32 = seededRandom;
 
 /**
  * Node fixture: records `{ start, end, devices, argv }` in `$GPU_DAG_OUTPUT_DIR/record.json`,
